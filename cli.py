@@ -1,0 +1,135 @@
+"""xlsxkit's command line: thin typer commands that parse, call the library, report.
+
+Exit codes: 0 all done; 1 done, but some units or lines had problems (listed); 2 nothing
+could be done (unusable template, roster or records file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from xlsxkit.demo import DemoReport, run_demo
+from xlsxkit.errors import Problem, XlsxkitError
+from xlsxkit.generate import GenerateReport, generate_blank, generate_prefilled, read_record_groups
+from xlsxkit.load import builtin_templates, find_template, load_template
+from xlsxkit.roster import read_roster
+from xlsxkit.template import template_schema
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Collect 项目支出绩效目标表 through Excel workbooks.")
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _fail(error: XlsxkitError) -> typer.Exit:
+    for problem in error.problems:
+        typer.echo(str(problem), err=True)
+    return typer.Exit(EXIT_UNUSABLE)
+
+
+def _show_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+
+
+@app.command()
+def templates(as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False) -> None:
+    """List the built-in templates: id, version, title."""
+    rows = [{"id": t.id, "version": t.version, "form": t.form, "title": t.name} for t in builtin_templates()]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['id']:<22} {row['version']:<8} {row['title']}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the template language."""
+    typer.echo(json.dumps(template_schema(), ensure_ascii=False, indent=2))
+
+
+@app.command("check-template")
+def check_template(path: Annotated[Path, typer.Argument(help="A template YAML file.")]) -> None:
+    """Check a template file; list every problem as file:line."""
+    try:
+        template = load_template(path)
+    except XlsxkitError as error:
+        raise _fail(error) from None
+    typer.echo(f"{path}: ok ({template.id} {template.version})")
+
+
+@app.command()
+def generate(
+    template: Annotated[str, typer.Argument(help="Built-in template id or a template YAML file.")],
+    out: Annotated[Path, typer.Option(help="Folder for the workbooks.")] = Path("outbox"),
+    roster: Annotated[Path | None, typer.Option(help="Units (CSV or XLSX with code,name) for blank workbooks.")] = None,
+    records: Annotated[Path | None, typer.Option(help="JSONL canonical records for prefilled workbooks.")] = None,
+    year: Annotated[int | None, typer.Option(help="Budget year printed on the forms.")] = None,
+    projects: Annotated[int | None, typer.Option(min=1, max=100, help="Blank project sheets per workbook.")] = None,
+    password: Annotated[str | None, typer.Option(help="Sheet protection password (none by default).")] = None,
+    generated_at: Annotated[
+        dt.datetime | None, typer.Option(help="Generation time; fixed for byte-identical output (default: SOURCE_DATE_EPOCH or now).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
+) -> None:
+    """Generate one workbook per unit, blank (--roster) or prefilled (--records)."""
+    if (roster is None) == (records is None):
+        typer.echo("Give exactly one of --roster or --records.", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        chosen = find_template(template)
+        if roster is not None:
+            units = read_roster(roster)
+            typer.echo(f"{roster}: {len(units.units)} units, encoding {units.encoding}", err=True)
+            report = generate_blank(chosen, units.units, year or dt.date.today().year, out, projects, password, generated_at)
+            report.problems[:0] = units.problems
+        else:
+            assert records is not None
+            if not records.is_file():
+                typer.echo(f"{records}: no such file", err=True)
+                raise typer.Exit(EXIT_UNUSABLE)
+            groups, problems = read_record_groups(records, chosen)
+            report = generate_prefilled(chosen, groups, year, out, password, generated_at)
+            report.problems[:0] = problems
+    except XlsxkitError as error:
+        raise _fail(error) from None
+    _report(report, as_json)
+    raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for everything the demo makes.")] = Path("demo"),
+    year: Annotated[int | None, typer.Option(help="Budget year of the blank forms.")] = None,
+) -> None:
+    """Run xlsxkit on its built-in examples: every template, blank and prefilled."""
+    report = run_demo(out, year)
+    _report(report, as_json=False)
+    raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
+
+
+def _report(report: GenerateReport | DemoReport, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({
+            "files": [{"path": str(g.path), "unit": g.unit.get("code"), "sheets": g.sheets} for g in report.files],
+            "problems": [{"where": p.where, "code": p.code.code, "message": p.message, "fix": p.fix} for p in report.problems],
+        }, ensure_ascii=False, indent=2))
+        return
+    for generated in report.files:
+        typer.echo(f"{generated.path}  ({generated.sheets} project sheets)")
+    _show_problems(report.problems)
+    typer.echo(f"{len(report.files)} workbooks written, {len(report.problems)} problems.", err=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The catalogue of every problem xlsxkit reports: a code, a Chinese message template, a fix.
+
+Code raises or collects `Problem`s built from a `Code`; nothing formats a user message by hand.
+The message template is filled with `str.format(**details)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Code(Enum):
+    # --- templates (T) -------------------------------------------------------------------
+    T_YAML_SYNTAX = ("T001", "YAML 语法错误：{detail}", "检查该行的缩进、冒号和引号。")
+    T_DUPLICATE_KEY = ("T002", "键 {key} 重复出现", "删除或合并重复的键。")
+    T_UNKNOWN_KEY = ("T003", "未知的键 {key}{suggestion}", "删除该键或改为正确的拼写。")
+    T_WRONG_TYPE = ("T004", "取值不合要求：{detail}", "按模板语言说明（xlsxkit schema）填写该项。")
+    T_MISSING_KEY = ("T005", "缺少必填的键 {key}", "补上该键。")
+    T_UNKNOWN_LEVEL1 = (
+        "T010", "二级指标清单引用了未知的一级指标 {name}{suggestion}",
+        "先在 taxonomy.level1 中列出该一级指标，或改为已列出的名称。",
+    )
+    T_UNKNOWN_ALIAS_TARGET = (
+        "T011", "别名 {alias} 指向未知的指标名称 {target}{suggestion}",
+        "别名必须指向 taxonomy 中已有的一级或二级指标名称。",
+    )
+    T_LEVEL1_WITHOUT_LEVEL2 = (
+        "T012", "一级指标 {name} 没有二级指标清单", "在 taxonomy.level2 中为它列出二级指标。",
+    )
+    T_UNKNOWN_FIELD = (
+        "T020", "字段绑定了记录中不存在的键 {key}{suggestion}",
+        "使用规范记录（record.md）中的键，例如 project.name、funds.annual.total。",
+    )
+    T_FIELD_TYPE_MISMATCH = (
+        "T021", "字段 {key} 的类型不能是 {type}（应为 {natural}）", "删除 type，或改为 {natural}。",
+    )
+    T_UNKNOWN_LIST = (
+        "T022", "引用了未定义的清单 {name}{suggestion}", "在 lists 中定义该清单，或改为已定义的清单名。",
+    )
+    T_CHOICE_WITHOUT_LIST = ("T023", "选择型字段 {key} 没有指定清单", "为该字段加上 list: 清单名。")
+    T_DUPLICATE_FIELD = ("T024", "字段 {key} 在表中出现了两次", "每个记录键只能绑定一个单元格。")
+    T_UNKNOWN_COLUMN = (
+        "T030", "表 {table} 没有列 {key}{suggestion}", "可用的列：{allowed}。",
+    )
+    T_UNKNOWN_TABLE = ("T031", "记录没有名为 {table} 的列表{suggestion}", "可用的表：{allowed}。")
+    T_TABLE_NEEDS_COLUMN = ("T032", "表 {table} 缺少列 {key}", "加上该列。")
+    T_SKELETON_LEVEL = (
+        "T033", "骨架行中的指标 {level1} / {level2} 不在分类中{suggestion}",
+        "骨架行只能使用 taxonomy 中的一级和二级指标。",
+    )
+    T_ROW_TOO_WIDE = (
+        "T040", "该行占用 {used} 列，超过 columns 定义的 {width} 列", "减小 span，或在 columns 中增加列宽。",
+    )
+    T_CELL_OVERLAP = ("T041", "单元格与上方跨行的单元格重叠（列 {column}）", "减小上方单元格的 rows，或调整本行。")
+    T_JINJA_SYNTAX = ("T050", "文本模板语法错误：{detail}", "检查 {{ }} 与 {% %} 是否成对。")
+    T_FORM_MISMATCH = ("T060", "{form} 表单不能包含 {what}", "{hint}")
+    T_NOT_FOUND = ("T070", "找不到模板 {name}{suggestion}", "用 xlsxkit templates 查看内置模板，或给出模板文件路径。")
+
+    # --- generation inputs (G) -------------------------------------------------------------
+    G_ROSTER_COLUMNS = ("G001", "名单缺少列 {missing}（现有列：{found}）", "名单第一行须为列名，至少包含 code,name。")
+    G_ROSTER_ENCODING = ("G002", "无法识别名单的文字编码", "请另存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。")
+    G_ROSTER_EMPTY_CELL = ("G003", "第 {row} 行的 {column} 为空", "补全该单位的代码和名称。")
+    G_ROSTER_DUPLICATE = ("G004", "单位代码 {code} 在第 {row} 行重复出现（首次在第 {first} 行）", "每个单位只列一次。")
+    G_ROSTER_FORMAT = ("G005", "名单格式不受支持：{suffix}", "请使用 .csv 或 .xlsx 文件。")
+    G_RECORD_JSON = ("G010", "第 {line} 行不是有效的 JSON：{detail}", "每行须为一条完整的 JSON 记录。")
+    G_RECORD_SHAPE = ("G011", "第 {line} 行的记录缺少 {key}", "按规范记录（record.md）补全该键。")
+    G_RECORD_FORM = (
+        "G012", "第 {line} 行是 {form} 记录，模板 {template} 只能填写 {expected} 记录", "换用相应的模板。",
+    )
+    G_RECORD_UNPLACED = (
+        "G013", "单位 {unit} 项目「{project}」的 {key} 有值，但模板 {template} 没有放置它的单元格",
+        "换用包含该字段的模板；此值不会写入工作簿。",
+    )
+    G_RECORD_VALUE = ("G014", "第 {line} 行 {key} 的值 {value!r} 无法写入：{detail}", "改正该值。")
+    G_OUTPUT_NAME = ("G020", "文件名模板生成了不可用的文件名 {name!r}", "检查 file_name 模板。")
+
+    def __init__(self, code: str, message: str, fix: str) -> None:
+        self.code = code
+        self.message = message
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reported problem: where it is, what it is, how to fix it."""
+
+    code: Code
+    where: str  # "templates/x.yaml:12 body[2].cells[1]" or "units.csv:4" or "项目1!D14"
+    details: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return self.code.message.format(**self.details)
+
+    @property
+    def fix(self) -> str:
+        return self.code.fix.format(**self.details)
+
+    def __str__(self) -> str:
+        return f"{self.where}: [{self.code.code}] {self.message} —— {self.fix}"
+
+
+class XlsxkitError(Exception):
+    """A failure made of one or more catalogued problems."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class TemplateError(XlsxkitError):
+    """A template file that cannot be used; every problem in it is listed."""
+
+
+class InputError(XlsxkitError):
+    """A roster or records file that cannot be used."""
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+    """'（是否应为 "x"？）' for the closest choice, or '' when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.5)
+    return f"（是否应为 {close[0]}？）" if close else ""

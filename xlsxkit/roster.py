@@ -1,0 +1,98 @@
+"""Read a roster of units (CSV or XLSX, at least `code,name`) into unit dicts.
+
+CSV text may be UTF-8 (with or without BOM) or GBK; which one was found is reported.
+Column names have aliases (单位代码 → code …); other columns are kept and reach the
+templates as `unit.<column>`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Code, InputError, Problem
+
+COLUMN_ALIASES = {
+    "code": "code", "单位代码": "code", "代码": "code", "单位编码": "code", "编码": "code",
+    "name": "name", "单位名称": "name", "名称": "name", "单位": "name",
+}
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class Roster:
+    units: list[dict[str, Any]]
+    encoding: str  # "utf-8", "utf-8 (BOM)", "gbk" or "xlsx"
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_roster(path: Path) -> Roster:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows, encoding = _csv_rows(path)
+    elif suffix == ".xlsx":
+        rows, encoding = _xlsx_rows(path), "xlsx"
+    else:
+        raise InputError([Problem(Code.G_ROSTER_FORMAT, str(path), {"suffix": suffix or "（无扩展名）"})])
+    return _units(path, rows, encoding)
+
+
+def _csv_rows(path: Path) -> tuple[list[list[str]], str]:
+    data = path.read_bytes()
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8-sig":
+            shown = "utf-8 (BOM)" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+        else:
+            shown = "gbk"
+        return list(csv.reader(io.StringIO(text))), shown
+    raise InputError([Problem(Code.G_ROSTER_ENCODING, str(path))])
+
+
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    sheet = workbook.get_sheet_by_index(0)
+    return [[_cell_text(v) for v in row] for row in sheet.to_python()]
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
+    rows = [(number, row) for number, row in enumerate(all_rows, start=1) if any(cell.strip() for cell in row)]
+    names = rows[0][1] if rows else []
+    header = [COLUMN_ALIASES.get(cell.strip().lower(), cell.strip()) for cell in names]
+    missing = [name for name in ("code", "name") if name not in header]
+    if missing:
+        raise InputError([Problem(Code.G_ROSTER_COLUMNS, f"{path}:{rows[0][0] if rows else 1}", {
+            "missing": ", ".join(missing), "found": ", ".join(names) if names else "（空文件）",
+        })])
+    units: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    first_row: dict[str, int] = {}
+    for number, row in rows[1:]:
+        unit = {key: (row[i].strip() if i < len(row) else "") for i, key in enumerate(header) if key}
+        empty = [key for key in ("code", "name") if not unit.get(key)]
+        if empty:
+            problems.append(Problem(Code.G_ROSTER_EMPTY_CELL, f"{path}:{number}", {"row": number, "column": "、".join(empty)}))
+            continue
+        if unit["code"] in first_row:
+            problems.append(Problem(Code.G_ROSTER_DUPLICATE, f"{path}:{number}", {
+                "code": unit["code"], "row": number, "first": first_row[unit["code"]],
+            }))
+            continue
+        first_row[unit["code"]] = number
+        units.append(unit)
+    return Roster(units=units, encoding=encoding, problems=problems)

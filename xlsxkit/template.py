@@ -1,0 +1,183 @@
+"""The template language: pydantic models of one form's YAML description.
+
+Pydantic checks shapes (unknown keys are errors, `extra="forbid"`); `checks.py` checks
+what shapes cannot (taxonomy references, bound keys, lists, row widths) and `load.py`
+turns both kinds of failure into file:line problems. `template_schema()` is the JSON
+Schema that editors use to check templates as they are typed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from .record import ValueType
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Font(Strict):
+    """The form's font. xlsx names one font per cell; `fallback` is what we name where the
+    first is unknown to the office suite rendering our PDFs and previews."""
+
+    name: str = "宋体"
+    fallback: str = "SimSun"
+    size: float = Field(11, gt=0, le=72)
+
+
+class Margins(Strict):
+    """Page margins in inches, as Excel's page setup has them."""
+
+    left: float = Field(0.6, ge=0)
+    right: float = Field(0.6, ge=0)
+    top: float = Field(0.75, ge=0)
+    bottom: float = Field(0.75, ge=0)
+
+
+class Page(Strict):
+    paper: Literal["A4"] = "A4"
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    margins: Margins = Margins()
+    fit_to_width: bool = True
+    repeat_table_header: bool = Field(True, description="Repeat each table's header row on every printed page.")
+    center_horizontally: bool = True
+
+
+class Style(Strict):
+    """Overrides of a named cell style (see styles.py for the built-in ones)."""
+
+    bold: bool | None = None
+    size: float | None = Field(None, gt=0, le=72)
+    font: str | None = None
+    align: Literal["left", "center", "right"] | None = None
+    valign: Literal["top", "vcenter", "bottom"] | None = None
+    wrap: bool | None = None
+    border: int | None = Field(None, ge=0, le=2)
+    fill: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+
+
+class Cell(Strict):
+    """One cell (or merged block) of a row: exactly one of `text`, `label` or `field`."""
+
+    text: str | None = Field(None, description="Static text, rendered with jinja2 (title, unit line).")
+    label: str | None = Field(None, description="A field label or header as printed on the form (jinja2).")
+    field: str | None = Field(None, description="The record key whose value goes here, e.g. project.name.")
+    span: int = Field(1, ge=1, le=50, description="Columns the cell covers (merged).")
+    rows: int = Field(1, ge=1, le=50, description="Rows the cell covers (merged).")
+    style: str | None = None
+    type: ValueType | None = Field(None, description="Defaults to the bound key's type.")
+    required: bool = False
+    list: str | None = Field(None, description="Name of a list in `lists` (choice fields).")
+    input_message: str | None = Field(None, description="Shown when the cell is selected (Chinese).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Cell:
+        kinds = [name for name in ("text", "label", "field") if getattr(self, name) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"a cell has exactly one of text, label, field; this one has {kinds or 'none'}")
+        if self.field is None and (self.type or self.required or self.list or self.input_message):
+            raise ValueError("type, required, list and input_message belong to field cells")
+        return self
+
+
+class Row(Strict):
+    cells: list[Cell] = Field(min_length=1)
+    height: float | None = Field(None, gt=0, le=409, description="Row height in points.")
+
+
+class RowsBlock(Strict):
+    rows: list[Row] = Field(min_length=1)
+
+
+class Column(Strict):
+    key: str = Field(description="A column of the bound list: level1, level2, level3, description, value, …")
+    header: str
+    span: int = Field(1, ge=1, le=20)
+    list: str | None = Field(None, description="A list in `lists` offered as a dropdown.")
+    strict: bool = Field(False, description="Refuse values outside the list (else warn only).")
+
+
+class SideLabel(Strict):
+    text: str
+    span: int = Field(1, ge=1, le=5)
+
+
+class TableBlock(Strict):
+    table: str = Field(description="The record list laid out here: indicators, items or measures.")
+    side_label: SideLabel | None = None
+    columns: list[Column] = Field(min_length=1)
+    rows: int = Field(10, ge=1, le=500, description="Empty rows prepared in a blank workbook.")
+    header_height: float | None = Field(None, gt=0, le=409)
+    row_height: float | None = Field(None, gt=0, le=409)
+    skeleton: list[tuple[str, str]] = Field(
+        default_factory=list, description="一级/二级 pairs prefilled in a blank workbook's first rows."
+    )
+    merge: list[str] = Field(
+        default_factory=list, description="Columns merged down over equal values when rendering records."
+    )
+
+
+def _block_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "table" if "table" in value else "rows"
+    return "table" if hasattr(value, "table") else "rows"
+
+
+Block = Annotated[
+    Annotated[RowsBlock, Tag("rows")] | Annotated[TableBlock, Tag("table")],
+    Discriminator(_block_kind),
+]
+
+
+class Taxonomy(Strict):
+    level1: list[str] = Field(min_length=1)
+    level2: dict[str, list[str]]
+    aliases: dict[str, str] = Field(
+        default_factory=dict, description="Other spellings of level names → the taxonomy's name."
+    )
+
+    def level2_of(self, level1: str) -> list[str]:
+        return self.level2.get(level1, [])
+
+
+class Template(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: str = Field(min_length=1)
+    name: str = Field(description="The form's name in listings.")
+    form: Literal["project", "department"] = "project"
+    money_unit: Literal["元", "万元"] | None = None
+    title: str = Field(description="Title printed on each sheet (jinja2: year, unit, project, index).")
+    sheet_name: str = "项目{{ index }}"
+    file_name: str = "{{ unit.code }}-{{ unit.name }}.xlsx"
+    projects: int = Field(1, ge=1, le=100, description="Blank project sheets per unit workbook.")
+    password: str | None = None
+    font: Font = Font()
+    page: Page = Page()
+    columns: list[float] = Field(min_length=1, description="Column widths (characters), A onwards.")
+    styles: dict[str, Style] = Field(default_factory=dict)
+    lists: dict[str, list[str]] = Field(default_factory=dict)
+    taxonomy: Taxonomy | None = None
+    instructions: str = Field("", description="The 填报说明 sheet (jinja2), one paragraph per line.")
+    body: list[Block] = Field(min_length=1)
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of everything that shapes the workbook (comments and spacing excluded)."""
+        canonical = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def tables(self) -> list[TableBlock]:
+        return [block for block in self.body if isinstance(block, TableBlock)]
+
+
+def template_schema() -> dict[str, Any]:
+    schema = Template.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "xlsxkit template"
+    return schema

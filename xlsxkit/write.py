@@ -1,0 +1,283 @@
+"""Render a Layout, and optionally records, into one unit's workbook with xlsxwriter.
+
+Sheets: 填报说明 (instructions), one sheet per project, a hidden `_lists` sheet with the
+dropdown lists, and the very hidden `_xlsxkit` identity stamp. Every position comes from
+the Layout. User text is only ever written with write_string, so "=1+1" stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .cell_values import to_cell
+from .layout import LEVEL1_LIST, LEVEL2_LIST_PREFIX, Box, FieldPlace, Layout, SheetLayout, TablePlace, list_name
+from .record import ValueType, blank_record, get_path
+from .stamp import STAMP_SHEET, Stamp
+from .styles import FormatCache
+
+INSTRUCTIONS_SHEET = "填报说明"
+LISTS_SHEET = "_lists"
+
+_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False)
+_COMPILED: dict[str, jinja2.Template] = {}
+
+
+def render_text(source: str, context: dict[str, Any]) -> str:
+    """Render a template text (title, labels, file names) with jinja2, compiled once."""
+    if "{" not in source:
+        return source
+    compiled = _COMPILED.get(source)
+    if compiled is None:
+        compiled = _COMPILED[source] = _ENV.from_string(source)
+    return compiled.render(context)
+
+
+@dataclass(frozen=True)
+class SheetContent:
+    """One project sheet: its record (None for a blank sheet) and its 1-based number."""
+
+    index: int
+    record: dict[str, Any] | None
+
+
+def write_workbook(
+    target: str | IO[bytes], layout: Layout, stamp: Stamp, unit: dict[str, Any],
+    sheets: Sequence[SheetContent], password: str | None = None,
+) -> None:
+    template = layout.template
+    workbook = Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    workbook.set_properties({"title": render_text(template.name, {}), "created": stamp.generated_at, "author": "xlsxkit"})
+    for name, value in stamp.properties():
+        workbook.set_custom_property(name, value)
+    formats = FormatCache(workbook, template)
+    base = {"year": stamp.year, "unit": unit, "money_unit": template.money_unit or "",
+            "template": {"id": template.id, "version": template.version, "name": template.name}}
+    _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template.instructions, base, password)
+    names: set[str] = set()
+    for content in sheets:
+        record = content.record or blank_record(template.form)
+        context = {**base, "index": content.index, "project": record.get("project") or {}, "record": record}
+        context["title"] = render_text(template.title, context)
+        name = _unique_sheet_name(render_text(template.sheet_name, context), names)
+        rows = {t.table: len(record.get(t.table) or []) for t in template.tables()} if content.record else None
+        sheet_layout = layout.sheet(rows)
+        _write_project_sheet(workbook.add_worksheet(name), formats, layout, sheet_layout, record, context, password)
+    _write_lists(workbook, layout, password)
+    _write_stamp(workbook, stamp, password)
+    workbook.worksheets()[1 if len(workbook.worksheets()) > 3 else 0].activate()
+    workbook.close()
+
+
+def _unique_sheet_name(name: str, taken: set[str]) -> str:
+    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in name).strip("'")[:31] or "项目"
+    candidate, n = clean, 2
+    while candidate.lower() in taken:
+        suffix = f"({n})"
+        candidate, n = clean[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _protect(sheet: Worksheet, password: str | None) -> None:
+    sheet.protect(password or "", {
+        "insert_rows": True, "delete_rows": True, "format_rows": True, "format_columns": True,
+        "select_locked_cells": True, "select_unlocked_cells": True,
+    })
+
+
+def _write_instructions(sheet: Worksheet, formats: FormatCache, text: str, context: dict[str, Any], password: str | None) -> None:
+    sheet.set_column(0, 0, 100)
+    style = formats.get("instructions")
+    for row, line in enumerate(render_text(text, context).splitlines()):
+        sheet.write_string(row, 0, line, formats.get("title") if row == 0 else style)
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    _protect(sheet, password)
+
+
+def _write_project_sheet(
+    sheet: Worksheet, formats: FormatCache, layout: Layout, sheet_layout: SheetLayout,
+    record: dict[str, Any], context: dict[str, Any], password: str | None,
+) -> None:
+    template = layout.template
+    for col, width in enumerate(sheet_layout.widths):
+        sheet.set_column(col, col, width)
+    for row, height in sheet_layout.row_heights:
+        sheet.set_row(row, height)
+    for static in sheet_layout.statics:
+        _put_text(sheet, static.box, render_text(static.text, context), formats.get(static.style))
+    for place in sheet_layout.fields:
+        _write_field(sheet, formats, layout, place, record)
+    for table in sheet_layout.tables:
+        _write_table(sheet, formats, layout, table, record.get(table.bind) or [], record is not None and bool(record.get(table.bind)))
+    page = template.page
+    sheet.set_paper(9)
+    sheet.set_portrait() if page.orientation == "portrait" else sheet.set_landscape()
+    sheet.set_margins(page.margins.left, page.margins.right, page.margins.top, page.margins.bottom)
+    if page.fit_to_width:
+        sheet.fit_to_pages(1, 0)
+    if page.center_horizontally:
+        sheet.center_horizontally()
+    if page.repeat_table_header and sheet_layout.tables:
+        header = sheet_layout.tables[0].header_row
+        sheet.repeat_rows(header, header)
+    area = sheet_layout.print_area
+    sheet.print_area(area.row, area.col, area.last_row, area.last_col)
+    sheet.print_black_and_white()
+    _protect(sheet, password)
+
+
+def _put_text(sheet: Worksheet, box: Box, text: str, fmt: Any) -> None:
+    if box.merged:
+        sheet.merge_range(box.row, box.col, box.last_row, box.last_col, "", fmt)
+    if text:
+        sheet.write_string(box.row, box.col, text, fmt)
+    elif not box.merged:
+        sheet.write_blank(box.row, box.col, None, fmt)
+
+
+def _put_value(sheet: Worksheet, box: Box, value: Any, fmt: Any) -> None:
+    if box.merged:
+        sheet.merge_range(box.row, box.col, box.last_row, box.last_col, "", fmt)
+    if value is None or value == "":
+        if not box.merged:
+            sheet.write_blank(box.row, box.col, None, fmt)
+    elif isinstance(value, str):
+        sheet.write_string(box.row, box.col, value, fmt)
+    elif isinstance(value, dt.datetime):
+        sheet.write_datetime(box.row, box.col, value, fmt)
+    else:
+        sheet.write_number(box.row, box.col, value, fmt)
+
+
+def _write_field(sheet: Worksheet, formats: FormatCache, layout: Layout, place: FieldPlace, record: dict[str, Any]) -> None:
+    template = layout.template
+    value = to_cell(place.type, get_path(record, place.key), template.money_unit)
+    _put_value(sheet, place.box, value, formats.get(place.style, place.type, locked=False))
+    validation = _field_validation(place, layout)
+    box = place.box
+    sheet.data_validation(box.row, box.col, box.row, box.col, validation)
+
+
+_ERROR_TITLE = "输入有误"
+
+
+def _field_validation(place: FieldPlace, layout: Layout) -> dict[str, Any]:
+    message = place.input_message + ("（必填）" if place.required else "")
+    common = {"input_title": "填写提示", "input_message": message[:255], "error_title": _ERROR_TITLE, "ignore_blank": True}
+    kind = place.type
+    if kind is ValueType.money:
+        return {**common, "validate": "decimal", "criteria": ">=", "value": 0,
+                "error_message": f"请填写不小于 0 的金额（单位：{layout.template.money_unit or '元'}）。"}
+    if kind is ValueType.percent:
+        return {**common, "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
+                "error_message": "请填写 0% 至 100% 之间的百分比。"}
+    if kind is ValueType.integer:
+        return {**common, "validate": "integer", "criteria": ">=", "value": 0, "error_message": "请填写不小于 0 的整数。"}
+    if kind is ValueType.date:
+        return {**common, "validate": "date", "criteria": "between", "minimum": dt.date(1900, 1, 1),
+                "maximum": dt.date(2100, 12, 31), "error_message": "请填写日期，如 2025-12-31。"}
+    if place.list is not None:
+        return {**common, "validate": "list", "source": f"={list_name(place.list)}",
+                "error_message": "请从下拉列表中选择。"}
+    return {**common, "validate": "any"}
+
+
+def _write_table(
+    sheet: Worksheet, formats: FormatCache, layout: Layout, table: TablePlace, items: list[Any], rendering: bool,
+) -> None:
+    header = formats.get("header")
+    if table.side_label is not None:
+        _put_text(sheet, table.side_label.box, table.side_label.text, formats.get("label"))
+    for column in table.columns:
+        _put_text(sheet, Box(table.header_row, column.col, 1, column.cols), column.header, header)
+    rows = [_row_values(item) for item in items] if rendering else _skeleton_rows(table)
+    rows += [{}] * (table.rows - len(rows))
+    cell = formats.get("input", ValueType.text, locked=False)
+    for column in table.columns:
+        spans = _merge_spans(rows, column.key, table.merge) if rendering else [(i, 1) for i in range(table.rows)]
+        for start, length in spans:
+            value = rows[start].get(column.key)
+            _put_value(sheet, Box(table.first_row + start, column.col, length, column.cols), value, cell)
+            for hidden in range(start + 1, start + length):  # keep each row's value under the merge
+                if value:
+                    sheet.write_string(table.first_row + hidden, column.col, value, cell)
+        _column_validation(sheet, layout, table, column)
+
+
+def _row_values(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    return {"text": item}
+
+
+def _skeleton_rows(table: TablePlace) -> list[dict[str, Any]]:
+    return [{"level1": level1, "level2": level2} for level1, level2 in table.skeleton]
+
+
+def _merge_spans(rows: list[dict[str, Any]], key: str, merge: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(first row, row count) runs of equal values in a merged column; a run of a later
+    merge column never crosses a boundary of an earlier one (二级 stays inside its 一级)."""
+    if key not in merge:
+        return [(i, 1) for i in range(len(rows))]
+    outer = merge[: merge.index(key) + 1]
+    spans: list[tuple[int, int]] = []
+    for index, row in enumerate(rows):
+        signature = tuple(row.get(k) for k in outer)
+        if spans and row.get(key) and signature == tuple(rows[spans[-1][0]].get(k) for k in outer):
+            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
+        else:
+            spans.append((index, 1))
+    return spans
+
+
+def _column_validation(sheet: Worksheet, layout: Layout, table: TablePlace, column: Any) -> None:
+    first, last = table.first_row, table.last_row
+    options: dict[str, Any] | None = None
+    if column.key == "level1" and layout.template.taxonomy is not None:
+        options = {"validate": "list", "source": f"={LEVEL1_LIST}", "input_message": "请从下拉列表选择一级指标。",
+                   "error_message": "一级指标须从下拉列表中选择。"}
+    elif column.key == "level2" and table.column("level1") is not None and layout.template.taxonomy is not None:
+        anchor = xl_rowcol_to_cell(first, table.column("level1").col, col_abs=True)
+        options = {"validate": "list", "source": f'=INDIRECT("{LEVEL2_LIST_PREFIX}"&MATCH({anchor},{LEVEL1_LIST},0))',
+                   "input_message": "请先选一级指标，再从下拉列表选择其下的二级指标。",
+                   "error_message": "二级指标须属于本行的一级指标，请从下拉列表中选择。"}
+    elif column.list is not None:
+        options = {"validate": "list", "source": f"={list_name(column.list)}",
+                   "input_message": f"请从下拉列表选择{column.header}。",
+                   "error_message": f"{column.header}不在清单中。" + ("" if column.strict else "确认要使用该值吗？"),
+                   "error_type": "stop" if column.strict else "warning"}
+    if options is not None:
+        sheet.data_validation(first, column.col, last, column.col, {
+            "input_title": "填写提示", "error_title": _ERROR_TITLE, "ignore_blank": True, **options,
+        })
+
+
+def _write_lists(workbook: Workbook, layout: Layout, password: str | None) -> None:
+    if not layout.lists:
+        return
+    sheet = workbook.add_worksheet(LISTS_SHEET)
+    for place in layout.lists:
+        for row, value in enumerate(place.values):
+            sheet.write_string(row, place.col, value)
+        workbook.define_name(place.name, place.reference)
+    sheet.hide()
+    _protect(sheet, password)
+
+
+def _write_stamp(workbook: Workbook, stamp: Stamp, password: str | None) -> None:
+    sheet = workbook.add_worksheet(STAMP_SHEET)
+    for row, (key, value) in enumerate(stamp.items()):
+        sheet.write_string(row, 0, key)
+        sheet.write_string(row, 1, value)
+    sheet.very_hidden()
+    _protect(sheet, password)
