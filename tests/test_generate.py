@@ -1,0 +1,244 @@
+"""Generating unit workbooks: what a unit receives, blank or prefilled."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.helpers import FIXED_TIME, example_records
+from xlsxkit.generate import UnitRecords, generate_blank, generate_prefilled, unplaced_values
+from xlsxkit.layout import compile_layout
+from xlsxkit.load import find_template
+from xlsxkit.write import INSTRUCTIONS_SHEET, LISTS_SHEET
+
+UNITS = [{"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"}, {"code": "603002", "name": "丰南分中心"}]
+
+
+@pytest.fixture(scope="module")
+def tangshan():
+    return find_template("tangshan")
+
+
+@pytest.fixture(scope="module")
+def blank_book(tangshan, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("blank")
+    report = generate_blank(tangshan, UNITS, 2026, out, generated_at=FIXED_TIME)
+    assert not report.problems
+    return report.files[0].path
+
+
+@pytest.fixture(scope="module")
+def prefilled_book(tangshan, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("prefilled")
+    records = example_records("tangshan")[:3]
+    report = generate_prefilled(tangshan, [UnitRecords(records[0]["unit"], records)], None, out, generated_at=FIXED_TIME)
+    assert not report.problems
+    return report.files[0].path
+
+
+def test_one_workbook_per_unit_named_by_the_template(tangshan, tmp_path):
+    report = generate_blank(tangshan, UNITS, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "603001-唐山市住房公积金管理中心（参公）本级.xlsx", "603002-丰南分中心.xlsx",
+    ]
+    assert [g.unit["code"] for g in report.files] == ["603001", "603002"]
+
+
+def test_blank_workbook_has_instructions_project_sheets_and_hidden_lists(blank_book, tangshan):
+    book = openpyxl.load_workbook(blank_book)
+    assert book.sheetnames == [INSTRUCTIONS_SHEET, "项目1", "项目2", "项目3", LISTS_SHEET, "_xlsxkit"]
+    assert book[LISTS_SHEET].sheet_state == "hidden"
+    assert book["_xlsxkit"].sheet_state == "veryHidden"
+    assert "603001" in book[INSTRUCTIONS_SHEET]["A2"].value
+    assert book["项目1"]["A1"].value == "2026年度项目支出绩效目标表"
+
+
+def test_projects_option_sets_the_number_of_blank_sheets(tangshan, tmp_path):
+    report = generate_blank(tangshan, UNITS[:1], 2026, tmp_path, projects=5, generated_at=FIXED_TIME)
+    names = openpyxl.load_workbook(report.files[0].path).sheetnames
+    assert [n for n in names if n.startswith("项目")] == [f"项目{i}" for i in range(1, 6)]
+
+
+def test_identity_stamp_in_hidden_sheet_and_document_properties(blank_book, tangshan):
+    book = openpyxl.load_workbook(blank_book)
+    stamp = {row[0].value: row[1].value for row in book["_xlsxkit"].iter_rows()}
+    assert stamp["template_id"] == "tangshan"
+    assert stamp["template_version"] == tangshan.version
+    assert stamp["template_hash"] == tangshan.digest
+    assert (stamp["unit_code"], stamp["unit_name"], stamp["year"]) == ("603001", UNITS[0]["name"], "2026")
+    assert stamp["generated_at"] == FIXED_TIME.isoformat()
+    assert len(stamp["generation_id"]) == 16
+    properties = {p.name: p.value for p in book.custom_doc_props.props}
+    assert properties["xlsxkit.template_id"] == "tangshan"
+    assert properties["xlsxkit.generation_id"] == stamp["generation_id"]
+
+
+def test_same_inputs_give_byte_identical_files(tangshan, tmp_path):
+    first = generate_blank(tangshan, UNITS, 2026, tmp_path / "a", generated_at=FIXED_TIME)
+    second = generate_blank(tangshan, UNITS, 2026, tmp_path / "b", generated_at=FIXED_TIME)
+    digests = [[hashlib.sha256(g.path.read_bytes()).hexdigest() for g in r.files] for r in (first, second)]
+    assert digests[0] == digests[1]
+
+
+def test_generation_id_differs_per_unit_and_time(tangshan, tmp_path):
+    a = generate_blank(tangshan, UNITS, 2026, tmp_path / "a", generated_at=FIXED_TIME)
+    b = generate_blank(tangshan, UNITS[:1], 2026, tmp_path / "b", generated_at=FIXED_TIME + dt.timedelta(seconds=1))
+    ids = [_stamp(g.path)["generation_id"] for g in a.files + b.files]
+    assert len(set(ids)) == 3
+
+
+def _stamp(path: Path) -> dict[str, str]:
+    book = openpyxl.load_workbook(path)
+    return {row[0].value: row[1].value for row in book["_xlsxkit"].iter_rows()}
+
+
+def test_every_sheet_is_protected_and_only_input_cells_are_unlocked(blank_book, tangshan):
+    book = openpyxl.load_workbook(blank_book)
+    for sheet in book.worksheets:
+        assert sheet.protection.sheet, sheet.title
+    sheet = book["项目1"]
+    layout = compile_layout(tangshan).sheet()
+    for place in layout.fields:
+        assert sheet[place.box.a1.split(":")[0]].protection.locked is False, place.key
+    for static in layout.statics:
+        assert sheet[static.box.a1.split(":")[0]].protection.locked is True, static.text
+    table = layout.table("indicators")
+    for row in range(table.first_row + 1, table.last_row + 2):
+        assert sheet.cell(row, 1).protection.locked is False
+    assert sheet.cell(table.header_row + 1, 1).protection.locked is True
+
+
+def test_units_may_insert_and_delete_rows_without_a_password(blank_book):
+    sheet = openpyxl.load_workbook(blank_book)["项目1"]
+    protection = sheet.protection
+    assert protection.insertRows is False and protection.deleteRows is False  # False = not forbidden
+    assert protection.password is None
+
+
+def test_password_protects_sheets_when_given(tangshan, tmp_path):
+    report = generate_blank(tangshan, UNITS[:1], 2026, tmp_path, password="s3cret", generated_at=FIXED_TIME)
+    sheet = openpyxl.load_workbook(report.files[0].path)["项目1"]
+    assert sheet.protection.password
+
+
+def test_blank_indicator_table_has_skeleton_levels_and_prepared_rows(blank_book, tangshan):
+    sheet = openpyxl.load_workbook(blank_book)["项目1"]
+    table = compile_layout(tangshan).sheet().table("indicators")
+    header = [sheet.cell(table.header_row + 1, c.col + 1).value for c in table.columns]
+    assert header == ["一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据"]
+    levels = [(sheet.cell(table.first_row + 1 + i, 1).value, sheet.cell(table.first_row + 1 + i, 2).value)
+              for i in range(table.rows)]
+    assert levels[: len(table.skeleton)] == list(table.skeleton)
+    assert all(level == (None, None) for level in levels[len(table.skeleton):])
+    assert table.rows == 12
+
+
+def test_prefilled_sheet_holds_every_record_value_in_its_cell(prefilled_book, tangshan):
+    records = example_records("tangshan")[:3]
+    book = openpyxl.load_workbook(prefilled_book)
+    assert book.sheetnames[1:4] == ["项目1", "项目2", "项目3"]
+    layout = compile_layout(tangshan)
+    record = records[0]
+    sheet = book["项目1"]
+    assert sheet["A1"].value == "1.办公楼运转经费绩效目标表"
+    fields = layout.sheet({"indicators": len(record["indicators"])})
+    cell = lambda key: sheet[fields.field(key).box.a1.split(":")[0]].value  # noqa: E731
+    assert cell("project.code") == "13020025P004M6910003G"
+    assert Decimal(str(cell("funds.annual.total"))) * 10000 == Decimal(record["funds"]["annual"]["total"])
+    assert cell("spending_plan.03") is None and cell("spending_plan.12") == 1
+    assert cell("goals.annual") == record["goals"]["annual"]
+    table = fields.table("indicators")
+    for i, indicator in enumerate(record["indicators"]):
+        row = table.first_row + 1 + i
+        for column in table.columns:
+            assert shown_value(sheet, row, column.col + 1) == indicator[column.key], (i, column.key)
+
+
+def shown_value(sheet, row: int, col: int):
+    """The value a person sees in a cell: a merged range's top-left value."""
+    for merged in sheet.merged_cells.ranges:
+        if merged.min_row <= row <= merged.max_row and merged.min_col <= col <= merged.max_col:
+            return sheet.cell(merged.min_row, merged.min_col).value
+    return sheet.cell(row, col).value
+
+
+def test_money_cells_show_two_decimals_and_percent_cells_are_percentages(prefilled_book, tangshan):
+    sheet = openpyxl.load_workbook(prefilled_book)["项目1"]
+    fields = compile_layout(tangshan).sheet({"indicators": 6})
+    assert sheet[fields.field("funds.annual.total").box.a1].number_format == "#,##0.00"
+    assert sheet[fields.field("spending_plan.06").box.a1.split(":")[0]].number_format == "0%"
+
+
+def test_levels_are_merged_down_as_on_the_official_form(prefilled_book):
+    sheet = openpyxl.load_workbook(prefilled_book)["项目1"]
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    # 办公楼运转经费: four 产出指标 rows (10-13) then 效益指标, 满意度指标
+    assert "A10:A13" in merged
+    assert not any(r.startswith("B10:") for r in merged)  # four different 二级 under 产出指标
+
+
+def test_level_values_stay_in_every_row_under_a_merge(prefilled_book):
+    """So the cascading 二级 dropdown of each row still sees its 一级."""
+    with zipfile.ZipFile(prefilled_book) as archive:
+        xml = archive.read("xl/worksheets/sheet2.xml").decode()
+        strings = re.findall(r"<t[^>]*>([^<]*)</t>", archive.read("xl/sharedStrings.xml").decode())
+    for row in (10, 11, 12, 13):
+        index = re.search(rf'<c r="A{row}" s="\d+" t="s"><v>(\d+)</v>', xml)
+        assert index and strings[int(index.group(1))] == "产出指标", row
+
+
+def test_formula_looking_user_text_is_written_as_text(tangshan, tmp_path):
+    record = copy.deepcopy(example_records("tangshan")[0])
+    record["project"]["name"] = "=1+1"
+    record["goals"]["annual"] = "@SUM(A1)"
+    record["indicators"][0]["value"] = "+1"
+    record["indicators"][1]["level3"] = "-2"
+    record["indicators"][2]["basis"] = '=HYPERLINK("http://x","y")'
+    report = generate_prefilled(tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME)
+    with zipfile.ZipFile(report.files[0].path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert "<f>" not in archive.read(name).decode(), name
+    sheet = openpyxl.load_workbook(report.files[0].path)["项目1"]
+    values = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
+    assert {"=1+1", "@SUM(A1)", "+1", "-2", '=HYPERLINK("http://x","y")'} <= values
+
+
+def test_indicator_dropdowns_cascade_from_level1_to_level2(blank_book, tangshan):
+    sheet = openpyxl.load_workbook(blank_book)["项目1"]
+    table = compile_layout(tangshan).sheet().table("indicators")
+    rows = f"{table.first_row + 1}:{table.last_row + 1}"
+    by_range = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
+    level1 = by_range[f"A{rows.replace(':', ':A')}"]
+    level2 = by_range[f"B{rows.replace(':', ':B')}"]
+    assert (level1.type, level1.formula1) == ("list", "xk_level1")
+    assert level2.type == "list"
+    assert level2.formula1 == f'INDIRECT("xk_level2_"&MATCH($A{table.first_row + 1},xk_level1,0))'
+    assert level2.error and "一级" in level2.error
+    names = openpyxl.load_workbook(blank_book).defined_names
+    assert "xk_level1" in names and "xk_level2_1" in names
+
+
+def test_money_cells_accept_only_non_negative_numbers(blank_book, tangshan):
+    sheet = openpyxl.load_workbook(blank_book)["项目1"]
+    place = compile_layout(tangshan).sheet().field("funds.annual.total")
+    validation = next(v for v in sheet.data_validations.dataValidation if str(v.sqref) == place.box.a1)
+    assert (validation.type, validation.operator, validation.formula1) == ("decimal", "greaterThanOrEqual", "0")
+    assert "万元" in validation.error and "万元" in validation.prompt
+
+
+def test_records_of_another_template_warn_of_values_without_a_cell(tangshan):
+    record = example_records("luan")[0]
+    record["form"] = "project"
+    problems = unplaced_values(compile_layout(tangshan), UnitRecords(record["unit"], [record]))
+    keys = {p.details["key"] for p in problems}
+    assert "funds.overall.total" in keys and "department" in keys
+    assert all(p.code.code == "G013" for p in problems)

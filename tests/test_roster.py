@@ -1,0 +1,64 @@
+"""Reading the roster of units a supervising office sends workbooks to."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from xlsxkit.errors import InputError
+from xlsxkit.roster import read_roster
+
+CSV = "code,name,contact\n603001,唐山市住房公积金管理中心（参公）本级,财务科\n603002,丰南分中心,\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "data_encoding", "detected"),
+    [("utf-8", "utf-8", "utf-8"), ("utf-8 with BOM", "utf-8-sig", "utf-8 (BOM)"), ("GBK", "gbk", "gbk")],
+)
+def test_csv_roster_in_utf8_bom_or_gbk_reads_the_same_and_says_which(tmp_path, encoding, data_encoding, detected):
+    path = tmp_path / "units.csv"
+    path.write_bytes(CSV.encode(data_encoding))
+    roster = read_roster(path)
+    assert roster.encoding == detected, encoding
+    assert [(u["code"], u["name"]) for u in roster.units] == [
+        ("603001", "唐山市住房公积金管理中心（参公）本级"), ("603002", "丰南分中心"),
+    ]
+    assert roster.units[0]["contact"] == "财务科"
+
+
+def test_xlsx_roster_with_chinese_headers_and_numeric_codes(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["单位代码", "单位名称"])
+    sheet.append([603001, "唐山市住房公积金管理中心（参公）本级"])
+    book.save(tmp_path / "units.xlsx")
+    roster = read_roster(tmp_path / "units.xlsx")
+    assert roster.encoding == "xlsx"
+    assert roster.units == [{"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"}]
+
+
+def test_roster_without_a_name_column_is_refused_naming_the_columns_it_has(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("code,unit\n1,a\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_roster(path)
+    problem = error.value.problems[0]
+    assert problem.code.code == "G001"
+    assert problem.where == f"{path}:1"
+    assert "name" in problem.message and "code, unit" in problem.message
+
+
+def test_duplicate_codes_and_empty_names_are_reported_by_line_and_skipped(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("code,name\n1,甲\n\n1,乙\n2,\n3,丙\n", encoding="utf-8")
+    roster = read_roster(path)
+    assert [u["code"] for u in roster.units] == ["1", "3"]
+    assert [(p.code.code, p.where) for p in roster.problems] == [("G004", f"{path}:4"), ("G003", f"{path}:5")]
+    assert "第 2 行" in roster.problems[0].message  # first seen on line 2
+
+
+def test_roster_of_another_format_is_refused(tmp_path):
+    path = tmp_path / "units.txt"
+    path.write_text("code,name\n", encoding="utf-8")
+    with pytest.raises(InputError, match="G005"):
+        read_roster(path)
