@@ -66,11 +66,11 @@ def _check_rows(template: Template) -> Iterator[Found]:
             for c, cell in enumerate(row.cells):
                 while occupied.get((r, col)):
                     col += 1
-                for dc in range(cell.span):
-                    for dr in range(cell.rows):
-                        if occupied.get((r + dr, col + dc)):
-                            yield Code.T_CELL_OVERLAP, ("body", b, "rows", r, "cells", c), {"column": col + dc + 1}
-                        occupied[(r + dr, col + dc)] = True
+                covered = [(r + dr, col + dc) for dc in range(cell.span) for dr in range(cell.rows)]
+                clash = sorted(k[1] for k in covered if occupied.get(k))
+                if clash:  # one problem per cell, at the first column it shares
+                    yield Code.T_CELL_OVERLAP, ("body", b, "rows", r, "cells", c), {"column": clash[0] + 1}
+                occupied.update(dict.fromkeys(covered, True))
                 col += cell.span
             used = max((k[1] + 1 for k in occupied if k[0] == r), default=0)
             if used > width:

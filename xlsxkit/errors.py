@@ -13,7 +13,7 @@ from enum import Enum
 class Code(Enum):
     # --- templates (T) -------------------------------------------------------------------
     T_YAML_SYNTAX = ("T001", "YAML 语法错误：{detail}", "检查该行的缩进、冒号和引号。")
-    T_DUPLICATE_KEY = ("T002", "键 {key} 重复出现", "删除或合并重复的键。")
+    T_DUPLICATE_KEY = ("T002", "键 {key} 重复出现（首次在第 {first} 行）", "删除或合并重复的键。")
     T_UNKNOWN_KEY = ("T003", "未知的键 {key}{suggestion}", "删除该键或改为正确的拼写。")
     T_WRONG_TYPE = ("T004", "取值不合要求：{detail}", "按模板语言说明（xlsxkit schema）填写该项。")
     T_MISSING_KEY = ("T005", "缺少必填的键 {key}", "补上该键。")
@@ -52,8 +52,12 @@ class Code(Enum):
     T_ROW_TOO_WIDE = (
         "T040", "该行占用 {used} 列，超过 columns 定义的 {width} 列", "减小 span，或在 columns 中增加列宽。",
     )
-    T_CELL_OVERLAP = ("T041", "单元格与上方跨行的单元格重叠（列 {column}）", "减小上方单元格的 rows，或调整本行。")
-    T_JINJA_SYNTAX = ("T050", "文本模板语法错误：{detail}", "检查 {{ }} 与 {% %} 是否成对。")
+    T_CELL_OVERLAP = ("T041", "单元格与上方跨行的单元格在第 {column} 列重叠", "减小上方单元格的 rows，或调整本行。")
+    T_CELL_KINDS = (
+        "T042", "单元格须有且只有 text、label、field 其中之一，此处{found}", "保留其中一个：text 为固定文字，label 为栏目名称，field 为填写处。",
+    )
+    T_FIELD_ONLY_KEYS = ("T043", "{keys} 只能用于 field（填写）单元格", "删除这些键，或把该单元格改为 field 单元格。")
+    T_JINJA_SYNTAX = ("T050", "文本模板语法错误：{detail}", "检查 {{{{ }}}} 与 {{% %}} 是否成对。")
     T_FORM_MISMATCH = ("T060", "{form} 表单不能包含 {what}", "{hint}")
     T_NOT_FOUND = ("T070", "找不到模板 {name}{suggestion}", "用 xlsxkit templates 查看内置模板，或给出模板文件路径。")
 

@@ -6,7 +6,9 @@ model (template) → semantic checks (checks) → Template. Nothing here touches
 
 from __future__ import annotations
 
+import copy
 import functools
+import re
 import types
 import typing
 from importlib import resources
@@ -32,11 +34,51 @@ def parse_template(text: str, name: str) -> Template:
         template = Template.model_validate(source.data)
     except ValidationError as error:
         problems += [_problem_from_pydantic(item, source) for item in error.errors()]
-        raise TemplateError(problems) from None
-    problems += [Problem(code, source.where(path), details) for code, path, details in check_template(template)]
+        # All problems at once: if the shape errors are only unknown keys and bad values of
+        # optional keys, check the rest without them, so a misspelt key does not hide an
+        # unknown field or level name elsewhere in the file.
+        repaired = _without_bad_keys(source.data, error)
+        if repaired is not None:
+            problems += _semantic_problems(repaired, source)
+        raise TemplateError(_in_file_order(problems)) from None
+    problems += _semantic_problems(template, source)
     if problems:
-        raise TemplateError(problems)
+        raise TemplateError(_in_file_order(problems))
     return template
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by line (stable, so those on one line keep the order they were found)."""
+    def line(problem: Problem) -> int:
+        found = re.search(r":(\d+)(?: |$)", problem.where)
+        return int(found.group(1)) if found else 0
+
+    return sorted(problems, key=line)
+
+
+def _semantic_problems(template: Template, source: YamlSource) -> list[Problem]:
+    return [Problem(code, source.where(path), details) for code, path, details in check_template(template)]
+
+
+def _without_bad_keys(data: dict[str, Any], error: ValidationError) -> Template | None:
+    """The template that remains when every key pydantic objected to is deleted, or None when
+    that is no template (a required key would be missing, or a list item is wrong: deleting
+    it would shift the indices the key paths of later problems use)."""
+    data = copy.deepcopy(data)
+    for item in error.errors():
+        path, _ = _data_path(item["loc"])
+        if item["type"] == "missing" or not path or not isinstance(path[-1], str):
+            return None
+        parent: Any = data
+        for part in path[:-1]:
+            parent = parent[part]
+        if not isinstance(parent, dict):
+            return None
+        parent.pop(path[-1], None)
+    try:
+        return Template.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def load_template(path: Path) -> Template:
@@ -90,30 +132,61 @@ _TYPE_WORDS = {
 def _problem_from_pydantic(item: dict[str, Any], source: YamlSource) -> Problem:
     path, allowed = _data_path(item["loc"])
     kind = item["type"]
+    ctx = item.get("ctx") or {}
     if kind == "extra_forbidden":
         key = path[-1]
         return Problem(Code.T_UNKNOWN_KEY, source.where(path), {
             "key": format_path(path), "suggestion": did_you_mean(str(key), allowed),
         })
+    if kind == "missing" and path and isinstance(path[-1], int):  # a short pair, e.g. skeleton: [产出指标]
+        detail = f"{format_path(path[:-1])} 缺少第 {path[-1] + 1} 项"
+        return Problem(Code.T_WRONG_TYPE, source.where(path[:-1]), {"detail": detail})
     if kind == "missing":
         return Problem(Code.T_MISSING_KEY, source.where(path[:-1]), {"key": format_path(path)})
+    if kind == "cell_kinds":
+        kinds = ctx.get("kinds") or []
+        found = f"有 {'、'.join(kinds)}" if kinds else "三者都没有"
+        return Problem(Code.T_CELL_KINDS, source.where(path), {"found": found})
+    if kind == "field_only":
+        keys = list(ctx.get("keys") or [])
+        return Problem(Code.T_FIELD_ONLY_KEYS, source.where((*path, *keys[:1])), {"keys": "、".join(keys)})
     return Problem(Code.T_WRONG_TYPE, source.where(path), {"detail": f"{format_path(path)} {_detail(item)}"})
+
+
+def _shown(value: Any) -> str:
+    """A YAML value as the user wrote it, for "现为 …"."""
+    if value is None:
+        return "空"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"“{value}”"
+    return repr(value)
 
 
 def _detail(item: dict[str, Any]) -> str:
     ctx = item.get("ctx") or {}
     kind = item["type"]
+    now = f"（现为 {_shown(item.get('input'))}）"
     if kind in ("literal_error", "enum"):
-        return f"应为以下之一：{ctx.get('expected', '')}（现为 {item.get('input')!r}）"
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        suggestion = did_you_mean(str(item.get("input")), choices) if isinstance(item.get("input"), str) else ""
+        return f"应为以下之一：{'、'.join(choices)}{now}{suggestion}"
+    if kind == "string_too_short":
+        return f"不能为空{now}" if ctx.get("min_length") == 1 else f"应至少有 {ctx.get('min_length')} 个字{now}"
     if kind == "string_pattern_mismatch":
-        return f"不符合格式 {ctx.get('pattern')}（现为 {item.get('input')!r}）"
+        return f"不符合格式 {ctx.get('pattern')}{now}"
+    if kind in ("too_short", "too_long"):
+        word = "至少" if kind == "too_short" else "至多"
+        bound = ctx.get("min_length" if kind == "too_short" else "max_length")
+        return f"应{word}有 {bound} 项（现有 {ctx.get('actual_length')} 项）"
     for bound, word in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
         if bound in ctx:
-            return f"应 {word} {ctx[bound]}（现为 {item.get('input')!r}）"
+            return f"应 {word} {ctx[bound]}{now}"
     if kind == "value_error":
         return str(ctx.get("error", item["msg"]))
     word = _TYPE_WORDS.get(kind)
-    return f"{word}（现为 {item.get('input')!r}）" if word else item["msg"]
+    return f"{word}{now}" if word else item["msg"]
 
 
 def _data_path(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[str]]:

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 from .record import ValueType
 
@@ -65,6 +66,10 @@ class Style(Strict):
 class Cell(Strict):
     """One cell (or merged block) of a row: exactly one of `text`, `label` or `field`."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["label"]}, {"required": ["field"]}]},
+    )
+
     text: str | None = Field(None, description="Static text, rendered with jinja2 (title, unit line).")
     label: str | None = Field(None, description="A field label or header as printed on the form (jinja2).")
     field: str | None = Field(None, description="The record key whose value goes here, e.g. project.name.")
@@ -78,11 +83,14 @@ class Cell(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Cell:
+        # Custom error types, which load.py maps to catalogued problems (T042, T043).
         kinds = [name for name in ("text", "label", "field") if getattr(self, name) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"a cell has exactly one of text, label, field; this one has {kinds or 'none'}")
-        if self.field is None and (self.type or self.required or self.list or self.input_message):
-            raise ValueError("type, required, list and input_message belong to field cells")
+            raise PydanticCustomError("cell_kinds", "a cell has exactly one of text, label, field", {"kinds": kinds})
+        if self.field is None:
+            extra = [name for name in ("type", "required", "list", "input_message") if getattr(self, name)]
+            if extra:
+                raise PydanticCustomError("field_only", "{keys} belong to field cells", {"keys": extra})
         return self
 
 
@@ -123,9 +131,16 @@ class TableBlock(Strict):
     )
 
 
+_TABLE_ONLY_KEYS = frozenset({"table", "side_label", "columns", "header_height", "row_height", "skeleton", "merge"})
+
+
 def _block_kind(value: Any) -> str:
+    """A body block is a table when it has any key only a table has (so a misspelt `tabel:`
+    is reported against TableBlock, with "did you mean table"), or a number of rows."""
     if isinstance(value, dict):
-        return "table" if "table" in value else "rows"
+        if _TABLE_ONLY_KEYS & set(value) or isinstance(value.get("rows"), int):
+            return "table"
+        return "rows"
     return "table" if hasattr(value, "table") else "rows"
 
 

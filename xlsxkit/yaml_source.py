@@ -50,12 +50,33 @@ def load_yaml(text: str, name: str) -> tuple[YamlSource | None, list[Problem]]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        detail = getattr(error, "problem", None) or str(error)
-        return None, [Problem(Code.T_YAML_SYNTAX, f"{name}:{line}", {"detail": detail})]
+        return None, [Problem(Code.T_YAML_SYNTAX, f"{name}:{line}", {"detail": _syntax_detail(error, line)})]
     source = YamlSource(name=name, data=None)
     problems: list[Problem] = []
     source.data = _build(node, (), source, problems) if node is not None else {}
     return source, problems
+
+
+# PyYAML's wording of the mistakes people make most, in the user's words (prefix → Chinese).
+_SYNTAX_WORDS = (
+    ("mapping values are not allowed here", "此处不能出现“: ”；值中含有冒号加空格时，请给整个值加引号"),
+    ("found character '\\t'", "含有制表符（Tab），请改用空格缩进"),
+    ("could not find expected ':'", "找不到应有的冒号“:”"),
+    ("expected ',' or ']'", "方括号 [ ] 没有闭合，或各项之间缺少逗号"),
+    ("expected ',' or '}'", "花括号 { } 没有闭合，或各项之间缺少逗号"),
+    ("expected <block end>", "缩进与上文不一致"),
+    ("found unexpected end of stream", "引号没有闭合，直到文件末尾"),
+    ("found undefined alias", "引用了未定义的锚点（*名称）"),
+)
+
+
+def _syntax_detail(error: yaml.YAMLError, line: int) -> str:
+    problem = str(getattr(error, "problem", None) or error)
+    detail = next((words for prefix, words in _SYNTAX_WORDS if problem.startswith(prefix)), problem)
+    context = getattr(error, "context_mark", None)
+    if context is not None and context.line + 1 != line:
+        detail += f"（自第 {context.line + 1} 行开始的部分）"
+    return detail
 
 
 def _build(node: yaml.Node, path: Path_, source: YamlSource, problems: list[Problem]) -> Any:
@@ -66,9 +87,9 @@ def _build(node: yaml.Node, path: Path_, source: YamlSource, problems: list[Prob
             key = _scalar(key_node)
             child = (*path, key)
             if key in result:
-                problems.append(
-                    Problem(Code.T_DUPLICATE_KEY, f"{source.name}:{key_node.start_mark.line + 1}", {"key": format_path(child)})
-                )
+                where = f"{source.name}:{key_node.start_mark.line + 1} {format_path(child)}"
+                first = source.lines.get(child)
+                problems.append(Problem(Code.T_DUPLICATE_KEY, where, {"key": format_path(child), "first": first}))
             source.lines[child] = key_node.start_mark.line + 1
             result[key] = _build(value_node, child, source, problems)
         return result
