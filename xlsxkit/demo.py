@@ -31,8 +31,13 @@ def run_demo(out_dir: Path, year: int | None = None, generated_at: dt.datetime |
     for template in builtin_templates():
         blank = generate_blank(template, roster.units, year or dt.date.today().year,
                                out_dir / "blank" / template.id, generated_at=generated_at)
-        groups, problems = read_record_groups(examples / "records.jsonl", template, only_template=template.id)
-        prefilled = generate_prefilled(template, groups, year, out_dir / "prefilled" / template.id, generated_at=generated_at)
-        report.files += blank.files + prefilled.files
-        report.problems += blank.problems + problems + prefilled.problems
+        report.files += blank.files
+        report.problems += blank.problems
+        for records in sorted(examples.glob("records*.jsonl")):
+            groups, problems = read_record_groups(records, template, only_template=template.id)
+            if groups or problems:
+                prefilled = generate_prefilled(template, groups, year, out_dir / "prefilled" / template.id,
+                                               generated_at=generated_at)
+                report.files += prefilled.files
+                report.problems += problems + prefilled.problems
     return report
