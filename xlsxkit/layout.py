@@ -284,6 +284,7 @@ _TYPE_HINTS = {
 
 
 def _default_message(label: str | None, kind: ValueType, template: Template) -> str:
+    label = label.rstrip("：: ") if label else label  # 六安's "中期资金总额：" → no doubled colon
     hint = _TYPE_HINTS[kind].format(unit=template.money_unit or "元", label=label or "")
     if kind is ValueType.text:
         return hint

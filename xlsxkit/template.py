@@ -187,6 +187,12 @@ class Template(Strict):
         canonical = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Template:
+        """A copy; its digest is computed anew (the cached one describes the original)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("digest", None)
+        return copy
+
     def tables(self) -> list[TableBlock]:
         return [block for block in self.body if isinstance(block, TableBlock)]
 
