@@ -3,7 +3,7 @@
 Also writes docs/previews.md, the README's "Built-in templates" section: one line per
 template (its id, its name and the form it follows, from the first comment line of its YAML)
 and its image. Each template is generated for the example roster's first unit, prefilled from
-examples/records.jsonl where records for it exist (else blank); LibreOffice prints its first
+examples/records*.jsonl where records for it exist (else blank); LibreOffice prints its first
 project sheet to PDF, and poppler's pdftoppm turns the first page into a PNG, so the image
 is what a unit sees when it prints the form (with the template's font, or its fallback
 where that font is not installed).
@@ -40,7 +40,8 @@ YEAR = 2025
 
 def workbook_for(template: Template, work: Path) -> tuple[Path, str]:
     """The workbook to preview and whether it is "prefilled" or "blank"."""
-    groups, _ = read_record_groups(EXAMPLES / "records.jsonl", template, only_template=template.id)
+    groups = [group for path in sorted(EXAMPLES.glob("records*.jsonl"))
+              for group in read_record_groups(path, template, only_template=template.id)[0]]
     if groups:
         report = generate_prefilled(template, groups[:1], None, work / "prefilled" / template.id, generated_at=GENERATED_AT)
         kind = "prefilled"
@@ -69,7 +70,7 @@ def markdown(rows: list[tuple[Template, str]], image_dir: str) -> str:
         "## Built-in templates",
         "",
         "Each built-in template as LibreOffice prints its first project sheet (A4), prefilled from",
-        "`examples/records.jsonl` where example records exist, else blank. Regenerate the images with",
+        "`examples/records*.jsonl` where example records exist, else blank. Regenerate the images with",
         "`python tools/render_previews.py` (needs LibreOffice, python3-uno and poppler-utils).",
         "",
         "| id | name | form | follows | preview |",

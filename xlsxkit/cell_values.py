@@ -52,7 +52,7 @@ def format_coded_name(value: Any) -> str:
     return str(value)
 
 
-CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.S)
+CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.DOTALL)
 CENT = Decimal("0.01")
 
 

@@ -54,6 +54,7 @@ class StaticPlace:
     box: Box
     text: str  # jinja2 source
     style: str
+    is_label: bool = False  # a label the reader finds fields by (not a title or a note)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class FieldPlace:
     list: str | None
     input_message: str
     style: str
+    number_format: str | None  # the template's own, else the type's (styles.NUMBER_FORMATS)
     label: str | None  # the label text beside or above it, which the reader looks for
     label_box: Box | None
 
@@ -230,7 +232,8 @@ def _place_rows(
             box = Box(r, col, cell.rows, cell.span)
             occupied.update((r + dr, col + dc) for dr in range(cell.rows) for dc in range(cell.span))
             if cell.field is None:
-                place = StaticPlace(box, cell.text if cell.text is not None else cell.label or "", _static_style(cell))
+                is_label = cell.label is not None
+                place = StaticPlace(box, cell.label if is_label else cell.text or "", _static_style(cell), is_label)
                 block_statics.append(place)
                 statics.append(place)
             else:
@@ -253,7 +256,7 @@ def _field_place(template: Template, cell: Cell, box: Box, statics: list[StaticP
     return FieldPlace(
         key=key, box=box, type=kind, required=cell.required, list=cell.list,
         input_message=cell.input_message or _default_message(label_text, kind, template),
-        style=cell.style or "input", label=label_text, label_box=label.box if label else None,
+        style=cell.style or "input", number_format=cell.number_format, label=label_text, label_box=label.box if label else None,
     )
 
 
@@ -261,7 +264,7 @@ def _label_for(box: Box, statics: list[StaticPlace]) -> StaticPlace | None:
     """The label a person reads for this field: the nearest label to its left that starts on
     its row; else a column header right above it of the same width (a grid such as
     资金支出计划's 3月底/6月底); else a label to its left spanning down from a row above."""
-    labels = [s for s in statics if s.style == "label"]
+    labels = [s for s in statics if s.is_label]
     left = [s for s in labels if s.box.covers(box.row, s.box.col) and s.box.last_col < box.col]
     same_row = [s for s in left if s.box.row == box.row]
     if same_row:
@@ -295,7 +298,8 @@ def _place_table(block: TableBlock, top: int, rows: int, heights: list[tuple[int
     col = 0
     side = None
     if block.side_label is not None:
-        side = StaticPlace(Box(top, 0, rows + 1, block.side_label.span), block.side_label.text, "label")
+        side = StaticPlace(Box(top, 0, rows + 1, block.side_label.span), block.side_label.text,
+                           block.side_label.style or "label", True)
         col = block.side_label.span
     columns = []
     for column in block.columns:

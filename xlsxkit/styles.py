@@ -19,6 +19,8 @@ BUILTIN_STYLES: dict[str, dict[str, Any]] = {
     "text": {"align": "left", "valign": "vcenter", "wrap": True, "border": 0},
     "text_right": {"align": "right", "valign": "vcenter", "border": 0},
     "label": {"align": "center", "valign": "vcenter", "wrap": True, "border": 1},
+    "label_left": {"align": "left", "valign": "vcenter", "wrap": True, "border": 1},
+    "label_vertical": {"align": "center", "valign": "vcenter", "border": 1, "vertical": True},
     "header": {"bold": True, "align": "center", "valign": "vcenter", "wrap": True, "border": 1},
     "input": {"align": "left", "valign": "vcenter", "wrap": True, "border": 1, "fill": INPUT_FILL},
     "input_center": {"align": "center", "valign": "vcenter", "wrap": True, "border": 1, "fill": INPUT_FILL},
@@ -40,7 +42,9 @@ NUMBER_FORMATS: dict[ValueType, str] = {
 CHARSET_GB2312 = 134
 
 
-def style_properties(template: Template, name: str, value_type: ValueType | None, locked: bool) -> dict[str, Any]:
+def style_properties(
+    template: Template, name: str, value_type: ValueType | None, locked: bool, number_format: str | None = None,
+) -> dict[str, Any]:
     """xlsxwriter format properties of a named style, with the template's overrides."""
     base = dict(BUILTIN_STYLES.get(name, BUILTIN_STYLES["text"]))
     override: Style | None = template.styles.get(name)
@@ -63,24 +67,30 @@ def style_properties(template: Template, name: str, value_type: ValueType | None
             properties[key] = base[key]
     if base.get("wrap"):
         properties["text_wrap"] = True
-    if value_type is not None:
+    if base.get("vertical"):
+        properties["rotation"] = 270  # xlsx "stacked" text, one character under the other
+    if number_format is not None:
+        properties["num_format"] = number_format
+    elif value_type is not None:
         properties["num_format"] = NUMBER_FORMATS[value_type]
     return properties
 
 
 class FormatCache:
-    """One xlsxwriter Format per distinct (style, type, locked) in a workbook."""
+    """One xlsxwriter Format per distinct (style, type, locked, number format) in a workbook."""
 
     def __init__(self, workbook: Workbook, template: Template) -> None:
         self._workbook = workbook
         self._template = template
-        self._formats: dict[tuple[str, ValueType | None, bool], Format] = {}
+        self._formats: dict[tuple[str, ValueType | None, bool, str | None], Format] = {}
 
-    def get(self, name: str, value_type: ValueType | None = None, locked: bool = True) -> Format:
-        key = (name, value_type, locked)
+    def get(
+        self, name: str, value_type: ValueType | None = None, locked: bool = True, number_format: str | None = None,
+    ) -> Format:
+        key = (name, value_type, locked, number_format)
         fmt = self._formats.get(key)
         if fmt is None:
             fmt = self._formats[key] = self._workbook.add_format(
-                style_properties(self._template, name, value_type, locked)
+                style_properties(self._template, name, value_type, locked, number_format)
             )
         return fmt

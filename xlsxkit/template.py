@@ -61,6 +61,7 @@ class Style(Strict):
     wrap: bool | None = None
     border: int | None = Field(None, ge=0, le=2)
     fill: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    vertical: bool | None = Field(None, description="Characters stacked top to bottom (a narrow 绩效指标 column).")
 
 
 class Cell(Strict):
@@ -79,7 +80,8 @@ class Cell(Strict):
     type: ValueType | None = Field(None, description="Defaults to the bound key's type.")
     required: bool = False
     list: str | None = Field(None, description="Name of a list in `lists` (choice fields).")
-    input_message: str | None = Field(None, description="Shown when the cell is selected (Chinese).")
+    input_message: str | None = Field(None, max_length=250, description="Shown when the cell is selected (Chinese).")
+    number_format: str | None = Field(None, description='Excel number format instead of the type\'s, e.g. 0"年".')
 
     @model_validator(mode="after")
     def _one_kind(self) -> Cell:
@@ -88,7 +90,7 @@ class Cell(Strict):
         if len(kinds) != 1:
             raise PydanticCustomError("cell_kinds", "a cell has exactly one of text, label, field", {"kinds": kinds})
         if self.field is None:
-            extra = [name for name in ("type", "required", "list", "input_message") if getattr(self, name)]
+            extra = [name for name in ("type", "required", "list", "input_message", "number_format") if getattr(self, name)]
             if extra:
                 raise PydanticCustomError("field_only", "{keys} belong to field cells", {"keys": extra})
         return self
@@ -114,6 +116,7 @@ class Column(Strict):
 class SideLabel(Strict):
     text: str
     span: int = Field(1, ge=1, le=5)
+    style: str | None = None
 
 
 class TableBlock(Strict):

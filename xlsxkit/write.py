@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -23,9 +24,12 @@ from .layout import LEVEL1_LIST, LEVEL2_LIST_PREFIX, Box, FieldPlace, Layout, Sh
 from .record import ValueType, blank_record, get_path
 from .stamp import STAMP_SHEET, Stamp
 from .styles import FormatCache
+from .template import Template
+from .text_fit import default_row_height, height_for
 
 INSTRUCTIONS_SHEET = "填报说明"
 LISTS_SHEET = "_lists"
+INSTRUCTIONS_WIDTH = 100
 
 _ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False)
 _COMPILED: dict[str, jinja2.Template] = {}
@@ -54,14 +58,16 @@ def write_workbook(
     sheets: Sequence[SheetContent], password: str | None = None,
 ) -> None:
     template = layout.template
-    workbook = Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    workbook = Workbook(target, {
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True,
+    })
     workbook.set_properties({"title": render_text(template.name, {}), "created": stamp.generated_at, "author": "xlsxkit"})
     for name, value in stamp.properties():
         workbook.set_custom_property(name, value)
     formats = FormatCache(workbook, template)
     base = {"year": stamp.year, "unit": unit, "money_unit": template.money_unit or "",
             "template": {"id": template.id, "version": template.version, "name": template.name}}
-    _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template.instructions, base, password)
+    _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template, base, password)
     names: set[str] = set()
     for content in sheets:
         record = content.record or blank_record(template.form)
@@ -94,11 +100,15 @@ def _protect(sheet: Worksheet, password: str | None) -> None:
     })
 
 
-def _write_instructions(sheet: Worksheet, formats: FormatCache, text: str, context: dict[str, Any], password: str | None) -> None:
-    sheet.set_column(0, 0, 100)
-    style = formats.get("instructions")
-    for row, line in enumerate(render_text(text, context).splitlines()):
-        sheet.write_string(row, 0, line, formats.get("title") if row == 0 else style)
+def _write_instructions(
+    sheet: Worksheet, formats: FormatCache, template: Template, context: dict[str, Any], password: str | None,
+) -> None:
+    sheet.set_column(0, 0, INSTRUCTIONS_WIDTH)
+    cells = _CellWriter(sheet, formats, (INSTRUCTIONS_WIDTH,), {}, template.font.size)
+    title, body = formats.get("title"), formats.get("instructions")
+    for row, line in enumerate(render_text(template.instructions, context).splitlines()):
+        cells.put(Box(row, 0), line, title if row == 0 else body)
+    cells.set_row_heights()
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
     _protect(sheet, password)
@@ -111,14 +121,14 @@ def _write_project_sheet(
     template = layout.template
     for col, width in enumerate(sheet_layout.widths):
         sheet.set_column(col, col, width)
-    for row, height in sheet_layout.row_heights:
-        sheet.set_row(row, height)
+    cells = _CellWriter(sheet, formats, sheet_layout.widths, dict(sheet_layout.row_heights), template.font.size)
     for static in sheet_layout.statics:
-        _put_text(sheet, static.box, render_text(static.text, context), formats.get(static.style))
+        cells.put(static.box, render_text(static.text, context), formats.get(static.style))
     for place in sheet_layout.fields:
-        _write_field(sheet, formats, layout, place, record)
+        _write_field(cells, layout, place, record)
     for table in sheet_layout.tables:
-        _write_table(sheet, formats, layout, table, record.get(table.bind) or [], record is not None and bool(record.get(table.bind)))
+        _write_table(cells, layout, table, record.get(table.bind) or [], bool(record.get(table.bind)))
+    cells.set_row_heights()
     page = template.page
     sheet.set_paper(9)
     sheet.set_portrait() if page.orientation == "portrait" else sheet.set_landscape()
@@ -136,36 +146,52 @@ def _write_project_sheet(
     _protect(sheet, password)
 
 
-def _put_text(sheet: Worksheet, box: Box, text: str, fmt: Any) -> None:
-    if box.merged:
-        sheet.merge_range(box.row, box.col, box.last_row, box.last_col, "", fmt)
-    if text:
-        sheet.write_string(box.row, box.col, text, fmt)
-    elif not box.merged:
-        sheet.write_blank(box.row, box.col, None, fmt)
+class _CellWriter:
+    """Writes values into (possibly merged) boxes of one sheet, by their type, and grows the
+    rows that wrapped text needs (Excel does not grow them for text written by a program)."""
+
+    def __init__(self, sheet: Worksheet, formats: FormatCache, widths: Sequence[float],
+                 heights: dict[int, float], font_size: float) -> None:
+        self.sheet = sheet
+        self.formats = formats
+        self._widths = widths
+        self._heights = heights
+        self._font_size = font_size
+
+    def put(self, box: Box, value: Any, fmt: Format) -> None:
+        sheet = self.sheet
+        if box.merged:
+            sheet.merge_range(box.row, box.col, box.last_row, box.last_col, "", fmt)
+        if value is None or value == "":
+            if not box.merged:
+                sheet.write_blank(box.row, box.col, None, fmt)
+        elif isinstance(value, str):
+            sheet.write_string(box.row, box.col, value, fmt)
+            if fmt.text_wrap:
+                self._fit(box, value)
+        elif isinstance(value, dt.datetime):
+            sheet.write_datetime(box.row, box.col, value, fmt)
+        else:
+            sheet.write_number(box.row, box.col, value, fmt)
+
+    def _fit(self, box: Box, text: str) -> None:
+        width = sum(self._widths[box.col: box.last_col + 1])
+        needed = height_for(text, width, self._font_size, box.rows)
+        for row in range(box.row, box.last_row + 1):
+            if needed > self._heights.get(row, default_row_height(self._font_size)):
+                self._heights[row] = needed
+
+    def set_row_heights(self) -> None:
+        for row, height in sorted(self._heights.items()):
+            self.sheet.set_row(row, height)
 
 
-def _put_value(sheet: Worksheet, box: Box, value: Any, fmt: Any) -> None:
-    if box.merged:
-        sheet.merge_range(box.row, box.col, box.last_row, box.last_col, "", fmt)
-    if value is None or value == "":
-        if not box.merged:
-            sheet.write_blank(box.row, box.col, None, fmt)
-    elif isinstance(value, str):
-        sheet.write_string(box.row, box.col, value, fmt)
-    elif isinstance(value, dt.datetime):
-        sheet.write_datetime(box.row, box.col, value, fmt)
-    else:
-        sheet.write_number(box.row, box.col, value, fmt)
-
-
-def _write_field(sheet: Worksheet, formats: FormatCache, layout: Layout, place: FieldPlace, record: dict[str, Any]) -> None:
+def _write_field(cells: _CellWriter, layout: Layout, place: FieldPlace, record: dict[str, Any]) -> None:
     template = layout.template
     value = to_cell(place.type, get_path(record, place.key), template.money_unit)
-    _put_value(sheet, place.box, value, formats.get(place.style, place.type, locked=False))
-    validation = _field_validation(place, layout)
+    cells.put(place.box, value, cells.formats.get(place.style, place.type, False, place.number_format))
     box = place.box
-    sheet.data_validation(box.row, box.col, box.row, box.col, validation)
+    cells.sheet.data_validation(box.row, box.col, box.row, box.col, _field_validation(place, layout))
 
 
 _ERROR_TITLE = "输入有误"
@@ -173,7 +199,7 @@ _ERROR_TITLE = "输入有误"
 
 def _field_validation(place: FieldPlace, layout: Layout) -> dict[str, Any]:
     message = place.input_message + ("（必填）" if place.required else "")
-    common = {"input_title": "填写提示", "input_message": message[:255], "error_title": _ERROR_TITLE, "ignore_blank": True}
+    common = {"input_title": "填写提示", "input_message": message, "error_title": _ERROR_TITLE, "ignore_blank": True}
     kind = place.type
     if kind is ValueType.money:
         return {**common, "validate": "decimal", "criteria": ">=", "value": 0,
@@ -192,14 +218,13 @@ def _field_validation(place: FieldPlace, layout: Layout) -> dict[str, Any]:
     return {**common, "validate": "any"}
 
 
-def _write_table(
-    sheet: Worksheet, formats: FormatCache, layout: Layout, table: TablePlace, items: list[Any], rendering: bool,
-) -> None:
-    header = formats.get("header")
+def _write_table(cells: _CellWriter, layout: Layout, table: TablePlace, items: list[Any], rendering: bool) -> None:
+    formats = cells.formats
     if table.side_label is not None:
-        _put_text(sheet, table.side_label.box, table.side_label.text, formats.get("label"))
+        cells.put(table.side_label.box, table.side_label.text, formats.get(table.side_label.style))
+    header = formats.get("header")
     for column in table.columns:
-        _put_text(sheet, Box(table.header_row, column.col, 1, column.cols), column.header, header)
+        cells.put(Box(table.header_row, column.col, 1, column.cols), column.header, header)
     rows = [_row_values(item) for item in items] if rendering else _skeleton_rows(table)
     rows += [{}] * (table.rows - len(rows))
     cell = formats.get("input", ValueType.text, locked=False)
@@ -207,11 +232,11 @@ def _write_table(
         spans = _merge_spans(rows, column.key, table.merge) if rendering else [(i, 1) for i in range(table.rows)]
         for start, length in spans:
             value = rows[start].get(column.key)
-            _put_value(sheet, Box(table.first_row + start, column.col, length, column.cols), value, cell)
+            cells.put(Box(table.first_row + start, column.col, length, column.cols), value, cell)
             for hidden in range(start + 1, start + length):  # keep each row's value under the merge
                 if value:
-                    sheet.write_string(table.first_row + hidden, column.col, value, cell)
-        _column_validation(sheet, layout, table, column)
+                    cells.sheet.write_string(table.first_row + hidden, column.col, value, cell)
+        _column_validation(cells.sheet, layout, table, column)
 
 
 def _row_values(item: Any) -> dict[str, Any]:
