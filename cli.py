@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from rich.console import Console
+from rich.progress import track
 
 from xlsxkit.demo import DemoReport, run_demo
 from xlsxkit.errors import Problem, XlsxkitError
@@ -24,6 +27,7 @@ from xlsxkit.template import template_schema
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Collect 项目支出绩效目标表 through Excel workbooks.")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
+T = TypeVar("T")
 
 
 def _fail(error: XlsxkitError) -> typer.Exit:
@@ -87,7 +91,8 @@ def generate(
         if roster is not None:
             units = read_roster(roster)
             typer.echo(f"{roster}: {len(units.units)} units, encoding {units.encoding}", err=True)
-            report = generate_blank(chosen, units.units, year or dt.date.today().year, out, projects, password, generated_at)
+            report = generate_blank(chosen, _progress(units.units, "generating"), year or dt.date.today().year, out,
+                                    projects, password, generated_at)
             report.problems[:0] = units.problems
         else:
             assert records is not None
@@ -95,7 +100,7 @@ def generate(
                 typer.echo(f"{records}: no such file", err=True)
                 raise typer.Exit(EXIT_UNUSABLE)
             groups, problems = read_record_groups(records, chosen)
-            report = generate_prefilled(chosen, groups, year, out, password, generated_at)
+            report = generate_prefilled(chosen, _progress(groups, "generating"), year, out, password, generated_at)
             report.problems[:0] = problems
     except XlsxkitError as error:
         raise _fail(error) from None
@@ -112,6 +117,13 @@ def demo(
     report = run_demo(out, year)
     _report(report, as_json=False)
     raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
+
+
+def _progress(items: list[T], what: str) -> Iterable[T]:
+    """A progress bar on a terminal for long batches; the items unchanged elsewhere."""
+    if len(items) < 20 or not sys.stderr.isatty():
+        return items
+    return track(items, description=what, console=Console(stderr=True), transient=True)
 
 
 def _report(report: GenerateReport | DemoReport, as_json: bool) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import openpyxl
+import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from tests.helpers import EXAMPLES, example_records, write_jsonl
+from xlsxkit.load import builtin_templates
 
 runner = CliRunner()
 TIME = ["--generated-at", "2026-01-15T09:30:00"]
@@ -67,3 +69,23 @@ def test_demo_generates_every_template_blank_and_prefilled(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--year", "2026"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "blank" / "tangshan").is_dir() and (tmp_path / "prefilled" / "tangshan").is_dir()
+
+
+@pytest.mark.parametrize("template_id", [t.id for t in builtin_templates()])
+def test_generate_works_for_every_built_in_template_from_roster_and_records(template_id, tmp_path):
+    blank = runner.invoke(app, ["generate", template_id, "--roster", str(EXAMPLES / "units.csv"),
+                                "--out", str(tmp_path / "blank"), *TIME])
+    assert blank.exit_code == 0, blank.output
+    assert len(list((tmp_path / "blank").glob("*.xlsx"))) == 5
+    records = example_records(template_id)
+    assert records, f"no example records for {template_id}"
+    path = write_jsonl(tmp_path / "records.jsonl", records)
+    prefilled = runner.invoke(app, ["generate", template_id, "--records", str(path), "--out", str(tmp_path / "pre"), *TIME])
+    assert prefilled.exit_code == 0, prefilled.output
+    (book,) = (tmp_path / "pre").glob("*.xlsx")
+    assert len([n for n in openpyxl.load_workbook(book).sheetnames if not n.startswith(("_", "填报说明"))]) == len(records)
+
+
+def test_templates_lists_the_seven_built_in_templates():
+    ids = {r["id"] for r in json.loads(runner.invoke(app, ["templates", "--json"]).stdout)}
+    assert ids == {"tianjin", "tangshan", "tangshan-department", "shanghai", "luan", "qiannan", "mof"}

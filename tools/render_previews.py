@@ -1,6 +1,7 @@
 """Render a preview image of every built-in template: docs/<template id>.png.
 
-Also writes docs/previews.md, the README's "Built-in templates" section: one line per
+Also rewrites the README's "Built-in templates" section (between the markers
+<!-- previews --> and <!-- /previews -->) when every template is rendered: one line per
 template (its id, its name and the form it follows, from the first comment line of its YAML)
 and its image. Each template is generated for the example roster's first unit, prefilled from
 examples/records*.jsonl where records for it exist (else blank); LibreOffice prints its first
@@ -36,6 +37,7 @@ from xlsxkit.write import INSTRUCTIONS_SHEET, LISTS_SHEET
 EXAMPLES = ROOT / "examples"
 GENERATED_AT = dt.datetime(2025, 1, 15, 9, 30, 0)
 YEAR = 2025
+README_START, README_END = "<!-- previews -->", "<!-- /previews -->"
 
 
 def workbook_for(template: Template, work: Path) -> tuple[Path, str]:
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ids", nargs="*", help="template ids (default: every built-in template)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--resolution", type=int, default=70, help="pixels per inch (default 70)")
-    parser.add_argument("--no-markdown", action="store_true", help="do not write <out>/previews.md")
+    parser.add_argument("--no-markdown", action="store_true", help="do not rewrite the README's preview section")
     args = parser.parse_args(argv)
     reason = missing(pdf_tools=True)
     if reason:
@@ -120,12 +122,15 @@ def main(argv: list[str] | None = None) -> int:
             png = pdf_to_png(pdf, args.out / f"{template.id}.png", args.resolution)
             print(f"{shown(png)}  ({kind}, {template.name})")
             rows.append((template, kind))
-    if not args.no_markdown:
+    if not args.no_markdown and not args.ids:
         out = args.out.resolve()
         image_dir = out.relative_to(ROOT).as_posix() if out.is_relative_to(ROOT) else out.as_posix()
-        target = args.out / "previews.md"
-        target.write_text(markdown(rows, image_dir), encoding="utf-8")
-        print(shown(target))
+        readme = ROOT / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        head, rest = text.split(README_START, 1)
+        _, tail = rest.split(README_END, 1)
+        readme.write_text(f"{head}{README_START}\n{markdown(rows, image_dir)}{README_END}{tail}", encoding="utf-8")
+        print(shown(readme))
     return 0
 
 
