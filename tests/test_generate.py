@@ -242,3 +242,26 @@ def test_records_of_another_template_warn_of_values_without_a_cell(tangshan):
     keys = {p.details["key"] for p in problems}
     assert "funds.overall.total" in keys and "department" in keys
     assert all(p.code.code == "G013" for p in problems)
+
+
+def test_rows_grow_so_long_text_shows_whole(tangshan, tmp_path):
+    record = copy.deepcopy(example_records("tangshan")[0])
+    record["goals"]["annual"] = "\n".join(f"{i}.提供整洁的办公环境、确保办公区域安全，保障各项业务正常开展。" * 2 for i in range(1, 7))
+    report = generate_prefilled(tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME)
+    sheet = openpyxl.load_workbook(report.files[0].path)["项目1"]
+    place = compile_layout(tangshan).sheet({"indicators": 6}).field("goals.annual")
+    declared = dict(compile_layout(tangshan).sheet().row_heights)[place.box.row]
+    height = sheet.row_dimensions[place.box.row + 1].height
+    assert height > declared * 2  # six paragraphs of two lines each
+    lines = 12
+    assert height >= lines * tangshan.font.size * 1.2
+
+
+def test_a_template_number_format_replaces_the_type_default(tmp_path):
+    luan = find_template("luan")
+    record = example_records("luan")[0]
+    report = generate_prefilled(luan, [UnitRecords(record["unit"], [record])], None, tmp_path, generated_at=FIXED_TIME)
+    sheet = openpyxl.load_workbook(report.files[0].path)["项目1"]
+    place = compile_layout(luan).sheet({"indicators": len(record["indicators"])}).field("project.period_years")
+    cell = sheet[place.box.a1.split(":")[0]]
+    assert (cell.value, cell.number_format) == (3, '0"年"')
