@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from libreoffice import Office, Workbook, a1, is_a4, pdf_page_sizes, pdf_page_texts, skip_unless_available
 
-from xlsxkit.errors import Code
-from xlsxkit.generate import generate_blank, generate_prefilled, read_record_groups
+from tests.helpers import example_groups
+from xlsxkit.generate import generate_blank, generate_prefilled
 from xlsxkit.layout import SheetLayout, TablePlace, compile_layout
 from xlsxkit.load import builtin_templates
 from xlsxkit.roster import read_roster
@@ -46,7 +46,7 @@ def indicator_table(template: Template) -> TablePlace | None:
 def example_records(template: Template) -> list:
     """The example records made with this template, grouped by unit (problems are asserted
     where the records are used, not while collecting the tests)."""
-    return read_record_groups(EXAMPLES / "records.jsonl", template, only_template=template.id)[0]
+    return example_groups(template)[0]
 
 
 def by_id(templates: list[Template]) -> list:
@@ -81,11 +81,11 @@ class Generated:
     def prefilled(self, template: Template) -> Path:
         key = ("prefilled", template.id)
         if key not in self._paths:
-            groups, problems = read_record_groups(EXAMPLES / "records.jsonl", template, only_template=template.id)
+            groups, problems = example_groups(template)
             assert not problems, problems
             report = generate_prefilled(template, groups[:1], None, self.root / "prefilled" / template.id,
                                         generated_at=GENERATED_AT)
-            assert not [p for p in report.problems if p.code is not Code.G_RECORD_UNPLACED], report.problems
+            assert not report.problems, report.problems
             self._paths[key] = report.files[0].path
         return self._paths[key]
 
