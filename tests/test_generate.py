@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -14,7 +15,7 @@ import openpyxl
 import pytest
 
 from tests.helpers import FIXED_TIME, example_records
-from xlsxkit.generate import UnitRecords, generate_blank, generate_prefilled, unplaced_values
+from xlsxkit.generate import UnitRecords, generate_blank, generate_prefilled, read_record_groups, unplaced_values
 from xlsxkit.layout import compile_layout
 from xlsxkit.load import find_template
 from xlsxkit.write import INSTRUCTIONS_SHEET, LISTS_SHEET
@@ -265,3 +266,48 @@ def test_a_template_number_format_replaces_the_type_default(tmp_path):
     place = compile_layout(luan).sheet({"indicators": len(record["indicators"])}).field("project.period_years")
     cell = sheet[place.box.a1.split(":")[0]]
     assert (cell.value, cell.number_format) == (3, '0"年"')
+
+
+def test_a_unit_whose_file_name_would_be_unusable_is_reported_and_the_batch_goes_on(tangshan, tmp_path):
+    units = [{"code": "1", "name": "甲/乙"}, *UNITS]
+    report = generate_blank(tangshan, units, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["603001", "603002"]
+    (problem,) = report.problems
+    assert (problem.code.code, problem.where) == ("G020", "1")
+    assert "1-甲/乙.xlsx" in problem.message
+
+
+def test_two_units_given_the_same_file_name_are_not_overwritten(tangshan, tmp_path):
+    template = tangshan.model_copy(update={"file_name": "{{ unit.name }}.xlsx"})
+    units = [{"code": "1", "name": "分中心"}, {"code": "2", "name": "分中心"}]
+    report = generate_blank(template, units, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["1"]
+    (problem,) = report.problems
+    assert problem.code.code == "G022" and "unit.code" in problem.fix
+
+
+def test_a_template_text_naming_a_missing_roster_column_is_reported_per_unit(tangshan, tmp_path):
+    template = tangshan.model_copy(update={"instructions": "联系人：{{ unit.contact }}"})
+    units = [{"code": "1", "name": "甲", "contact": "张三"}, {"code": "2", "name": "乙"}]
+    report = generate_blank(template, units, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["1"]
+    (problem,) = report.problems
+    assert (problem.code.code, problem.where) == ("G021", "2")
+    assert "contact" in problem.message
+    assert not list(tmp_path.glob(".partial-*"))  # nothing half-written is left behind
+
+
+def test_records_file_problems_are_reported_by_line_and_the_rest_is_generated(tangshan, tmp_path):
+    good = example_records("tangshan")[0]
+    wrong_money = copy.deepcopy(good)
+    wrong_money["funds"]["annual"]["total"] = "五十万"
+    department = example_records("tangshan-department")[0]
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (good, wrong_money, department, [1])) + "\n",
+                    encoding="utf-8")
+    groups, problems = read_record_groups(path, tangshan)
+    assert [len(g.records) for g in groups] == [1]
+    assert [(p.code.code, p.where) for p in problems] == [
+        ("G014", f"{path}:2"), ("G012", f"{path}:3"), ("G011", f"{path}:4"),
+    ]
+    assert "funds.annual.total" in problems[0].message and "五十万" in problems[0].message

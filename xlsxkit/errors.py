@@ -77,6 +77,13 @@ class Code(Enum):
         "换用包含该字段的模板；此值不会写入工作簿。",
     )
     G_RECORD_VALUE = ("G014", "第 {line} 行 {key} 的值 {value!r} 无法写入：{detail}", "改正该值。")
+    G_RENDER = (
+        "G021", "为单位 {unit} 生成工作簿时出错：{detail}",
+        "检查模板文本中的变量（可用：year、unit、index、project、record、money_unit、template）和记录中的值。",
+    )
+    G_OUTPUT_TAKEN = (
+        "G022", "单位 {unit} 的文件名 {name} 与单位 {other} 的相同", "在 file_name 模板中加入 {{{{ unit.code }}}}，使每个单位的文件名不同。",
+    )
     G_OUTPUT_NAME = ("G020", "文件名模板生成了不可用的文件名 {name!r}", "检查 file_name 模板。")
 
     def __init__(self, code: str, message: str, fix: str) -> None:

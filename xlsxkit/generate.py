@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from .cell_values import CellValueError, to_cell
 from .errors import Code, Problem
 from .layout import Layout, compile_layout
@@ -83,18 +85,31 @@ def _write_one(
     out_dir: Path, password: str | None, report: GenerateReport,
 ) -> None:
     template = layout.template
-    name = render_text(template.file_name, {"unit": unit, "year": year, "template": {"id": template.id}})
+    try:
+        name = render_text(template.file_name, {"unit": unit, "year": year, "template": {"id": template.id}})
+    except jinja2.TemplateError as error:
+        report.problems.append(Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error}))
+        return
     if not name.strip() or set(name) & FORBIDDEN_IN_FILE_NAMES or name.strip(". ") != name.strip():
         report.problems.append(Problem(Code.G_OUTPUT_NAME, f"{unit.get('code')}", {"name": name}))
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / name
+    other = next((g.unit.get("code") for g in report.files if g.path == target), None)
+    if other is not None:
+        report.problems.append(Problem(Code.G_OUTPUT_TAKEN, f"{unit.get('code')}", {
+            "unit": unit.get("code"), "name": name, "other": other,
+        }))
+        return
     handle, temporary = tempfile.mkstemp(prefix=".partial-", suffix=".xlsx", dir=out_dir)
     os.close(handle)
     try:
         write_workbook(temporary, layout, stamp, unit, sheets, password)
         os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, target)
+    except (jinja2.TemplateError, CellValueError) as error:
+        report.problems.append(Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error}))
+        return
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)

@@ -61,7 +61,7 @@ def write_workbook(
     workbook = Workbook(target, {
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True,
     })
-    workbook.set_properties({"title": render_text(template.name, {}), "created": stamp.generated_at, "author": "xlsxkit"})
+    workbook.set_properties({"title": template.name, "created": stamp.generated_at, "author": "xlsxkit"})
     for name, value in stamp.properties():
         workbook.set_custom_property(name, value)
     formats = FormatCache(workbook, template)
@@ -69,21 +69,25 @@ def write_workbook(
             "template": {"id": template.id, "version": template.version, "name": template.name}}
     _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template, base, password)
     names: set[str] = set()
+    project_sheets = []
     for content in sheets:
         record = content.record or blank_record(template.form)
         context = {**base, "index": content.index, "project": record.get("project") or {}, "record": record}
         context["title"] = render_text(template.title, context)
         name = _unique_sheet_name(render_text(template.sheet_name, context), names)
         rows = {t.table: len(record.get(t.table) or []) for t in template.tables()} if content.record else None
-        sheet_layout = layout.sheet(rows)
-        _write_project_sheet(workbook.add_worksheet(name), formats, layout, sheet_layout, record, context, password)
+        project_sheets.append(workbook.add_worksheet(name))
+        _write_project_sheet(project_sheets[-1], formats, layout, layout.sheet(rows), record, context, password)
     _write_lists(workbook, layout, password)
     _write_stamp(workbook, stamp, password)
-    workbook.worksheets()[1 if len(workbook.worksheets()) > 3 else 0].activate()
+    if project_sheets:
+        project_sheets[0].activate()
     workbook.close()
 
 
 def _unique_sheet_name(name: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts: its forbidden characters []:*?/\\ become _, at most 31
+    characters (Excel's limit), made unique with (2), (3) … The record keeps the full text."""
     clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in name).strip("'")[:31] or "项目"
     candidate, n = clean, 2
     while candidate.lower() in taken:
