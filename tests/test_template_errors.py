@@ -320,6 +320,14 @@ def test_an_unknown_table_suggests_the_close_table(base: str) -> None:
     assert problem.details["suggestion"] == "（是否应为 indicators？）"
 
 
+def test_a_list_laid_out_twice_is_refused(base: str) -> None:
+    table = base[base.index("  - table: indicators"):]
+    text = base + table
+    problems = [p for p in problems_of(text) if p.code is Code.T_DUPLICATE_TABLE]
+    assert [p.where for p in problems] == [where(len(base.splitlines()) + 1, "body[2].table")]
+    assert problems[0].message == "表 indicators 出现了两次"
+
+
 # --- rows and cells --------------------------------------------------------------------------------
 
 

@@ -114,6 +114,7 @@ def _check_list_name(template: Template, name: str, path: tuple[Any, ...]) -> It
 
 def _check_tables(template: Template) -> Iterator[Found]:
     tables = TABLE_COLUMNS[template.form]
+    seen_tables: set[str] = set()
     for b, block in enumerate(template.body):
         if not isinstance(block, TableBlock):
             continue
@@ -123,6 +124,9 @@ def _check_tables(template: Template) -> Iterator[Found]:
                 "table": block.table, "suggestion": did_you_mean(block.table, tables), "allowed": ", ".join(tables),
             }
             continue
+        if block.table in seen_tables:
+            yield Code.T_DUPLICATE_TABLE, ("body", b, "table"), {"table": block.table}
+        seen_tables.add(block.table)
         keys = [column.key for column in block.columns]
         for c, column in enumerate(block.columns):
             if column.key not in allowed:

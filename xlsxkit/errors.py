@@ -45,6 +45,7 @@ class Code(Enum):
     )
     T_UNKNOWN_TABLE = ("T031", "记录没有名为 {table} 的列表{suggestion}", "可用的表：{allowed}。")
     T_TABLE_NEEDS_COLUMN = ("T032", "表 {table} 缺少列 {key}", "加上该列。")
+    T_DUPLICATE_TABLE = ("T034", "表 {table} 出现了两次", "每个记录列表只能排成一张表；删除重复的 table 块。")
     T_SKELETON_LEVEL = (
         "T033", "骨架行中的指标 {level1} / {level2} 不在分类中{suggestion}",
         "骨架行只能使用 taxonomy 中的一级和二级指标。",

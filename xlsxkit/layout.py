@@ -159,15 +159,6 @@ class Layout:
             sheet = self._sheets[counts] = _compile_sheet(self.template, dict(counts))
         return sheet
 
-    def list_named(self, name: str) -> ListPlace:
-        return next(place for place in self.lists if place.name == name)
-
-    def level2_list(self, level1: str) -> ListPlace | None:
-        taxonomy = self.template.taxonomy
-        if taxonomy is None or level1 not in taxonomy.level1:
-            return None
-        return self.list_named(f"{LEVEL2_LIST_PREFIX}{taxonomy.level1.index(level1) + 1}")
-
 
 _LAYOUTS: dict[str, Layout] = {}
 
@@ -194,7 +185,8 @@ def _place_lists(template: Template) -> list[ListPlace]:
 def list_name(name: str) -> str:
     """The defined name of a template list (template list names may be Chinese; defined
     names stay ASCII so that every office suite resolves them)."""
-    return f"{LIST_PREFIX}{name.encode('utf-8').hex()}" if not name.isascii() else f"{LIST_PREFIX}{name}"
+    plain = name.isascii() and name.isidentifier()
+    return f"{LIST_PREFIX}{name}" if plain else f"{LIST_PREFIX}{name.encode('utf-8').hex()}"
 
 
 def _compile_sheet(template: Template, rows_of: dict[str, int]) -> SheetLayout:

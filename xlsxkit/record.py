@@ -7,11 +7,7 @@ value (money is always yuan as a two-decimal string in the record).
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Iterator
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 
@@ -77,13 +73,6 @@ COMPATIBLE_TYPES: dict[ValueType, frozenset[ValueType]] = {
 }
 
 
-def blank_indicator() -> dict[str, Any]:
-    return {
-        "level1": None, "level2": None, "level3": None, "description": None, "value": None,
-        "parsed": None, "overall_value": None, "basis": None, "note": None,
-    }
-
-
 def blank_funds() -> dict[str, Any]:
     return {key: None for key in FUND_KEYS}
 
@@ -136,36 +125,3 @@ def get_path(record: dict[str, Any], key: str) -> Any:
             return None
         value = value.get(part)
     return value
-
-
-def set_path(record: dict[str, Any], key: str, value: Any) -> None:
-    """Set a dotted key, creating the containers (funds.overall, spending_plan) it needs."""
-    parts = key.split(".")
-    target = record
-    for depth, part in enumerate(parts[:-1]):
-        child = target.get(part)
-        if child is None:
-            child = _empty_container(".".join(parts[: depth + 1]))
-            target[part] = child
-        target = child
-    target[parts[-1]] = value
-
-
-def _empty_container(key: str) -> dict[str, Any]:
-    if key in ("funds.annual", "funds.overall"):
-        return blank_funds()
-    if key == "spending_plan":
-        return {month: None for month in SPENDING_MONTHS}
-    return {}
-
-
-def copy_record(record: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(record)
-
-
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Records of a JSONL file with their line numbers; blank lines are passed over."""
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, json.loads(line)
