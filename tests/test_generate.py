@@ -311,3 +311,23 @@ def test_records_file_problems_are_reported_by_line_and_the_rest_is_generated(ta
         ("G014", f"{path}:2"), ("G012", f"{path}:3"), ("G011", f"{path}:4"),
     ]
     assert "funds.annual.total" in problems[0].message and "五十万" in problems[0].message
+
+
+def test_a_budget_system_record_with_only_name_and_budget_gets_blank_indicator_rows(tangshan, tmp_path):
+    record = {"form": "project", "unit": {"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"},
+              "project": {"name": "办公楼运转经费", "code": "13020025P004M6910003G"},
+              "funds": {"annual": {"total": "585000.00", "fiscal": "585000.00"}}}
+    path = tmp_path / "budget.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    groups, problems = read_record_groups(path, tangshan)
+    assert not problems
+    report = generate_prefilled(tangshan, groups, 2026, tmp_path / "out", generated_at=FIXED_TIME)
+    assert not report.problems
+    sheet = openpyxl.load_workbook(report.files[0].path)["项目1"]
+    layout = compile_layout(tangshan).sheet()
+    assert sheet[layout.field("project.name").box.a1.split(":")[0]].value == "办公楼运转经费"
+    assert sheet[layout.field("funds.annual.total").box.a1].value == 58.5
+    table = layout.table("indicators")
+    assert table.rows == 12
+    levels = [sheet.cell(table.first_row + 1 + i, 1).value for i in range(table.rows)]
+    assert levels[: len(table.skeleton)] == [level1 for level1, _ in table.skeleton]

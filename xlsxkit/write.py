@@ -75,7 +75,7 @@ def write_workbook(
         context = {**base, "index": content.index, "project": record.get("project") or {}, "record": record}
         context["title"] = render_text(template.title, context)
         name = _unique_sheet_name(render_text(template.sheet_name, context), names)
-        rows = {t.table: len(record.get(t.table) or []) for t in template.tables()} if content.record else None
+        rows = {t.table: len(record[t.table]) for t in template.tables() if record.get(t.table)}  # else blank rows
         project_sheets.append(workbook.add_worksheet(name))
         _write_project_sheet(project_sheets[-1], formats, layout, layout.sheet(rows), record, context, password)
     _write_lists(workbook, layout, password)
