@@ -48,6 +48,10 @@ class Page(Strict):
     fit_to_width: bool = True
     repeat_table_header: bool = Field(True, description="Repeat each table's header row on every printed page.")
     center_horizontally: bool = True
+    gridlines: bool = Field(False, description="Show Excel's gridlines (off: the sheet looks like the printed form).")
+    footer: str | None = Field(
+        "&C第 &P 页，共 &N 页", description="Excel page footer codes (&P page, &N pages); null for none.",
+    )
 
 
 class Style(Strict):

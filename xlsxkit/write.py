@@ -115,6 +115,7 @@ def _write_instructions(
     cells.set_row_heights()
     sheet.set_paper(9)
     sheet.fit_to_pages(1, 0)
+    sheet.hide_gridlines(2)
     _protect(sheet, password)
 
 
@@ -141,6 +142,10 @@ def _write_project_sheet(
         sheet.fit_to_pages(1, 0)
     if page.center_horizontally:
         sheet.center_horizontally()
+    if not page.gridlines:
+        sheet.hide_gridlines(2)
+    if page.footer:
+        sheet.set_footer(page.footer)
     if page.repeat_table_header and sheet_layout.tables:
         header = sheet_layout.tables[0].header_row
         sheet.repeat_rows(header, header)
