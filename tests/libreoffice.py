@@ -28,6 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -102,12 +104,7 @@ def skip_unless_available(pdf_tools: bool = False) -> None:
 
 def a1(row: int, col: int) -> str:
     """Excel's name of a 0-based (row, col): (0, 0) → A1."""
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
+    return xl_rowcol_to_cell(row, col)
 
 
 def _free_port() -> int:
