@@ -328,6 +328,14 @@ def test_a_list_laid_out_twice_is_refused(base: str) -> None:
     assert problems[0].message == "表 indicators 出现了两次"
 
 
+def test_an_unknown_style_name_suggests_the_close_one(base: str) -> None:
+    text = edit(base, '{text: "{{ title }}", span: 7, style: title}', '{text: "{{ title }}", span: 7, style: titel}')
+    problem = the_problem(text)
+    assert problem.code is Code.T_UNKNOWN_STYLE
+    assert problem.where == where(line_of(text, "style: titel"), "body[0].rows[0].cells[0].style")
+    assert problem.message == "未定义的样式 titel（是否应为 title？）"
+
+
 # --- rows and cells --------------------------------------------------------------------------------
 
 

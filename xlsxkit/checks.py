@@ -13,6 +13,7 @@ import jinja2
 
 from .errors import Code, did_you_mean
 from .record import COMPATIBLE_TYPES, FIELD_TYPES, TABLE_COLUMNS, ValueType
+from .styles import BUILTIN_STYLES
 from .template import Cell, RowsBlock, TableBlock, Template
 
 Found = tuple[Code, tuple[Any, ...], dict[str, Any]]
@@ -27,6 +28,7 @@ def check_template(template: Template) -> list[Found]:
         *_check_fields(template),
         *_check_tables(template),
         *_check_jinja(template),
+        *_check_styles(template),
     ]
 
 
@@ -183,3 +185,18 @@ def _check_jinja(template: Template) -> Iterator[Found]:
             environment.parse(text)
         except jinja2.TemplateSyntaxError as error:
             yield Code.T_JINJA_SYNTAX, path, {"detail": f"{error.message}（模板文本第 {error.lineno} 行）"}
+
+
+def _check_styles(template: Template) -> Iterator[Found]:
+    """Every style a cell names is built in or defined under `styles:`."""
+    known = set(BUILTIN_STYLES) | set(template.styles)
+    named: list[tuple[tuple[Any, ...], str | None]] = []
+    for b, block in enumerate(template.body):
+        if isinstance(block, RowsBlock):
+            named += [(("body", b, "rows", r, "cells", c, "style"), cell.style)
+                      for r, row in enumerate(block.rows) for c, cell in enumerate(row.cells)]
+        elif block.side_label is not None:
+            named.append((("body", b, "side_label", "style"), block.side_label.style))
+    for path, style in named:
+        if style is not None and style not in known:
+            yield Code.T_UNKNOWN_STYLE, path, {"name": style, "suggestion": did_you_mean(style, known)}

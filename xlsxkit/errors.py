@@ -38,6 +38,9 @@ class Code(Enum):
     T_UNKNOWN_LIST = (
         "T022", "引用了未定义的清单 {name}{suggestion}", "在 lists 中定义该清单，或改为已定义的清单名。",
     )
+    T_UNKNOWN_STYLE = (
+        "T025", "未定义的样式 {name}{suggestion}", "使用内置样式（title、text、label、input 等），或在 styles 中定义它。",
+    )
     T_CHOICE_WITHOUT_LIST = ("T023", "选择型字段 {key} 没有指定清单", "为该字段加上 list: 清单名。")
     T_DUPLICATE_FIELD = ("T024", "字段 {key} 在表中出现了两次", "每个记录键只能绑定一个单元格。")
     T_UNKNOWN_COLUMN = (
