@@ -44,6 +44,9 @@ def test_every_record_value_sits_at_its_layout_place(template_id, tmp_path):
         for place in placed.fields:
             value = from_cell(place.type, shown(sheet, place.box.row + 1, place.box.col + 1), template.money_unit)
             assert value == get_path(record, place.key), (name, place.key)
+            if place.label_box is not None:  # the reader finds the field by its label, as rendered
+                label = shown(sheet, place.label_box.row + 1, place.label_box.col + 1)
+                assert place.label_pattern.match(label), (name, place.key, label)
         for table in placed.tables:
             for i, item in enumerate(record[table.bind]):
                 for column in table.columns:

@@ -8,6 +8,8 @@ Rows and columns are 0-based here, as xlsxwriter counts them; `Box.a1` gives Exc
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -67,8 +69,15 @@ class FieldPlace:
     input_message: str
     style: str
     number_format: str | None  # the template's own, else the type's (styles.NUMBER_FORMATS)
-    label: str | None  # the label text beside or above it, which the reader looks for
+    label: str | None  # the label text beside or above it (jinja2 source), which the reader looks for
     label_box: Box | None
+
+    @property
+    def label_pattern(self) -> re.Pattern[str] | None:
+        """The label as a regular expression: its literal text, anything where jinja2 renders
+        something (六安's "中期目标({{ year }}年—…年)" matches "中期目标(2022年—2024年)"); white space
+        is free, since people and office suites add and drop it."""
+        return label_pattern(self.label) if self.label else None
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,16 @@ class Layout:
         if sheet is None:
             sheet = self._sheets[counts] = _compile_sheet(self.template, dict(counts))
         return sheet
+
+
+_JINJA_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=1024)
+def label_pattern(label: str) -> re.Pattern[str]:
+    literals = [re.sub(r"\s+", "", part) for part in _JINJA_PART.split(label)]
+    body = ".*?".join(r"\s*".join(map(re.escape, literal)) for literal in literals)
+    return re.compile(rf"^\s*{body}\s*$", re.DOTALL)
 
 
 _LAYOUTS: dict[str, Layout] = {}
