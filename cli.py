@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
-from xlsxkit.demo import DemoReport, run_demo
+from xlsxkit.demo import run_demo
 from xlsxkit.errors import Problem, XlsxkitError
 from xlsxkit.generate import GenerateReport, generate_blank, generate_prefilled, read_record_groups
 from xlsxkit.load import builtin_templates, find_template, load_template
@@ -31,8 +31,7 @@ T = TypeVar("T")
 
 
 def _fail(error: XlsxkitError) -> typer.Exit:
-    for problem in error.problems:
-        typer.echo(str(problem), err=True)
+    _show_problems(error.problems)
     return typer.Exit(EXIT_UNUSABLE)
 
 
@@ -126,7 +125,7 @@ def _progress(items: list[T], what: str) -> Iterable[T]:
     return track(items, description=what, console=Console(stderr=True), transient=True)
 
 
-def _report(report: GenerateReport | DemoReport, as_json: bool) -> None:
+def _report(report: GenerateReport, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({
             "files": [{"path": str(g.path), "unit": g.unit.get("code"), "sheets": g.sheets} for g in report.files],

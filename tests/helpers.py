@@ -27,15 +27,3 @@ def example_records(template_id: str | None = None) -> list[dict[str, Any]]:
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return path
-
-
-def example_groups(template: Any) -> tuple[list[Any], list[Any]]:
-    """The example records made with `template`, grouped by unit, and any problems reading them."""
-    from xlsxkit.generate import read_record_groups
-
-    groups, problems = [], []
-    for path in sorted(EXAMPLES.glob("records*.jsonl")):
-        found, trouble = read_record_groups(path, template, only_template=template.id)
-        groups += found
-        problems += trouble
-    return groups, problems

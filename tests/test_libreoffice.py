@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from libreoffice import Office, Workbook, a1, is_a4, pdf_page_sizes, pdf_page_texts, skip_unless_available
 
-from tests.helpers import example_groups
+from xlsxkit.demo import example_record_groups
 from xlsxkit.generate import generate_blank, generate_prefilled
 from xlsxkit.layout import SheetLayout, TablePlace, compile_layout
 from xlsxkit.load import builtin_templates
@@ -46,7 +46,7 @@ def indicator_table(template: Template) -> TablePlace | None:
 def example_records(template: Template) -> list:
     """The example records made with this template, grouped by unit (problems are asserted
     where the records are used, not while collecting the tests)."""
-    return example_groups(template)[0]
+    return example_record_groups(template)[0]
 
 
 def by_id(templates: list[Template]) -> list:
@@ -81,7 +81,7 @@ class Generated:
     def prefilled(self, template: Template) -> Path:
         key = ("prefilled", template.id)
         if key not in self._paths:
-            groups, problems = example_groups(template)
+            groups, problems = example_record_groups(template)
             assert not problems, problems
             report = generate_prefilled(template, groups[:1], None, self.root / "prefilled" / template.id,
                                         generated_at=GENERATED_AT)

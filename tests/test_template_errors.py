@@ -79,36 +79,27 @@ def test_an_unknown_top_level_key_is_refused_with_did_you_mean(base: str) -> Non
     assert problem.message == "未知的键 projectz（是否应为 projects？）"
 
 
-def test_an_unknown_key_deep_in_a_body_cell_names_its_path_and_suggests_field(base: str) -> None:
-    text = edit(base, "{field: project.code, span: 2}", "{fieldd: project.code, span: 2}")
+UNKNOWN_KEYS = [
+    pytest.param("{field: project.code, span: 2}", "{fieldd: project.code, span: 2}", "fieldd:",
+                 "body[0].rows[2].cells[1].fieldd", "field", id="deep in a body cell"),
+    pytest.param("          - {field: funds.annual.other}\n", "          - field: funds.annual.other\n            spam: 2\n",
+                 "spam: 2", "body[0].rows[3].cells[6].spam", "span", id="in a block-style cell, on its own line"),
+    pytest.param("      - height: 60", "      - heigth: 60", "heigth:", "body[0].rows[7].heigth", "height",
+                 id="in a body row"),
+    pytest.param("    header_height: 30", "    header_hight: 30", "header_hight:", "body[1].header_hight",
+                 "header_height", id="in a table block, no union tag in the path"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "needle", "path", "suggested"), UNKNOWN_KEYS)
+def test_an_unknown_key_names_its_line_and_path_and_suggests_the_close_key(
+    base: str, old: str, new: str, needle: str, path: str, suggested: str,
+) -> None:
+    text = edit(base, old, new)
     problem = the_problem(text)
     assert problem.code is Code.T_UNKNOWN_KEY
-    assert problem.where == where(line_of(text, "fieldd:"), "body[0].rows[2].cells[1].fieldd")
-    assert problem.details["suggestion"] == "（是否应为 field？）"
-
-
-def test_an_unknown_key_in_a_block_style_cell_points_at_its_own_line(base: str) -> None:
-    text = edit(base, "          - {field: funds.annual.other}\n",
-                "          - field: funds.annual.other\n            spam: 2\n")
-    problem = the_problem(text)
-    assert problem.code is Code.T_UNKNOWN_KEY
-    assert problem.where == where(line_of(text, "spam: 2"), "body[0].rows[3].cells[6].spam")
-    assert problem.details["suggestion"] == "（是否应为 span？）"
-
-
-def test_an_unknown_key_in_a_body_row_suggests_height(base: str) -> None:
-    text = edit(base, "      - height: 60", "      - heigth: 60")
-    problem = the_problem(text)
-    assert problem.where == where(line_of(text, "heigth:"), "body[0].rows[7].heigth")
-    assert problem.details["suggestion"] == "（是否应为 height？）"
-
-
-def test_an_unknown_key_in_a_table_block_has_no_union_tag_in_its_path(base: str) -> None:
-    text = edit(base, "    header_height: 30", "    header_hight: 30")
-    problem = the_problem(text)
-    assert problem.code is Code.T_UNKNOWN_KEY
-    assert problem.where == where(line_of(text, "header_hight:"), "body[1].header_hight")
-    assert problem.details["suggestion"] == "（是否应为 header_height？）"
+    assert problem.where == where(line_of(text, needle), path)
+    assert problem.details["suggestion"] == f"（是否应为 {suggested}？）"
 
 
 def test_an_unknown_key_in_a_table_column_suggests_header(base: str) -> None:

@@ -27,7 +27,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from libreoffice import Office, missing, pdf_to_png
 
-from xlsxkit.generate import generate_blank, generate_prefilled, read_record_groups
+from xlsxkit.demo import example_record_groups
+from xlsxkit.generate import generate_blank, generate_prefilled
 from xlsxkit.load import builtin_template_dir, builtin_templates
 from xlsxkit.roster import read_roster
 from xlsxkit.stamp import STAMP_SHEET
@@ -42,8 +43,7 @@ README_START, README_END = "<!-- previews -->", "<!-- /previews -->"
 
 def workbook_for(template: Template, work: Path) -> tuple[Path, str]:
     """The workbook to preview and whether it is "prefilled" or "blank"."""
-    groups = [group for path in sorted(EXAMPLES.glob("records*.jsonl"))
-              for group in read_record_groups(path, template, only_template=template.id)[0]]
+    groups = example_record_groups(template)[0]
     if groups:
         report = generate_prefilled(template, groups[:1], None, work / "prefilled" / template.id, generated_at=GENERATED_AT)
         kind = "prefilled"

@@ -95,5 +95,4 @@ def _decimal(value: Any) -> Decimal:
 
 def _plain(number: Decimal) -> str:
     """A decimal without exponent or trailing zeros: 50, 33.3."""
-    text = format(number.normalize(), "f")
-    return text
+    return format(number.normalize(), "f")

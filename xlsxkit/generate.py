@@ -145,7 +145,8 @@ def read_record_groups(
                 problems += value_problems
                 continue
             unit = record["unit"]
-            group = groups.setdefault(str(unit["code"]), UnitRecords(unit={"code": str(unit["code"]), "name": unit.get("name") or ""}, records=[]))
+            code = str(unit["code"])
+            group = groups.setdefault(code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[]))
             group.records.append(record)
     return list(groups.values()), problems
 
@@ -189,10 +190,11 @@ def unplaced_values(layout: Layout, group: UnitRecords) -> list[Problem]:
         for bind, allowed in TABLE_COLUMNS[layout.template.form].items():
             items = record.get(bind) or []
             if items and bind not in columns:
-                keys.append(bind)
+                keys.append(bind)  # the whole list has no table
+                continue
             for item in items:
                 if isinstance(item, dict):
-                    keys += [f"{bind}[].{k}" for k in allowed if item.get(k) is not None and k not in columns.get(bind, {k})]
+                    keys += [f"{bind}[].{k}" for k in allowed if item.get(k) is not None and k not in columns[bind]]
         for key in dict.fromkeys(keys):
             problems.append(Problem(Code.G_RECORD_UNPLACED, str(group.unit.get("code")), {
                 "unit": group.unit.get("code"), "project": (record.get("project") or {}).get("name") or "", "key": key,

@@ -18,6 +18,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from .record import FIELD_TYPES, ValueType
 from .template import Cell, RowsBlock, TableBlock, Template
 
+LISTS_SHEET = "_lists"  # the hidden sheet holding every dropdown list
 LEVEL1_LIST = "xk_level1"
 LEVEL2_LIST_PREFIX = "xk_level2_"
 LIST_PREFIX = "xk_list_"
@@ -100,8 +101,6 @@ class TablePlace:
     side_label: StaticPlace | None
     merge: tuple[str, ...]
     skeleton: tuple[tuple[str, str], ...]
-    header_height: float | None
-    row_height: float | None
 
     @property
     def last_row(self) -> int:
@@ -147,7 +146,7 @@ class ListPlace:
     @property
     def reference(self) -> str:
         letter = xl_col_to_name(self.col)
-        return f"=_lists!${letter}$1:${letter}${max(len(self.values), 1)}"
+        return f"={LISTS_SHEET}!${letter}$1:${letter}${max(len(self.values), 1)}"
 
 
 @dataclass(frozen=True)
@@ -323,5 +322,4 @@ def _place_table(block: TableBlock, top: int, rows: int, heights: list[tuple[int
     return TablePlace(
         bind=block.table, header_row=top, first_row=top + 1, rows=rows, columns=tuple(columns),
         side_label=side, merge=tuple(block.merge), skeleton=tuple(block.skeleton),
-        header_height=block.header_height, row_height=block.row_height,
     )

@@ -20,7 +20,17 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .cell_values import to_cell
-from .layout import LEVEL1_LIST, LEVEL2_LIST_PREFIX, Box, FieldPlace, Layout, SheetLayout, TablePlace, list_name
+from .layout import (
+    LEVEL1_LIST,
+    LEVEL2_LIST_PREFIX,
+    LISTS_SHEET,
+    Box,
+    FieldPlace,
+    Layout,
+    SheetLayout,
+    TablePlace,
+    list_name,
+)
 from .record import ValueType, blank_record, get_path
 from .stamp import STAMP_SHEET, Stamp
 from .styles import FormatCache
@@ -28,7 +38,6 @@ from .template import Template
 from .text_fit import default_row_height, height_for
 
 INSTRUCTIONS_SHEET = "填报说明"
-LISTS_SHEET = "_lists"
 INSTRUCTIONS_WIDTH = 100
 
 _ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False)
