@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+class Severity(str, Enum):
+    error = "error"  # the return cannot be accepted as it is
+    warning = "warning"  # accepted, but the unit should look again
+    info = "info"  # a note: a file skipped on purpose, macros ignored
+
+
 class Code(Enum):
     # --- templates (T) -------------------------------------------------------------------
     T_YAML_SYNTAX = ("T001", "YAML 语法错误：{detail}", "检查该行的缩进、冒号和引号。")
@@ -90,10 +96,35 @@ class Code(Enum):
     )
     G_OUTPUT_NAME = ("G020", "文件名模板生成了不可用的文件名 {name!r}", "检查 file_name 模板。")
 
-    def __init__(self, code: str, message: str, fix: str) -> None:
+    # --- return files: opening them safely (F) ------------------------------------------------
+    F_UNREADABLE = ("F001", "无法读取文件：{detail}", "确认文件存在、未被其他程序占用，然后重新提交。")
+    F_EMPTY = ("F002", "文件是空的（0 字节）", "重新保存工作簿后再提交。")
+    F_NOT_XLSX = ("F003", "不是 Excel 工作簿（.xlsx）：{detail}", "用 Excel 或 WPS 打开原表，另存为“Excel 工作簿（*.xlsx）”后重新提交。")
+    F_LEGACY_FORMAT = (
+        "F004", "这是旧版 Excel（.xls）或 WPS 表格（.et）格式的文件，只是扩展名为 {suffix}",
+        "用 Excel 或 WPS 打开，另存为“Excel 工作簿（*.xlsx）”后重新提交。",
+    )
+    F_ENCRYPTED = ("F005", "工作簿设置了打开密码，无法读取", "在 Excel 中用“文件→信息→保护工作簿→用密码进行加密”清除密码，保存后重新提交。")
+    F_STRICT_OOXML = (
+        "F006", "工作簿保存为“Strict Open XML 电子表格”格式，暂不支持", "另存为“Excel 工作簿（*.xlsx）”（不要选 Strict）后重新提交。",
+    )
+    F_LOCK_FILE = ("F007", "这是 Excel/WPS 打开文件时留下的临时锁文件，已跳过", "无需处理；请提交真正的工作簿文件。", "info")
+    F_ZIP_BOMB = (
+        "F008", "文件结构异常（{detail}），可能是恶意构造的压缩包，已拒绝读取",
+        "用 Excel 或 WPS 打开原表另存为 .xlsx 后重新提交；如非本单位制作，请勿打开。",
+    )
+    F_XML_ENTITY = (
+        "F009", "工作簿的 {part} 含有 DTD 或实体声明，可能是恶意构造的文件，已拒绝读取",
+        "用 Excel 或 WPS 打开原表另存为 .xlsx 后重新提交。",
+    )
+    F_BROKEN = ("F010", "工作簿已损坏：{detail}", "用 Excel 或 WPS 打开，如能打开请另存为 .xlsx 后重新提交；否则请重新填写。")
+    F_MACROS = ("F011", "工作簿含有宏（.xlsm），已按普通工作簿读取，宏不会运行", "以后请保存为不含宏的 .xlsx 工作簿。", "info")
+
+    def __init__(self, code: str, message: str, fix: str, severity: str = "error") -> None:
         self.code = code
         self.message = message
         self.fix = fix
+        self.severity = Severity(severity)
 
 
 @dataclass(frozen=True)
@@ -114,6 +145,59 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}: [{self.code.code}] {self.message} —— {self.fix}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding in a return: its cell (or sheet, or the whole file), what is wrong, how to fix it."""
+
+    code: Code
+    sheet: str | None = None
+    cell: str | None = None  # "D14"; None when the finding is about a sheet or the file
+    details: dict = field(default_factory=dict)
+
+    @property
+    def severity(self) -> Severity:
+        return self.code.severity
+
+    @property
+    def message(self) -> str:
+        return self.code.message.format(**self.details)
+
+    @property
+    def fix(self) -> str:
+        return self.code.fix.format(**self.details)
+
+    @property
+    def where(self) -> str:
+        """"项目1!D14", "项目1", or "" for the whole file."""
+        if self.sheet is None:
+            return ""
+        return f"{_quoted_sheet(self.sheet)}!{self.cell}" if self.cell else self.sheet
+
+    def as_dict(self) -> dict:
+        return {
+            "sheet": self.sheet, "cell": self.cell, "severity": self.severity.value, "code": self.code.code,
+            "message": self.message, "fix": self.fix,
+        }
+
+    def __str__(self) -> str:
+        where = f"{self.where}: " if self.where else ""
+        return f"{where}[{self.code.code}] {self.message} —— {self.fix}"
+
+
+def _quoted_sheet(name: str) -> str:
+    """A sheet name as Excel writes it in a reference: quoted when it holds spaces or punctuation."""
+    plain = all(ch.isalnum() or ch == "_" for ch in name)
+    return name if plain else "'" + name.replace("'", "''") + "'"
+
+
+class ReturnFileError(Exception):
+    """A return file that cannot be read at all (or is skipped on purpose): one finding says why."""
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+        super().__init__(str(finding))
 
 
 class XlsxkitError(Exception):
