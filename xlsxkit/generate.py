@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from .atomic import atomic_path
 from .cell_values import CellValueError, to_cell
 from .errors import Code, Problem
 from .layout import Layout, compile_layout
@@ -25,8 +24,6 @@ from .stamp import generation_time, make_stamp
 from .template import Template
 from .write import SheetContent, render_text, write_workbook
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 FORBIDDEN_IN_FILE_NAMES = set('<>:"/\\|?*') | {chr(c) for c in range(32)}
 
 
@@ -101,18 +98,12 @@ def _write_one(
             "unit": unit.get("code"), "name": name, "other": other,
         }))
         return
-    handle, temporary = tempfile.mkstemp(prefix=".partial-", suffix=".xlsx", dir=out_dir)
-    os.close(handle)
     try:
-        write_workbook(temporary, layout, stamp, unit, sheets, password)
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, target)
+        with atomic_path(target) as temporary:
+            write_workbook(str(temporary), layout, stamp, unit, sheets, password)
     except (jinja2.TemplateError, CellValueError) as error:
         report.problems.append(Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error}))
         return
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     report.files.append(Generated(path=target, unit=unit, sheets=len(sheets)))
 
 
