@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -54,43 +55,86 @@ def format_coded_name(value: Any) -> str:
 
 CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.DOTALL)
 CENT = Decimal("0.01")
+EXCEL_EPOCH = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
+
+# Numbers as people type them, after NFKC has made full-width digits and signs plain:
+# "1,000,000.00", " 58.5 ", "58.5万元", "50%", "3年".
+_NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)\s*(万元|元|%|年)?$")
+# Dates typed as text: 2025-12-31, 2025/12/31, 2025.12.31, 2025年12月31日 (time parts ignored).
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 
 
-def from_cell(kind: ValueType, value: Any, money_unit: str | None) -> Any:
-    """The record value of a cell value as our writer wrote it (the reader of #3 adds the
-    ways people type values). Blank → None; text trimmed; money → yuan, two decimals."""
+def from_cell(kind: ValueType, value: Any, money_unit: str | None, date1904: bool = False) -> Any:
+    """The record value of a cell value, as our writer wrote it or as people type it:
+    numbers stored as text, "1,000,000", full-width digits and signs, "58.5万元" (an amount's
+    own unit wins over the form's), "50%", dates as serials or text. Blank → None; text trimmed.
+    Raises CellValueError for a value that is not of the cell's type."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if kind is ValueType.money:
-        yuan = _decimal(value) * MONEY_FACTOR[money_unit or "元"]
+        number, unit = _number(value, allowed=("元", "万元"))
+        yuan = number * MONEY_FACTOR[unit or money_unit or "元"]
         if yuan != yuan.quantize(CENT):
             raise CellValueError(f"金额精确到分以下：{yuan} 元")
         return str(yuan.quantize(CENT))
     if kind is ValueType.percent:
-        return _plain(_decimal(value) * 100)
+        number, unit = _number(value, allowed=("%",))
+        typed_as_percent = isinstance(value, str)  # "50" or "50%" typed as text means 50 %
+        return _plain(number if typed_as_percent else number * 100)
     if kind is ValueType.integer:
-        number = _decimal(value)
+        number, _ = _number(value, allowed=("年",))
         if number != number.to_integral_value():
             raise CellValueError(f"不是整数：{value}")
         return int(number)
     if kind is ValueType.date:
-        if isinstance(value, (dt.datetime, dt.date)):
-            return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
-        return str(value).strip()
+        return _date(value, date1904)
     if kind is ValueType.coded_name:
-        match = CODED_NAME.match(str(value))
+        match = CODED_NAME.match(text_of(value))
         if match:
             return {"code": match.group(1) or None, "name": match.group(2) or None}
-        return {"code": None, "name": str(value).strip()}
-    return str(value).strip()
+        return {"code": None, "name": text_of(value)}
+    return text_of(value)
 
 
-def _decimal(value: Any) -> Decimal:
-    """A cell number as Decimal through its shortest repr, so 58.5 is 58.5, not 58.4999…"""
-    try:
-        return Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        raise CellValueError(f"不是数字：{value!r}") from None
+def text_of(value: Any) -> str:
+    """A cell's text as the record keeps it: trimmed, line breaks as "\n", a whole number
+    typed into a text cell without ".0"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        value = value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _number(value: Any, allowed: tuple[str, ...]) -> tuple[Decimal, str | None]:
+    """A cell number as Decimal — a float through its shortest repr, so 58.5 is 58.5, not
+    58.4999… — and the unit typed after it, if any."""
+    if isinstance(value, (bool, dt.date, dt.datetime)):
+        raise CellValueError(f"不是数字：{text_of(value)}")
+    if isinstance(value, (int, float)):
+        return Decimal(repr(value) if isinstance(value, float) else value), None
+    match = _NUMBER.match(unicodedata.normalize("NFKC", str(value)).strip())
+    if not match or (match.group(2) and match.group(2) not in allowed):
+        raise CellValueError(f"不是数字：{text_of(value)}")
+    return Decimal(match.group(1).replace(",", "")), match.group(2)
+
+
+def _date(value: Any, date1904: bool) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:  # Excel's serial range: 1900-01-01 … 9999-12-31
+            raise CellValueError(f"不是日期：{text_of(value)}")
+        return (EXCEL_EPOCH[date1904] + dt.timedelta(days=int(value))).date().isoformat()
+    match = _DATE_TEXT.match(unicodedata.normalize("NFKC", str(value)).strip())
+    if match:
+        try:
+            return dt.date(*(int(part) for part in match.groups())).isoformat()
+        except ValueError:
+            pass
+    raise CellValueError(f"不是日期：{text_of(value)}")
 
 
 def _plain(number: Decimal) -> str:

@@ -120,6 +120,81 @@ class Code(Enum):
     F_BROKEN = ("F010", "工作簿已损坏：{detail}", "用 Excel 或 WPS 打开，如能打开请另存为 .xlsx 后重新提交；否则请重新填写。")
     F_MACROS = ("F011", "工作簿含有宏（.xlsm），已按普通工作簿读取，宏不会运行", "以后请保存为不含宏的 .xlsx 工作簿。", "info")
 
+    # --- reading a return (R) ----------------------------------------------------------------
+    R_NO_STAMP = (
+        "R001", "工作簿没有 xlsxkit 标识（不是由 xlsxkit 生成，或标识已被删除），无法确定按哪个模板读取",
+        "用 --template 指定模板重新读取，例如 xlsxkit read 文件 --template tangshan。",
+    )
+    R_READ_WITHOUT_STAMP = (
+        "R002", "工作簿没有 xlsxkit 标识，已按指定的模板 {template} 读取", "请核对读取结果；以后请使用下发的工作簿填报。", "warning",
+    )
+    R_UNKNOWN_TEMPLATE = (
+        "R003", "工作簿由模板 {template} 生成，但找不到该模板{suggestion}", "用 --template 给出该模板的文件路径。",
+    )
+    R_TEMPLATE_MISMATCH = (
+        "R004", "工作簿由模板 {stamped} 生成，不能按模板 {given} 读取", "去掉 --template，或改为 --template {stamped}。",
+    )
+    R_TEMPLATE_CHANGED = (
+        "R005", "工作簿由模板 {template} 的另一版本生成（工作簿为版本 {stamped}，现有版本 {current}），已按现有版本读取",
+        "请核对读取结果；如表样有变化，请重新下发工作簿。", "warning",
+    )
+    R_NO_FORM_SHEET = (
+        "R006", "工作簿中找不到按模板 {template} 填写的表（没有一张工作表含有模板的栏目名称和指标表表头）",
+        "请使用下发的工作簿填写，不要修改栏目名称和表头。",
+    )
+    R_SHEET_SKIPPED = (
+        "R007", "工作表 {sheet} 不是模板 {template} 的表样，已跳过", "如果它是要上报的表，请恢复被改动的栏目名称和表头。", "info",
+    )
+    R_LABEL_NOT_FOUND = (
+        "R008", "找不到栏目「{label}」，已按模板中的位置读取本单元格", "请勿修改或删除栏目名称；并核对本单元格的内容。", "warning",
+    )
+    R_WRONG_TYPE = ("R009", "「{label}」应填写{expected}，现为「{value}」", "改为{expected}，例如 {example}。")
+    R_CELL_TOO_LONG = (
+        "R010", "单元格有 {length} 个字符，超过 Excel 单元格的上限 32767 个", "精简内容，或把长文另附说明材料。",
+    )
+    R_SHEET_TOO_LARGE = (
+        "R011", "工作表的单元格一直延伸到 {extent}，只读取了前 {rows} 行、{cols} 列", "删除表格范围以外远处单元格的内容后重新保存。", "warning",
+    )
+
+    # --- checking a record (C) ----------------------------------------------------------------
+    C_REQUIRED = ("C001", "「{label}」未填写", "请填写{label}。")
+    C_FUNDS_SUM = (
+        "C002", "{total_label} {total} 元不等于 {parts} 之和 {sum} 元（相差 {difference} 元）", "核对{total_label}及其构成，使二者相等。",
+    )
+    C_NEGATIVE_MONEY = ("C003", "「{label}」为负数 {value} 元", "金额不能小于 0，请改正。")
+    C_PLAN_DECREASING = (
+        "C004", "资金支出计划 {month}月底 {value}% 小于 {previous_month}月底 {previous}%",
+        "支出计划填写截至各月底累计支出的百分比，应逐月不减。",
+    )
+    C_PLAN_ABOVE_100 = ("C005", "资金支出计划 {month}月底 {value}% 超过 100%", "累计支出百分比不能超过 100%。")
+    C_PLAN_NOT_100 = ("C006", "资金支出计划 12月底应为 100%，现为 {value}%", "12月底累计支出应为 100%。")
+    C_LEVEL1_MISSING = (
+        "C010", "指标表没有{level1}：至少应有一个三级指标", "在指标表中为{level1}填写至少一个三级指标及其指标值。",
+    )
+    C_UNKNOWN_LEVEL1 = ("C011", "一级指标「{value}」不在本表的指标体系中{suggestion}", "从下拉列表中选择：{allowed}。")
+    C_LEVEL2_MISMATCH = ("C012", "二级指标「{level2}」不属于一级指标「{level1}」{suggestion}", "{level1}下可选：{allowed}。")
+    C_NO_VALUE = ("C013", "三级指标「{level3}」没有填写{column}", "填写{column}；定量指标写明符号、数值和单位，如 ≥95%。")
+    C_NO_LEVEL3 = ("C014", "该行填写了内容，但没有三级指标名称", "填写三级指标名称，或删除该行的内容。")
+    C_DUPLICATE_LEVEL3 = ("C015", "三级指标「{level3}」重复（首次在 {first}）", "合并重复的指标，或改用不同的名称。")
+    C_PLACEHOLDER = ("C016", "「{value}」是占位符，不是实际内容", "填写实际的{column}。")
+    C_NO_LEVELS = ("C017", "三级指标「{level3}」没有一级、二级指标", "从下拉列表中选择一级指标和二级指标。")
+    C_QUALITATIVE_QUANTITY = (
+        "C020", "{level2}「{level3}」的指标值「{value}」不是定量的", "数量、质量指标宜写明数值和计量单位，如 ≥95%、100次。", "warning",
+    )
+    C_PERCENT_ABOVE_100 = ("C021", "指标值「{value}」超过 100%", "核对该百分比；比率一般不超过 100%。", "warning")
+    C_COST_AT_LEAST = (
+        "C022", "成本指标「{level3}」的指标值「{value}」是下限（{op}）", "成本指标应设上限，如 ≤500万元。", "warning",
+    )
+    C_DEADLINE_AFTER_END = (
+        "C023", "指标值中的时限 {date} 晚于项目计划完成日期 {end}", "核对时限，或更正计划完成日期。", "warning",
+    )
+    C_DEADLINE_OUTSIDE_YEAR = (
+        "C024", "指标值中的时限 {date} 不在预算年度 {year} 年内", "年度指标的时限应在 {year} 年内，请核对。", "warning",
+    )
+    C_NOT_IN_LIST = (
+        "C025", "「{value}」不在「{label}」的下拉列表中", "从下拉列表中选择（可选：{allowed}），不要粘贴或手工输入其他内容。", "warning",
+    )
+
     def __init__(self, code: str, message: str, fix: str, severity: str = "error") -> None:
         self.code = code
         self.message = message

@@ -73,3 +73,19 @@ def make_stamp(template: Any, unit: dict[str, Any], year: int, content: Any, gen
         form=template.form, unit_code=str(unit.get("code") or ""), unit_name=str(unit.get("name") or ""),
         year=year, generation_id=hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16], generated_at=generated_at,
     )
+
+
+def read_stamp(values: dict[str, str]) -> Stamp | None:
+    """The stamp from custom document properties ("xlsxkit.template_id" …) or from the rows of
+    the stamp sheet ("template_id" …); None when there is none or it is damaged."""
+    plain = {key.removeprefix(PROPERTY_PREFIX): str(value) for key, value in values.items()}
+    try:
+        return Stamp(
+            template_id=plain["template_id"], template_version=plain["template_version"],
+            template_hash=plain.get("template_hash", ""), form=plain.get("form", ""),
+            unit_code=plain.get("unit_code", ""), unit_name=plain.get("unit_name", ""),
+            year=int(plain["year"]), generation_id=plain.get("generation_id", ""),
+            generated_at=dt.datetime.fromisoformat(plain["generated_at"]) if plain.get("generated_at") else dt.datetime.min,
+        )
+    except (KeyError, ValueError):
+        return None

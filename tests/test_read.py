@@ -1,0 +1,147 @@
+"""Reading returns: every corpus record survives render → read exactly, blank workbooks read as
+blank records, and the stamp decides the template."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import openpyxl
+import pytest
+from openpyxl.packaging.custom import CustomPropertyList
+
+from tests.returns import TEMPLATES, blank_return, corpus_records, filled_return, without_source
+from xlsxkit.errors import Code, Severity
+from xlsxkit.read import read_return
+from xlsxkit.record import blank_record
+
+
+def _by_workbook() -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in corpus_records():
+        groups[(record["template"]["id"], record["unit"]["code"])].append(record)
+    return groups
+
+
+GROUPS = _by_workbook()
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS), ids=lambda g: f"{g[0]}-{g[1]}")
+def test_every_corpus_record_reads_back_exactly(group, tmp_path):
+    records = GROUPS[group]
+    path = filled_return(group[0], records, tmp_path)
+    result = read_return(path)
+    assert result.readable and not result.findings
+    assert [without_source(r.record) for r in result.records] == [without_source(r) for r in records]
+    first = result.records[0].record["source"]
+    assert first["file"] == path.name and first["sheet"] == result.records[0].sheet
+    assert len(first["sha256"]) == 64
+
+
+@pytest.mark.parametrize("template_id", sorted(TEMPLATES))
+def test_a_blank_workbook_reads_as_blank_records_with_the_stamp_identity(template_id, tmp_path):
+    template = TEMPLATES[template_id]
+    result = read_return(blank_return(template_id, tmp_path, year=2026))
+    assert len(result.records) == template.projects
+    record = result.records[0].record
+    assert record["template"] == {"id": template_id, "version": template.version}
+    assert record["year"] == 2026 and record["unit"]["code"] == "603001"
+    tables = [t.table for t in template.tables()]
+    assert all(record[bind] == [] for bind in tables)
+    expected = blank_record(template.form)
+    assert record.keys() == expected.keys()
+
+
+def test_a_blank_workbook_is_told_what_is_missing(tmp_path):
+    result = read_return(blank_return("tangshan", tmp_path))
+    findings = result.records[0].findings
+    assert {(f.code, f.cell) for f in findings if f.code is Code.C_REQUIRED} == {
+        (Code.C_REQUIRED, "E3"), (Code.C_REQUIRED, "C4"), (Code.C_REQUIRED, "B8"),
+    }
+    missing = [f for f in findings if f.code is Code.C_LEVEL1_MISSING]
+    assert [f.details["level1"] for f in missing] == ["产出指标", "效益指标", "满意度指标"]
+    assert all(f.cell == "A9" for f in missing)
+
+
+def _without_stamp(path):
+    book = openpyxl.load_workbook(path)
+    del book["_xlsxkit"]
+    book.custom_doc_props = CustomPropertyList()
+    target = path.with_name("foreign.xlsx")
+    book.save(target)
+    return target
+
+
+def test_a_workbook_without_stamp_needs_a_template(tmp_path):
+    path = _without_stamp(filled_return("tianjin", [GROUPS[("tianjin", "685201")][0]], tmp_path))
+    result = read_return(path)
+    assert not result.readable and not result.records
+    assert result.findings[0].code is Code.R_NO_STAMP
+    assert "--template" in result.findings[0].fix
+
+
+def test_a_workbook_without_stamp_reads_with_a_template_and_says_so(tmp_path):
+    record = GROUPS[("luan", "079")][0]
+    path = _without_stamp(filled_return("luan", [record], tmp_path))
+    result = read_return(path, TEMPLATES["luan"])
+    assert result.findings[0].code is Code.R_READ_WITHOUT_STAMP and result.findings[0].severity is Severity.warning
+    read = result.records[0].record
+    assert read["year"] == record["year"]  # from the form's "(2022 年度)"
+    assert read["unit"] == {"code": None, "name": None}  # nothing on the sheet says which unit
+    assert read["project"] == record["project"] and read["indicators"] == record["indicators"]
+
+
+def test_a_workbook_is_not_read_with_another_template(tmp_path):
+    path = filled_return("tianjin", [GROUPS[("tianjin", "685201")][0]], tmp_path)
+    result = read_return(path, TEMPLATES["tangshan"])
+    assert not result.readable
+    finding = result.findings[0]
+    assert finding.code is Code.R_TEMPLATE_MISMATCH
+    assert finding.message == "工作簿由模板 tianjin 生成，不能按模板 tangshan 读取"
+
+
+def test_a_stamp_naming_an_unknown_template_is_refused_with_a_suggestion(tmp_path):
+    path = filled_return("tianjin", [GROUPS[("tianjin", "685201")][0]], tmp_path)
+
+    def rename(book):
+        book["_xlsxkit"]["B1"] = "tianjing"
+        book.custom_doc_props = CustomPropertyList()
+
+    from tests.returns import edited
+    result = read_return(edited(path, rename))
+    assert result.findings[0].code is Code.R_UNKNOWN_TEMPLATE
+    assert "tianjing" in result.findings[0].message and "是否应为 tianjin" in result.findings[0].message
+
+
+def test_a_workbook_from_another_version_of_its_template_is_read_with_a_warning(tmp_path):
+    record = GROUPS[("tianjin", "685201")][0]
+    path = filled_return("tianjin", [record], tmp_path)
+    newer = TEMPLATES["tianjin"].model_copy(update={"version": "2"})
+    result = read_return(path, newer)
+    assert [f.code for f in result.findings] == [Code.R_TEMPLATE_CHANGED]
+    assert result.findings[0].details == {"template": "tianjin", "stamped": "1", "current": "2"}
+    assert without_source(result.records[0].record)["indicators"] == record["indicators"]
+
+
+def test_sheets_that_are_not_the_form_are_skipped_with_a_note(tmp_path):
+    path = filled_return("tianjin", [GROUPS[("tianjin", "685201")][0]], tmp_path)
+
+    def add_notes(book):
+        book.create_sheet("备注")["A1"] = "本单位联系人：张三"
+
+    from tests.returns import edited
+    result = read_return(edited(path, add_notes))
+    assert len(result.records) == 1
+    assert [(f.code, f.sheet, f.severity) for f in result.findings] == [(Code.R_SHEET_SKIPPED, "备注", Severity.info)]
+
+
+def test_a_workbook_with_no_form_sheet_says_so(tmp_path):
+    path = filled_return("tianjin", [GROUPS[("tianjin", "685201")][0]], tmp_path)
+
+    def wipe(book):
+        for sheet in book.worksheets[1:-2]:
+            book.remove(sheet)
+
+    from tests.returns import edited
+    result = read_return(edited(path, wipe))
+    assert [f.code for f in result.findings] == [Code.R_NO_FORM_SHEET]
+    assert "tianjin" in result.findings[0].message
