@@ -17,10 +17,13 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
+from xlsxkit.atomic import atomic_text
 from xlsxkit.demo import run_demo
-from xlsxkit.errors import Problem, XlsxkitError
+from xlsxkit.errors import Problem, Severity, XlsxkitError
+from xlsxkit.export import table_rows, write_csv, write_json, write_jsonl
 from xlsxkit.generate import GenerateReport, generate_blank, generate_prefilled, read_record_groups
 from xlsxkit.load import builtin_templates, find_template, load_template
+from xlsxkit.read import ReadResult, read_return
 from xlsxkit.roster import read_roster
 from xlsxkit.template import template_schema
 
@@ -116,6 +119,112 @@ def demo(
     report = run_demo(out, year)
     _report(report, as_json=False)
     raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
+
+
+TemplateOption = Annotated[
+    str | None, typer.Option("--template", help="Read workbooks without an xlsxkit stamp with this template (id or YAML file).")
+]
+ReturnsArgument = Annotated[list[Path], typer.Argument(help="Returned workbooks, or folders of them.")]
+
+
+@app.command("read")
+def read_command(
+    files: ReturnsArgument,
+    template: TemplateOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="jsonl, json or csv (one row per indicator).")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (default: standard output).")] = None,
+    with_findings: Annotated[bool, typer.Option("--with-findings", help="Each record with its findings.")] = False,
+) -> None:
+    """Read returned workbooks into canonical records, one per project sheet."""
+    if output_format not in ("jsonl", "json", "csv"):
+        typer.echo(f"--format must be jsonl, json or csv, not {output_format}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    results = _read_all(files, template)
+    if output_format == "csv":
+        items = [row for result in results for sheet in result.records for row in table_rows(sheet.record)]
+        if with_findings:
+            items = [{**row, "findings": ""} for row in items] + [_finding_row(r, f) for r in results for f in r.all_findings()]
+        writer = write_csv
+    else:
+        items = [_with_findings(r, s) for r in results for s in r.records] if with_findings else [
+            sheet.record for r in results for sheet in r.records
+        ]
+        if with_findings:
+            items += [{"file": str(r.path), "record": None, "findings": [f.as_dict() for f in r.findings]}
+                      for r in results if not r.records]
+        writer = write_jsonl if output_format == "jsonl" else write_json
+    if output is None:
+        writer(items, sys.stdout)
+    else:
+        with atomic_text(output, encoding="utf-8-sig" if output_format == "csv" else "utf-8") as stream:
+            writer(items, stream)
+    _summarise(results, show_findings=not with_findings)
+    raise typer.Exit(_exit_code(results))
+
+
+@app.command()
+def check(
+    files: ReturnsArgument,
+    template: TemplateOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
+) -> None:
+    """List every finding in returned workbooks: file, sheet!cell, severity, code, message.
+
+    Exit code 0: no errors; 1: a file has errors; 2: a file could not be read at all."""
+    results = _read_all(files, template)
+    if as_json:
+        typer.echo(json.dumps([
+            {"file": str(r.path), "readable": r.readable, "records": len(r.records),
+             "findings": [f.as_dict() for f in r.all_findings()]} for r in results
+        ], ensure_ascii=False, indent=2))
+    else:
+        for result in results:
+            for finding in result.all_findings():
+                typer.echo(_finding_line(result, finding))
+        _summarise(results, show_findings=False)
+    raise typer.Exit(_exit_code(results))
+
+
+def _read_all(files: list[Path], template_name: str | None) -> list[ReadResult]:
+    try:
+        template = find_template(template_name) if template_name else None
+    except XlsxkitError as error:
+        raise _fail(error) from None
+    paths = [p for path in files for p in (sorted(q for q in path.iterdir() if q.is_file()) if path.is_dir() else [path])]
+    return [read_return(path, template) for path in _progress(paths, "reading")]
+
+
+def _with_findings(result: ReadResult, sheet) -> dict:
+    findings = [*(f for f in result.findings if f.sheet in (None, sheet.sheet)), *sheet.findings]
+    return {"file": str(result.path), "record": sheet.record, "findings": [f.as_dict() for f in findings]}
+
+
+def _finding_row(result: ReadResult, finding) -> dict:
+    return {"source.file": result.path.name, "source.sheet": finding.sheet, "findings": f"{finding.where} {finding}"}
+
+
+def _finding_line(result: ReadResult, finding) -> str:
+    where = finding.where or "-"
+    return f"{result.path}  {where}  {finding.severity.value}  {finding.code.code}  {finding.message} —— {finding.fix}"
+
+
+def _summarise(results: list[ReadResult], show_findings: bool) -> None:
+    for result in results:
+        if show_findings:
+            for finding in result.all_findings():
+                if finding.severity is not Severity.info or not result.readable:
+                    typer.echo(_finding_line(result, finding), err=True)
+    records = sum(len(r.records) for r in results)
+    errors = sum(r.count(Severity.error) for r in results)
+    warnings = sum(r.count(Severity.warning) for r in results)
+    unreadable = sum(1 for r in results if not r.readable and r.count(Severity.error))
+    typer.echo(f"{len(results)} files, {records} records, {errors} errors, {warnings} warnings, {unreadable} unreadable.", err=True)
+
+
+def _exit_code(results: list[ReadResult]) -> int:
+    if any(not r.readable and r.count(Severity.error) for r in results):
+        return EXIT_UNUSABLE
+    return EXIT_PROBLEMS if any(r.count(Severity.error) for r in results) else EXIT_OK
 
 
 def _progress(items: list[T], what: str) -> Iterable[T]:
