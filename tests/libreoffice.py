@@ -323,6 +323,12 @@ class Workbook:
         self.doc.storeToURL(target.resolve().as_uri(), _props(FilterName="calc_pdf_Export", FilterData=data))
         return target
 
+    def save_as_xlsx(self, target: Path | str) -> Path:
+        """Save a copy as .xlsx the way `soffice --convert-to xlsx` does (filter "Calc MS Excel 2007 XML")."""
+        target = Path(target)
+        self.doc.storeToURL(target.resolve().as_uri(), _props(FilterName="Calc MS Excel 2007 XML", Overwrite=True))
+        return target
+
     def close(self) -> None:
         """Close without saving."""
         if self.doc is not None:
