@@ -124,7 +124,7 @@ def demo(
 TemplateOption = Annotated[
     str | None, typer.Option("--template", help="Read workbooks without an xlsxkit stamp with this template (id or YAML file).")
 ]
-ReturnsArgument = Annotated[list[Path], typer.Argument(help="Returned workbooks, or folders of them.")]
+ReturnsArgument = Annotated[list[Path], typer.Argument(help="Returned workbooks, or folders of them (read with their subfolders).")]
 
 
 @app.command("read")
@@ -190,7 +190,7 @@ def _read_all(files: list[Path], template_name: str | None) -> list[ReadResult]:
         template = find_template(template_name) if template_name else None
     except XlsxkitError as error:
         raise _fail(error) from None
-    paths = [p for path in files for p in (sorted(q for q in path.iterdir() if q.is_file()) if path.is_dir() else [path])]
+    paths = [p for path in files for p in (sorted(q for q in path.rglob("*") if q.is_file()) if path.is_dir() else [path])]
     return [read_return(path, template) for path in _progress(paths, "reading")]
 
 

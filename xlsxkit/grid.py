@@ -67,12 +67,6 @@ class Grid:
                 return r
         return -1
 
-    def long_cells(self) -> Iterator[tuple[int, int, int]]:
-        """Cells holding more text than Excel allows in a cell: (row, col, length)."""
-        for r, c, text in self.texts():
-            if len(text) > MAX_CELL_TEXT:
-                yield r, c, len(text)
-
 
 def grid_from_calamine(sheet: Any) -> Grid:
     """A grid from a python-calamine sheet (values from A1; merged ranges)."""

@@ -9,10 +9,11 @@ by that offset (and said so).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .grid import Grid
+from .grid import MAX_CELL_TEXT, Grid
 from .layout import ColumnPlace, FieldPlace, SheetLayout, StaticPlace, TablePlace, label_pattern
 
 ROW_WINDOW = 8  # how far (rows) from the expected place a label may have moved
@@ -20,6 +21,7 @@ COL_WINDOW = 3
 HEADER_WINDOW = 12
 
 
+@functools.lru_cache(maxsize=16384)
 def compact(text: str) -> str:
     """Text as labels are compared: no white space at all."""
     return "".join(text.split())
@@ -41,6 +43,7 @@ class Located:
     tables: dict[str, LocatedTable] = field(default_factory=dict)
     labels_found: int = 0
     labels_expected: int = 0
+    too_long: list[tuple[int, int, int]] = field(default_factory=list)  # cells over Excel's limit
 
     @property
     def recognised(self) -> bool:
@@ -49,13 +52,17 @@ class Located:
 
 
 class TextIndex:
-    """Where each text stands on the sheet, for finding labels quickly."""
+    """Where each text stands on the sheet, for finding labels quickly; and, on the way, the
+    cells holding more text than Excel allows in a cell."""
 
     def __init__(self, grid: Grid) -> None:
         self.by_text: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.too_long: list[tuple[int, int, int]] = []  # (row, col, length)
         for r, c, text in grid.texts():
             if len(text) <= 200:  # labels are short; long cells are values
                 self.by_text[compact(text)].append((r, c))
+            elif len(text) > MAX_CELL_TEXT:
+                self.too_long.append((r, c, len(text)))
 
     def find(self, label: str) -> list[tuple[int, int]]:
         if "{" not in label:
@@ -80,7 +87,7 @@ def nearest(candidates: list[tuple[int, int]], row: int, col: int, below: int = 
 def locate(grid: Grid, sheet: SheetLayout) -> Located:
     """Every field's and table's place on `grid`, for a sheet compiled with the template's rows."""
     index = TextIndex(grid)
-    found = Located()
+    found = Located(too_long=index.too_long)
     shift = 0  # rows the sheet has moved down relative to the Layout, as found so far
     floor = -1  # rows at or above this belong to what was found already
     blocks = _blocks_in_order(sheet)

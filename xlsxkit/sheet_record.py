@@ -83,7 +83,7 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
     for table in located.tables.values():
         result.cells[f"{table.place.bind}.header"] = cell_name(table.header_row, table.columns[0][1])
         record[table.place.bind] = _read_table(grid, table, context, result)
-    for row, col, length in grid.long_cells():
+    for row, col, length in located.too_long:
         result.findings.append(Finding(Code.R_CELL_TOO_LONG, grid.name, cell_name(row, col), {"length": length}))
     return result
 
@@ -161,8 +161,12 @@ def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, An
     cells: dict[str, str] = {}
     for column, col in table.columns:
         raw = grid.shown(row, col)
-        text = text_of(raw) if raw is not None else None
-        text = text or None
+        if raw is None:
+            text = None
+        elif type(raw) is str and "\r" not in raw:
+            text = raw.strip() or None
+        else:
+            text = text_of(raw) or None
         if values.get(column.key) is None:
             values[column.key] = text
             cells[column.key] = cell_name(row, col)

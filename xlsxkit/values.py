@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -106,6 +107,12 @@ def parse_value(value: str | None, year: int | None) -> Parsed | None:
     """The `parsed` dict for a 指标值 on a form of budget year `year`; None for a blank value."""
     if value is None or not value.strip():
         return None
+    return Parsed(**_understood(value, year))  # a fresh dict: callers may keep or change it
+
+
+@functools.lru_cache(maxsize=8192)
+def _understood(value: str, year: int | None) -> Parsed:
+    """Units write the same values again and again (≥95%, 100%, 年底前): each is understood once."""
     text = value.strip().rstrip(TRAILING_PUNCTUATION).strip()
     return _deadline(text, year) or _quantity(text) or _parsed("qualitative")
 
@@ -117,14 +124,29 @@ def _parsed(kind: str, op: str | None = None, number: float | None = None, unit:
 
 def _leading(text: str, table: Mapping[str, str]) -> tuple[str | None, str]:
     """The operator a text starts with (longest spelling wins) and the text after it."""
-    spelling = max((s for s in table if text.startswith(s)), key=len, default="")
+    found = _spellings(table, "^").match(text)
+    spelling = found.group() if found else ""
     return table.get(spelling), text[len(spelling):]
 
 
 def _trailing(text: str, table: Mapping[str, str]) -> tuple[str | None, str]:
     """The operator a text ends with (longest spelling wins) and the text before it."""
-    spelling = max((s for s in table if text.endswith(s)), key=len, default="")
+    found = _spellings(table, "$").search(text)
+    spelling = found.group() if found else ""
     return table.get(spelling), text[:len(text) - len(spelling)]
+
+
+_SPELLINGS: dict[tuple[int, str], re.Pattern[str]] = {}
+
+
+def _spellings(table: Mapping[str, str], anchor: str) -> re.Pattern[str]:
+    """One pattern for a table's spellings, longest first, anchored at the start (^) or end ($)."""
+    key = (id(table), anchor)
+    pattern = _SPELLINGS.get(key)
+    if pattern is None:
+        alternatives = "|".join(map(re.escape, sorted(table, key=len, reverse=True)))
+        pattern = _SPELLINGS[key] = re.compile(f"(?:{alternatives})$" if anchor == "$" else f"(?:{alternatives})")
+    return pattern
 
 
 def _deadline(text: str, year: int | None) -> Parsed | None:

@@ -1,0 +1,103 @@
+"""Bad returns in a batch: each gets one clear finding naming the file and the fix, and the
+batch goes on (the checks on the file itself are in test_safe_open.py)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from tests import bad_files
+from tests.returns import corpus_record, filled_return, without_source
+from xlsxkit.errors import Code, Severity
+from xlsxkit.read import read_return
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory) -> Path:
+    """A folder of returns as an office receives them: one good, and one of every bad kind."""
+    folder = tmp_path_factory.mktemp("inbox")
+    good = filled_return("tangshan", [corpus_record("tangshan")], folder)
+    bad = folder / "bad"
+    bad.mkdir()
+    bad_files.not_a_zip(bad)
+    bad_files.legacy_xls(bad)
+    bad_files.encrypted(bad)
+    bad_files.lock_file(bad)
+    bad_files.strict_ooxml(bad, good)
+    bad_files.truncated(bad, good)
+    bad_files.zip_bomb_ratio(bad, good, megabytes=20)
+    bad_files.zip_bomb_entries(bad, good)
+    bad_files.xml_entity(bad, good)
+    bad_files.xlsm(bad, good)
+    return folder
+
+
+EXPECTED = {
+    Code.F_NOT_XLSX, Code.F_LEGACY_FORMAT, Code.F_ENCRYPTED, Code.F_LOCK_FILE, Code.F_STRICT_OOXML, Code.F_BROKEN,
+    Code.F_ZIP_BOMB, Code.F_XML_ENTITY,
+}
+
+
+def test_each_bad_file_gets_one_finding_and_no_record(inbox):
+    results = [read_return(path) for path in sorted((inbox / "bad").iterdir()) if not path.name.endswith(".xlsm")]
+    assert {r.findings[0].code for r in results} == EXPECTED
+    for result in results:
+        assert not result.readable and not result.records and len(result.findings) == 1
+        assert result.findings[0].sheet is None  # about the whole file
+
+
+def test_an_xlsm_is_read_and_its_macros_noted(inbox):
+    (path,) = (inbox / "bad").glob("*.xlsm")
+    result = read_return(path)
+    assert result.readable and len(result.records) == 1
+    assert [(f.code, f.severity) for f in result.findings] == [(Code.F_MACROS, Severity.info)]
+    assert without_source(result.records[0].record) == without_source(corpus_record("tangshan"))
+
+
+def test_check_lists_every_bad_file_and_goes_on(inbox):
+    outcome = runner.invoke(app, ["check", str(inbox)])
+    assert outcome.exit_code == 2  # some file could not be read at all
+    lines = outcome.stdout.splitlines()
+    for code in EXPECTED:
+        assert any(f"  {code.code}  " in line for line in lines), code
+    lock = next(line for line in lines if " F007 " in line)
+    assert lock.startswith(str(inbox / "bad" / "~$")) and "  -  info  F007  " in lock
+
+
+def test_read_writes_the_good_records_and_says_what_it_could_not_read(inbox, tmp_path):
+    target = tmp_path / "records.jsonl"
+    outcome = runner.invoke(app, ["read", str(inbox), "-o", str(target)])
+    assert outcome.exit_code == 2
+    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 2  # the good return and the .xlsm
+    assert "F004" in outcome.stderr and "另存为" in outcome.stderr
+
+
+def test_a_sheet_reaching_the_last_cell_is_read_within_a_window(tmp_path):
+    """A stray value at XFD1048576 would make calamine allocate the whole sheet; the sheet is
+    streamed by openpyxl instead, the form read, and the unit told."""
+    path = filled_return("tangshan", [corpus_record("tangshan")], tmp_path)
+    far = _with_far_cell(path, "xl/worksheets/sheet2.xml")
+    result = read_return(far)
+    assert [(f.code, f.sheet) for f in result.findings] == [(Code.R_SHEET_TOO_LARGE, "项目1")]
+    assert "XFD1048576" in result.findings[0].message
+    assert without_source(result.records[0].record) == without_source(corpus_record("tangshan"))
+
+
+def _with_far_cell(path: Path, part: str) -> Path:
+    target = path.with_name("far.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == part:
+                far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
+                data = data.replace(b"</sheetData>", far)
+            out.writestr(item, data)
+    return target
