@@ -76,6 +76,8 @@ CASES = [
     Case("spending plan not 100 in December", Code.C_PLAN_NOT_100, "F7", "资金支出计划 12月底应为 100%，现为 90%",
          _both(_set("spending_plan.10", "75"), _set("spending_plan.12", "90"))),
     Case("no 满意度指标", Code.C_LEVEL1_MISSING, "A9", "指标表没有满意度指标：至少应有一个三级指标", _drop_level1("满意度指标")),
+    Case("no 成本指标 on the MOF form", Code.C_LEVEL1_MISSING, "B13", "指标表没有成本指标：至少应有一个三级指标",
+         _drop_level1("成本指标"), template="mof"),
     Case("unknown 一级", Code.C_UNKNOWN_LEVEL1, "A10", "一级指标「产出类指标」不在本表的指标体系中（是否应为 产出指标？）",
          edit=_type("A10", "产出类指标")),
     Case("二级 of another 一级", Code.C_LEVEL2_MISMATCH, "B14", "二级指标「数量指标」不属于一级指标「效益指标」",
@@ -122,8 +124,8 @@ def _with_long_text(path: Path) -> Path:
 
 
 def _record_for(case: Case) -> dict[str, Any]:
-    if case.template == "shanghai":  # no corpus record: the seed's, transcribed into the examples
-        return copy.deepcopy(example_records("shanghai")[0])
+    if case.template in ("shanghai", "mof"):  # no corpus record: the seed's or an invented one, in the examples
+        return copy.deepcopy(example_records(case.template)[0])
     return corpus_record(case.template)
 
 
@@ -164,3 +166,27 @@ def test_the_corpus_reads_with_warnings_where_real_forms_deserve_them(tmp_path) 
     record = corpus_record("tangshan")
     result = read_one("tangshan", record, tmp_path)
     assert result.records[0].findings == []
+
+
+def test_every_reading_checking_and_file_code_has_a_test() -> None:
+    """The catalogue's R, C and F codes each appear in some test that asserts them."""
+    tests = "".join(path.read_text(encoding="utf-8") for path in Path(__file__).parent.glob("test_*.py"))
+    untested = [code.name for code in Code if code.code[0] in "RCF" and f"Code.{code.name}" not in tests]
+    assert untested == []
+
+
+def test_rich_text_runs_read_as_their_text(tmp_path) -> None:
+    """Excel and WPS keep a cell with mixed formatting as runs (<r><t>办公楼</t></r><r><t>运转经费</t></r>)."""
+    record = corpus_record("tangshan")
+    path = filled_return("tangshan", [record], tmp_path)
+    target = path.with_name("rich.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml":
+                runs = "<si><r><rPr><b/></rPr><t>办公楼</t></r><r><t xml:space=\"preserve\">运转经费</t></r></si>"
+                data = data.replace("<si><t>办公楼运转经费</t></si>".encode(), runs.encode())
+                assert runs.encode() in data
+            out.writestr(item, data)
+    read = read_return(target).records[0].record
+    assert read["project"]["name"] == "办公楼运转经费"
