@@ -132,14 +132,14 @@ def _read_sheets(book: python_calamine.CalamineWorkbook, facts: FileFacts, resul
     stamp = result.stamp
     unit = {"code": stamp.unit_code or None, "name": stamp.unit_name or None} if stamp else {"code": None, "name": None}
     for name in book.sheet_names:
-        if name in (LISTS_SHEET, STAMP_SHEET):
-            continue
+        if name in (LISTS_SHEET, STAMP_SHEET) or (stamp is not None and name == INSTRUCTIONS_SHEET):
+            continue  # our own sheets (in a workbook we made, 填报说明 is the instructions)
         grid = _grid(book, name, facts, result)
         if grid.last_filled_row() < 0:
             continue
         located = locate(grid, layout)
         if not located.recognised:
-            if name != INSTRUCTIONS_SHEET:
+            if stamp is not None or name != INSTRUCTIONS_SHEET:
                 result.findings.append(Finding(Code.R_SHEET_SKIPPED, name, details={"sheet": name, "template": template.id}))
             continue
         year = stamp.year if stamp else find_year(grid, first_field_row + 1)
