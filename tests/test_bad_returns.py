@@ -101,3 +101,16 @@ def _with_far_cell(path: Path, part: str) -> Path:
                 data = data.replace(b"</sheetData>", far)
             out.writestr(item, data)
     return target
+
+
+def test_a_bug_met_in_one_return_is_a_finding_not_a_stopped_batch(tmp_path, monkeypatch):
+    path = filled_return("tangshan", [corpus_record("tangshan")], tmp_path)
+
+    def broken_rule(*args):
+        raise KeyError("level9")
+
+    monkeypatch.setattr("xlsxkit.read.check_record", broken_rule)
+    result = read_return(path)
+    assert not result.readable and not result.records
+    assert [f.code for f in result.findings] == [Code.R_INTERNAL]
+    assert "KeyError" in result.findings[0].message

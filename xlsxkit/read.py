@@ -75,12 +75,16 @@ def read_return(
         return _unreadable(result, error.finding)
     except (python_calamine.CalamineError, OSError, ValueError) as error:
         return _unreadable(result, Finding(Code.F_BROKEN, details={"detail": str(error) or type(error).__name__}))
-    result.stamp = read_stamp(facts.custom_properties) or _stamp_sheet(book)
+    result.stamp = read_stamp(facts.custom_properties) or _stamp_sheet(book, facts)
     try:
         result.template = _choose_template(result.stamp, template, find_template, result.findings)
     except ReturnFileError as error:
         return _unreadable(result, error.finding)
-    _read_sheets(book, facts, result)
+    try:
+        _read_sheets(book, facts, result)
+    except Exception as error:  # noqa: BLE001 — a bug met in one return must not stop a batch of thousands
+        result.records.clear()
+        return _unreadable(result, Finding(Code.R_INTERNAL, details={"detail": f"{type(error).__name__}: {error}"}))
     if not result.records:
         result.findings.append(Finding(Code.R_NO_FORM_SHEET, details={"template": result.template.id}))
     return result
@@ -92,11 +96,16 @@ def _unreadable(result: ReadResult, finding: Finding) -> ReadResult:
     return result
 
 
-def _stamp_sheet(book: python_calamine.CalamineWorkbook) -> Stamp | None:
-    if STAMP_SHEET not in book.sheet_names:
+def _stamp_sheet(book: python_calamine.CalamineWorkbook, facts: FileFacts) -> Stamp | None:
+    """The stamp from its sheet, where the document properties lost it (some office suites drop them)."""
+    extent = facts.extents.get(STAMP_SHEET)
+    if STAMP_SHEET not in book.sheet_names or extent is None or extent[0] * extent[1] > CELL_BUDGET:
         return None
-    rows = book.get_sheet_by_name(STAMP_SHEET).to_python(skip_empty_area=False)
-    return read_stamp({str(r[0]): str(r[1]) for r in rows if len(r) >= 2 and r[0]})
+    try:
+        cells = book.get_sheet_by_name(STAMP_SHEET).to_python(skip_empty_area=False)
+    except python_calamine.CalamineError:
+        return None
+    return read_stamp({str(r[0]): str(r[1]) for r in cells if len(r) >= 2 and r[0]})
 
 
 def _choose_template(
@@ -135,7 +144,7 @@ def _read_sheets(book: python_calamine.CalamineWorkbook, facts: FileFacts, resul
         if name in (LISTS_SHEET, STAMP_SHEET) or (stamp is not None and name == INSTRUCTIONS_SHEET):
             continue  # our own sheets (in a workbook we made, 填报说明 is the instructions)
         grid = _grid(book, name, facts, result)
-        if grid.last_filled_row() < 0:
+        if grid is None or grid.last_filled_row() < 0:
             continue
         located = locate(grid, layout)
         if not located.recognised:
@@ -149,11 +158,19 @@ def _read_sheets(book: python_calamine.CalamineWorkbook, facts: FileFacts, resul
         result.records.append(sheet_record)
 
 
-def _grid(book: python_calamine.CalamineWorkbook, name: str, facts: FileFacts, result: ReadResult) -> Grid:
-    rows, cols = facts.extents.get(name, (0, 0))
-    if rows * cols <= CELL_BUDGET:
-        return grid_from_calamine(book.get_sheet_by_name(name))
-    grid = grid_from_openpyxl(result.path, name, WINDOW_ROWS, WINDOW_COLS)
-    details = {"extent": cell_name(rows - 1, cols - 1), "rows": WINDOW_ROWS, "cols": WINDOW_COLS}
-    result.findings.append(Finding(Code.R_SHEET_TOO_LARGE, name, details=details))
+def _grid(book: python_calamine.CalamineWorkbook, name: str, facts: FileFacts, result: ReadResult) -> Grid | None:
+    """The sheet's cells: by calamine within the cell budget, else streamed in a window by
+    openpyxl (said so when the sheet is known to reach too far); None, said so, when the
+    sheet's XML cannot be read."""
+    extent = facts.extents.get(name)  # None: the guard could not measure it; read it as if huge
+    try:
+        if extent is not None and extent[0] * extent[1] <= CELL_BUDGET:
+            return grid_from_calamine(book.get_sheet_by_name(name))
+        grid = grid_from_openpyxl(result.path, name, WINDOW_ROWS, WINDOW_COLS)
+    except Exception as error:  # noqa: BLE001 — calamine, openpyxl and zipfile raise many kinds; the batch goes on
+        result.findings.append(Finding(Code.F_BROKEN, name, details={"detail": f"工作表 {name}：{error}"}))
+        return None
+    if extent is not None:
+        details = {"extent": cell_name(extent[0] - 1, extent[1] - 1), "rows": WINDOW_ROWS, "cols": WINDOW_COLS}
+        result.findings.append(Finding(Code.R_SHEET_TOO_LARGE, name, details=details))
     return grid
