@@ -145,3 +145,26 @@ def test_a_workbook_with_no_form_sheet_says_so(tmp_path):
     result = read_return(edited(path, wipe))
     assert [f.code for f in result.findings] == [Code.R_NO_FORM_SHEET]
     assert "tianjin" in result.findings[0].message
+
+
+def test_a_table_whose_header_was_wiped_is_said_to_be_unread(tmp_path):
+    """The 分项绩效目标 table of the department form loses its header: the sheet is still the
+    form (its other table and field are there), the lost table is named."""
+    from tests.returns import edited
+
+    record = GROUPS[("tangshan-department", "603001")][0]
+    path = filled_return("tangshan-department", [record], tmp_path)
+
+    def wipe_header(book):
+        sheet = book.worksheets[1]
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value in ("分项名称", "绩效目标", "绩效指标"):
+                    cell.value = None
+
+    result = read_return(edited(path, wipe_header))
+    (read,) = result.records
+    assert [(f.code, f.message) for f in read.findings] == [
+        (Code.R_TABLE_NOT_FOUND, "找不到表头（分项名称、绩效目标、绩效指标），这张表没有读取"),
+    ]
+    assert read.record["items"] == [] and read.record["measures"] == record["measures"]

@@ -155,6 +155,9 @@ class Code(Enum):
     R_SHEET_TOO_LARGE = (
         "R011", "工作表的单元格一直延伸到 {extent}，只读取了前 {rows} 行、{cols} 列", "删除表格范围以外远处单元格的内容后重新保存。", "warning",
     )
+    R_TABLE_NOT_FOUND = (
+        "R013", "找不到表头（{headers}），这张表没有读取", "请恢复被改动或删除的表头，不要改动表头的文字。",
+    )
     R_INTERNAL = (
         "R012", "读取时出现程序错误（{detail}），本文件未读取", "请把该文件和这条信息发给 xlsxkit 的维护者；其余文件照常读取。",
     )

@@ -80,6 +80,10 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
         row, col = located.fields[place.key]
         result.findings.append(Finding(Code.R_LABEL_NOT_FOUND, grid.name, cell_name(row, col), {"label": place.label}))
     _read_fields(grid, sheet, located, context, result)
+    for place in sheet.tables:
+        if place.bind not in located.tables:
+            headers = "、".join(dict.fromkeys(c.header for c in place.columns))
+            result.findings.append(Finding(Code.R_TABLE_NOT_FOUND, grid.name, details={"headers": headers}))
     for table in located.tables.values():
         result.cells[f"{table.place.bind}.header"] = cell_name(table.header_row, table.columns[0][1])
         record[table.place.bind] = _read_table(grid, table, context, result)
