@@ -201,6 +201,16 @@ class Code(Enum):
         "C025", "「{value}」不在「{label}」的下拉列表中", "从下拉列表中选择（可选：{allowed}），不要粘贴或手工输入其他内容。", "warning",
     )
 
+    # --- collecting returns (L) ------------------------------------------------------------------
+    L_NOT_ON_ROSTER = (
+        "L001", "工作簿是为单位 {unit}（{name}）生成的，该单位不在本次名单中", "核对名单；如确属本次报送单位，把它加入名单后重新收取。",
+    )
+    L_OTHER_UNIT = (
+        "L002", "文件来自单位 {named}，但工作簿是为单位 {stamped}（{stamped_name}）生成的",
+        "请使用下发给本单位的工作簿填写后重新报送。",
+    )
+    L_DUPLICATE = ("L003", "与已收取的 {first} 内容完全相同，未重复记录", "无需处理。", "info")
+
     def __init__(self, code: str, message: str, fix: str, severity: str = "error") -> None:
         self.code = code
         self.message = message

@@ -1,0 +1,193 @@
+"""Collecting an inbox into the ledger: one outcome per file, nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXED_TIME, ROOT
+from tests.returns import TEMPLATES, corpus_records
+from xlsxkit.collect import collect
+from xlsxkit.generate import UnitRecords, generate_prefilled
+from xlsxkit.ledger import Ledger, Outcome
+from xlsxkit.status import Standing, unit_statuses
+
+UNITS = [{"code": f"60300{n}", "name": f"测试单位{n}"} for n in range(1, 6)]
+TANGSHAN = [r for r in corpus_records() if r["template"]["id"] == "tangshan"]
+CLOCK = dt.datetime(2026, 3, 1, 9, 0, 0)
+
+
+def send(unit: dict, folder: Path, records: list[dict] | None = None) -> Path:
+    """The return `unit` sends: its projects filled in (two corpus records by default)."""
+    chosen = copy.deepcopy(records if records is not None else TANGSHAN[:2])
+    for record in chosen:
+        record["unit"] = dict(unit)
+    made = generate_prefilled(TEMPLATES["tangshan"], [UnitRecords(unit, chosen)], None, folder, generated_at=FIXED_TIME)
+    return made.files[0].path
+
+
+def wrong(records: list[dict]) -> list[dict]:
+    changed = copy.deepcopy(records)
+    changed[0]["indicators"][0]["value"] = None
+    return changed
+
+
+def ledger_at(path: Path) -> Ledger:
+    ledger = Ledger(path)
+    ledger.set_units(UNITS)
+    return ledger
+
+
+def outcomes(ledger: Ledger) -> dict[str, tuple[str, str]]:
+    return {r["path"]: (r["outcome"], r["reason"]) for r in ledger.receipts()}
+
+
+@pytest.fixture
+def inbox(tmp_path) -> Path:
+    """Unit 1 correct; unit 2 correct inside a .zip made on Chinese Windows (GBK names);
+    unit 3 with an error; unit 4 missing; a stranger; unit 5's workbook sent by unit 1; a lock
+    file; the same bytes twice; a file that is no workbook."""
+    folder = tmp_path / "inbox"
+    send(UNITS[0], folder)
+    zipped = send(UNITS[1], tmp_path / "zip")
+    gbk = zipped.name.encode("gbk")  # stored without the UTF-8 flag, as Windows zip tools write
+    with zipfile.ZipFile(folder / "603002-回执.zip", "w") as archive:
+        archive.writestr("x" * len(gbk), zipped.read_bytes())
+    archive_bytes = (folder / "603002-回执.zip").read_bytes()
+    (folder / "603002-回执.zip").write_bytes(archive_bytes.replace(b"x" * len(gbk), gbk))
+    send(UNITS[2], folder, wrong(TANGSHAN[:2]))
+    send({"code": "999999", "name": "名单外单位"}, folder)
+    other = send(UNITS[4], tmp_path / "other")
+    (folder / "603001-补充").mkdir()
+    other.rename(folder / "603001-补充" / "报表.xlsx")
+    (folder / "~$603001-测试单位1.xlsx").write_bytes(b"\x00" * 165)
+    (folder / "副本").mkdir()
+    (folder / "副本" / "copy.xlsx").write_bytes(next(folder.glob("603001-*.xlsx")).read_bytes())
+    (folder / "说明.txt").write_text("请查收", encoding="utf-8")
+    return folder
+
+
+def test_every_file_gets_exactly_one_outcome(inbox, tmp_path):
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        report = collect(inbox, ledger, now=lambda: CLOCK)
+        got = outcomes(ledger)
+    zipped_name = next(p for p in got if p.startswith("603002-回执.zip/"))
+    assert zipped_name.endswith("603002-测试单位2.xlsx")  # the GBK name read as written
+    assert got == {
+        "603001-测试单位1.xlsx": ("accepted", ""),
+        "603001-补充/报表.xlsx": ("rejected", "L002"),
+        zipped_name: ("accepted", ""),
+        "603003-测试单位3.xlsx": ("rejected", "C013"),
+        "999999-名单外单位.xlsx": ("rejected", "L001"),
+        "~$603001-测试单位1.xlsx": ("skipped", "F007"),
+        "副本/copy.xlsx": ("skipped", "L003"),
+        "说明.txt": ("rejected", "F003"),
+    }
+    assert len(report.outcomes) == len(got) and report.unchanged == 0
+
+
+def test_collecting_again_changes_nothing(inbox, tmp_path):
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        before = _dump(ledger)
+        again = collect(inbox, ledger, now=lambda: CLOCK + dt.timedelta(days=1))
+        assert again.outcomes == [] and again.unchanged == 8
+        assert _dump(ledger) == before
+
+
+def test_a_resubmission_is_a_new_version_and_the_latest_counts(inbox, tmp_path):
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        send(UNITS[2], inbox / "修改后", TANGSHAN[:2])  # unit 3 corrects its return
+        collect(inbox, ledger, now=lambda: CLOCK + dt.timedelta(days=2))
+        by_code = {s.code: s for s in unit_statuses(ledger)}
+        files = ledger.db.execute("SELECT unit_code, version FROM files WHERE unit_code = '603003' ORDER BY id").fetchall()
+    assert files == [("603003", 1), ("603003", 2)]  # the earlier return is kept
+    assert by_code["603003"].standing is Standing.accepted and by_code["603003"].versions == 2
+    assert by_code["603003"].last_received == CLOCK + dt.timedelta(days=2)
+
+
+def test_status_shows_every_roster_unit(inbox, tmp_path):
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        statuses = unit_statuses(ledger)
+    assert [(s.code, s.standing, s.versions, s.projects) for s in statuses] == [
+        ("603001", Standing.accepted, 1, 2),
+        ("603002", Standing.accepted, 1, 2),
+        ("603003", Standing.errors, 1, 2),
+        ("603004", Standing.missing, 0, 0),
+        ("603005", Standing.missing, 0, 0),  # its workbook came from unit 1: flagged, not counted
+    ]
+    assert statuses[2].errors == 1 and statuses[0].last_received == CLOCK
+
+
+def test_parallel_workers_record_the_same_ledger(inbox, tmp_path):
+    with ledger_at(tmp_path / "one.sqlite") as one, ledger_at(tmp_path / "two.sqlite") as two:
+        collect(inbox, one, now=lambda: CLOCK)
+        collect(inbox, two, workers=2, now=lambda: CLOCK)
+        assert _dump(one) == _dump(two)
+
+
+SLOW_COLLECT = """
+import sys, time
+sys.path.insert(0, {root!r})
+import xlsxkit.collect as collecting
+from xlsxkit.ledger import Ledger
+real = collecting.receive
+def slow(*args):
+    time.sleep(0.3)
+    return real(*args)
+collecting.receive = slow
+with Ledger({db!r}) as ledger:
+    collecting.collect(__import__("pathlib").Path({inbox!r}), ledger)
+"""
+
+
+def test_a_collect_killed_half_way_and_run_again_equals_one_uninterrupted_run(inbox, tmp_path):
+    with ledger_at(tmp_path / "whole.sqlite") as whole:
+        collect(inbox, whole)
+        expected = _dump(whole)
+    killed = tmp_path / "killed.sqlite"
+    ledger_at(killed).close()
+    script = SLOW_COLLECT.format(root=str(ROOT), db=str(killed), inbox=str(inbox))
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while _receipts(killed) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 3 <= _receipts(killed) < 8, "the kill should land half way"
+    with Ledger(killed) as ledger:
+        collect(inbox, ledger)
+        assert _dump(ledger) == expected
+
+
+def _receipts(db: Path) -> int:
+    try:
+        with sqlite3.connect(db) as connection:
+            return connection.execute("SELECT COUNT(*) FROM receipts").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _dump(ledger: Ledger) -> dict:
+    """The ledger's content, times left out."""
+    db = ledger.db
+    return {
+        "receipts": db.execute("SELECT path, sha256, file_id, outcome, reason FROM receipts ORDER BY id").fetchall(),
+        "files": db.execute(
+            "SELECT id, sha256, size, unit_code, year, template_id, version, errors, warnings, readable FROM files ORDER BY id"
+        ).fetchall(),
+        "findings": db.execute("SELECT * FROM findings ORDER BY file_id, seq").fetchall(),
+        "records": db.execute("SELECT * FROM records ORDER BY file_id, seq").fetchall(),
+    }
