@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from .errors import Code, Finding, Severity
 from .ledger import Ledger, Outcome, Received
@@ -29,8 +30,12 @@ from .load import find_template
 from .read import read_return
 from .safe_open import ZipLimits
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 ARCHIVE_SUFFIX = ".zip"
 ARCHIVE_LIMITS = ZipLimits()
+BATCH = 64  # files read (in parallel with workers) before they are recorded
 LEADING_CODE = re.compile(r"^\s*([0-9A-Za-z]+)")
 
 
@@ -56,36 +61,76 @@ class CollectReport:
 def collect(
     inbox: Path, ledger: Ledger, *, template: str | None = None, workers: int = 1,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now().replace(microsecond=0),
-    progress: Callable[[Iterable[InboxItem]], Iterable[InboxItem]] = lambda items: items,
+    progress: Callable[[list[Path]], Iterable[Path]] = lambda paths: paths,
 ) -> CollectReport:
-    """Read every new file of `inbox` into `ledger`. `template` reads workbooks without a stamp."""
+    """Read every new file of `inbox` into `ledger`. `template` reads workbooks without a stamp.
+    Files stream through in batches, so memory does not grow with the size of the inbox."""
     report = CollectReport()
     roster = {unit["code"]: unit["name"] for unit in ledger.units()}
-    fresh: list[InboxItem] = []
-    for item in inbox_items(inbox):
-        if ledger.seen(item.label, _sha256(item.content)):
-            report.unchanged += 1
-        else:
-            fresh.append(item)
-    received = _read_all(progress(fresh), template, workers)
-    for item, one in zip(fresh, received):
-        verdict = judge(item, one, roster, ledger)
-        one = replace(one, unit_code=verdict.unit or one.unit_code,
-                      findings=one.findings + tuple(f.as_dict() for f in verdict.findings))
-        ledger.record(item.label, one, verdict.outcome, verdict.reason, now(), verdict.counts)
-        report.outcomes.append((item.label, verdict.outcome, verdict.reason))
+    paths = inbox_paths(inbox)
+    with _Readers(workers) as readers:
+        for batch in _batches(_fresh(inbox, progress(paths), ledger, report), BATCH):
+            for item, one in zip(batch, readers.read(batch, template)):
+                verdict = judge(item, one, roster, ledger)
+                one = replace(one, unit_code=verdict.unit or one.unit_code,
+                              findings=one.findings + tuple(f.as_dict() for f in verdict.findings))
+                ledger.record(item.label, one, verdict.outcome, verdict.reason, now(), verdict.counts)
+                report.outcomes.append((item.label, verdict.outcome, verdict.reason))
     return report
 
 
-def inbox_items(inbox: Path) -> Iterator[InboxItem]:
-    """Every file below `inbox` in name order; the members of .zip archives in their place."""
-    for path in sorted(p for p in Path(inbox).rglob("*") if p.is_file()):
-        label = path.relative_to(inbox).as_posix()
-        content = path.read_bytes()
-        if path.suffix.lower() == ARCHIVE_SUFFIX:
-            yield from _archive_items(label, content)
-        else:
-            yield InboxItem(label, path.name, content)
+def _fresh(inbox: Path, paths: Iterable[Path], ledger: Ledger, report: CollectReport) -> Iterator[InboxItem]:
+    for path in paths:
+        for item in items_of(inbox, path):
+            if ledger.seen(item.label, _sha256(item.content)):
+                report.unchanged += 1
+            else:
+                yield item
+
+
+def _batches(items: Iterable[InboxItem], size: int) -> Iterator[list[InboxItem]]:
+    batch: list[InboxItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Readers:
+    """Read returns here, or in worker processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def read(self, batch: list[InboxItem], template: str | None) -> Iterable[Received]:
+        tasks = [(item.name, item.content, template) for item in batch]
+        if self.pool is None:
+            return (receive(*task) for task in tasks)
+        return self.pool.map(_receive_task, tasks, chunksize=max(1, len(tasks) // 8))
+
+
+def inbox_paths(inbox: Path) -> list[Path]:
+    """Every file below `inbox`, in name order."""
+    return sorted(p for p in Path(inbox).rglob("*") if p.is_file())
+
+
+def items_of(inbox: Path, path: Path) -> list[InboxItem]:
+    """The file to collect at `path`; for a .zip archive, the files inside it."""
+    label = path.relative_to(inbox).as_posix()
+    content = path.read_bytes()
+    if path.suffix.lower() == ARCHIVE_SUFFIX:
+        return _archive_items(label, content)
+    return [InboxItem(label, path.name, content)]
 
 
 def _archive_items(label: str, content: bytes, limits: ZipLimits = ARCHIVE_LIMITS) -> list[InboxItem]:
@@ -117,15 +162,6 @@ def _member_name(member: zipfile.ZipInfo) -> str:
 
 def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
-
-
-def _read_all(items: Iterable[InboxItem], template: str | None, workers: int) -> Iterator[Received]:
-    tasks = ((item.name, item.content, template) for item in items)
-    if workers <= 1:
-        yield from (receive(*task) for task in tasks)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_receive_task, tasks, chunksize=16)
 
 
 def _receive_task(task: tuple[str, bytes, str | None]) -> Received:
