@@ -16,15 +16,20 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import track
+from rich.table import Table
 
 from xlsxkit.atomic import atomic_text
+from xlsxkit.collect import collect
+from xlsxkit.cycle import summarise, write_feedback
 from xlsxkit.demo import run_demo
 from xlsxkit.errors import Problem, Severity, XlsxkitError
 from xlsxkit.export import table_rows, write_csv, write_json, write_jsonl
 from xlsxkit.generate import GenerateReport, generate_blank, generate_prefilled, read_record_groups
+from xlsxkit.ledger import Ledger
 from xlsxkit.load import builtin_templates, find_template, load_template
 from xlsxkit.read import ReadResult, read_return
 from xlsxkit.roster import read_roster
+from xlsxkit.status import unit_statuses
 from xlsxkit.template import template_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Collect 项目支出绩效目标表 through Excel workbooks.")
@@ -113,12 +118,125 @@ def generate(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for everything the demo makes.")] = Path("demo"),
-    year: Annotated[int | None, typer.Option(help="Budget year of the blank forms.")] = None,
+    year: Annotated[int | None, typer.Option(help="Budget year of the blank forms of every template.")] = None,
 ) -> None:
-    """Run xlsxkit on its built-in examples: every template, blank and prefilled."""
+    """The whole cycle on built-in examples: generate, simulated returns, collect, feedback, consolidate."""
     report = run_demo(out, year)
-    _report(report, as_json=False)
+    _show_problems(report.problems)
+    typer.echo(f"{out / 'forms'}/  every template, blank and prefilled ({len(report.forms.files)} workbooks)")
+    typer.echo(f"{out / 'outbox'}/  the blank Tangshan workbooks sent to the units")
+    typer.echo(f"{out / 'inbox'}/  the returns that came back (one unit missing, one resubmission)")
+    for round_number, collected in enumerate(report.collected, start=1):
+        counts = ", ".join(f"{n} {o.value}" for o, n in sorted(collected.count().items()))
+        typer.echo(f"collect #{round_number}: {counts}; {collected.unchanged} already recorded")
+    typer.echo(f"{out / 'returns.sqlite'}  the ledger (xlsxkit status --db {out / 'returns.sqlite'})")
+    typer.echo(f"{out / 'feedback'}/  {len(report.feedback)} annotated workbooks for units to correct")
+    if report.summary is not None:
+        summary = report.summary
+        typer.echo(f"{summary.workbook}  {summary.projects} projects, {summary.indicators} indicators, {summary.units} units")
+        typer.echo(f"{summary.jsonl}  canonical records; {', '.join(str(p) for p in summary.csv)}")
     raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
+
+
+@app.command("collect")
+def collect_command(
+    inbox: Annotated[Path, typer.Argument(help="Folder of returns (subfolders and .zip archives included).")],
+    db: Annotated[Path, typer.Option(help="The ledger (SQLite), created if missing.")] = Path("returns.sqlite"),
+    roster: Annotated[Path | None, typer.Option(help="Units expected (CSV or XLSX); kept in the ledger.")] = None,
+    template: TemplateOption = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes reading returns in parallel.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
+) -> None:
+    """Read every new return in the inbox and record it, with its outcome, in the ledger."""
+    if not inbox.is_dir():
+        typer.echo(f"{inbox}: no such folder", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    with Ledger(db) as ledger:
+        if roster is not None:
+            try:
+                units = read_roster(roster)
+            except XlsxkitError as error:
+                raise _fail(error) from None
+            _show_problems(units.problems)
+            ledger.set_units(units.units)
+        if not ledger.units():
+            typer.echo("The ledger has no roster yet: give --roster units.csv.", err=True)
+            raise typer.Exit(EXIT_UNUSABLE)
+        report = collect(inbox, ledger, template=template, workers=workers, progress=lambda paths: _progress(paths, "collecting"))
+    if as_json:
+        typer.echo(json.dumps({"unchanged": report.unchanged, "files": [
+            {"path": label, "outcome": outcome.value, "reason": reason} for label, outcome, reason in report.outcomes
+        ]}, ensure_ascii=False, indent=2))
+    else:
+        for label, outcome, reason in report.outcomes:
+            typer.echo(f"{label}  {outcome.value}  {reason}".rstrip())
+        counts = ", ".join(f"{n} {o.value}" for o, n in sorted(report.count().items()))
+        typer.echo(f"{len(report.outcomes)} new files: {counts or 'none'}; {report.unchanged} already recorded.", err=True)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def status(
+    db: Annotated[Path, typer.Option(help="The ledger (SQLite).")] = Path("returns.sqlite"),
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
+) -> None:
+    """Who returned, who is missing, whose latest return has errors or warnings."""
+    with _open_ledger(db) as ledger:
+        statuses = unit_statuses(ledger)
+    if as_json:
+        typer.echo(json.dumps([{
+            "code": s.code, "name": s.name, "standing": s.standing.value, "versions": s.versions,
+            "last_received": s.last_received.isoformat() if s.last_received else None, "errors": s.errors,
+            "warnings": s.warnings, "projects": s.projects, "file": s.file,
+        } for s in statuses], ensure_ascii=False, indent=2))
+        return
+    table = Table("单位代码", "单位名称", "状态", "报送次数", "最后报送", "项目", "错误", "提示", "文件")
+    for s in statuses:
+        received = s.last_received.strftime("%Y-%m-%d %H:%M") if s.last_received else ""
+        table.add_row(s.code, s.name, s.standing.label, str(s.versions), received, str(s.projects), str(s.errors),
+                      str(s.warnings), s.file or "")
+    Console(width=max(Console().width, 140)).print(table)
+
+
+@app.command()
+def feedback(
+    db: Annotated[Path, typer.Option(help="The ledger (SQLite).")] = Path("returns.sqlite"),
+    out: Annotated[Path, typer.Option(help="Folder for the annotated workbooks.")] = Path("feedback"),
+) -> None:
+    """Each unit whose latest return has findings gets its own workbook back, findings marked."""
+    with _open_ledger(db) as ledger:
+        written = write_feedback(ledger, out)
+    for path in written:
+        typer.echo(str(path))
+    typer.echo(f"{len(written)} feedback workbooks written.", err=True)
+
+
+@app.command("consolidate")
+def consolidate_command(
+    db: Annotated[Path, typer.Option(help="The ledger (SQLite).")] = Path("returns.sqlite"),
+    out: Annotated[Path, typer.Option(help="The summary workbook.")] = Path("汇总表.xlsx"),
+    jsonl: Annotated[Path | None, typer.Option(help="Also the canonical records as JSON Lines.")] = None,
+    csv_dir: Annotated[Path | None, typer.Option("--csv", help="Also projects.csv and indicators.csv in this folder.")] = None,
+    money: Annotated[str, typer.Option(help="Money unit of the summary: 万元 or 元.")] = "万元",
+    compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
+) -> None:
+    """The summary workbook of every unit's latest accepted return (and JSONL/CSV exports)."""
+    if money not in ("万元", "元"):
+        typer.echo("--money must be 万元 or 元", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    with _open_ledger(db) as ledger:
+        summary = summarise(ledger, out, money_unit=money, jsonl=jsonl, csv_dir=csv_dir, compilation=compilation)
+    typer.echo(f"{summary.workbook}: {summary.projects} projects, {summary.indicators} indicators, {summary.units} units")
+    for path in [summary.jsonl, *summary.csv]:
+        if path is not None:
+            typer.echo(str(path))
+
+
+def _open_ledger(db: Path) -> Ledger:
+    if not db.is_file():
+        typer.echo(f"{db}: no ledger here; run xlsxkit collect first.", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    return Ledger(db)
 
 
 TemplateOption = Annotated[

@@ -68,7 +68,8 @@ def test_generate_needs_exactly_one_of_roster_or_records(tmp_path):
 def test_demo_generates_every_template_blank_and_prefilled(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--year", "2026"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "blank" / "tangshan").is_dir() and (tmp_path / "prefilled" / "tangshan").is_dir()
+    forms = tmp_path / "forms"
+    assert all((forms / kind / t.id).is_dir() for kind in ("blank", "prefilled") for t in builtin_templates())
 
 
 @pytest.mark.parametrize("template_id", [t.id for t in builtin_templates()])

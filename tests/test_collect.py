@@ -19,7 +19,7 @@ from tests.helpers import FIXED_TIME, ROOT
 from tests.returns import TEMPLATES, corpus_records
 from xlsxkit.collect import collect
 from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.ledger import Ledger, Outcome
+from xlsxkit.ledger import Ledger
 from xlsxkit.status import Standing, unit_statuses
 
 UNITS = [{"code": f"60300{n}", "name": f"测试单位{n}"} for n in range(1, 6)]

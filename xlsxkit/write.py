@@ -33,7 +33,7 @@ from .layout import (
 )
 from .record import ValueType, blank_record, get_path
 from .stamp import STAMP_SHEET, Stamp
-from .styles import FormatCache
+from .styles import FormatCache, style_properties
 from .template import Template
 from .text_fit import default_row_height, height_for
 
@@ -135,14 +135,7 @@ def _write_project_sheet(
     template = layout.template
     for col, width in enumerate(sheet_layout.widths):
         sheet.set_column(col, col, width)
-    cells = _CellWriter(sheet, formats, sheet_layout.widths, dict(sheet_layout.row_heights), template.font.size)
-    for static in sheet_layout.statics:
-        cells.put(static.box, render_text(static.text, context), formats.get(static.style))
-    for place in sheet_layout.fields:
-        _write_field(cells, layout, place, record)
-    for table in sheet_layout.tables:
-        _write_table(cells, layout, table, record.get(table.bind) or [], bool(record.get(table.bind)))
-    cells.set_row_heights()
+    draw_form(sheet, formats, layout, sheet_layout, record, context)
     page = template.page
     sheet.set_paper(9)
     sheet.set_portrait() if page.orientation == "portrait" else sheet.set_landscape()
@@ -164,33 +157,77 @@ def _write_project_sheet(
     _protect(sheet, password)
 
 
+def draw_form(
+    sheet: Worksheet, formats: FormatCache, layout: Layout, sheet_layout: SheetLayout,
+    record: dict[str, Any], context: dict[str, Any], *, top: int = 0, printable: bool = False,
+) -> None:
+    """Draw one form's cells with its first row at row `top` of `sheet`; column widths and the
+    page setup are the caller's (one sheet may hold many forms). `printable` draws a plain copy
+    to print (the consolidated 汇编): no input prompts or dropdowns (data validations), and the
+    caller passes `PrintFormats`, which drop the input fill."""
+    template = layout.template
+    cells = _CellWriter(sheet, formats, sheet_layout.widths, dict(sheet_layout.row_heights), template.font.size, top)
+    for static in sheet_layout.statics:
+        cells.put(static.box, render_text(static.text, context), formats.get(static.style))
+    for place in sheet_layout.fields:
+        _write_field(cells, layout, place, record, validate=not printable)
+    for table in sheet_layout.tables:
+        items = record.get(table.bind) or []
+        _write_table(cells, layout, table, items, bool(items), validate=not printable)
+    cells.set_row_heights()
+
+
+class PrintFormats(FormatCache):
+    """The formats of a printed copy: input cells look like the rest of the form (the pale
+    yellow that marks them on screen is dropped) and nothing is unlocked."""
+
+    def get(
+        self, name: str, value_type: ValueType | None = None, locked: bool = True, number_format: str | None = None,
+    ) -> Format:
+        key = (name, value_type, True, number_format)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            properties = style_properties(self._template, name, value_type, True, number_format)
+            if name.startswith("input"):
+                properties.pop("bg_color", None)
+                properties.pop("pattern", None)
+            fmt = self._formats[key] = self._workbook.add_format(properties)
+        return fmt
+
+
 class _CellWriter:
     """Writes values into (possibly merged) boxes of one sheet, by their type, and grows the
     rows that wrapped text needs (Excel does not grow them for text written by a program)."""
 
     def __init__(self, sheet: Worksheet, formats: FormatCache, widths: Sequence[float],
-                 heights: dict[int, float], font_size: float) -> None:
+                 heights: dict[int, float], font_size: float, top: int = 0) -> None:
         self.sheet = sheet
         self.formats = formats
+        self.top = top  # sheet row of the form's first row; boxes and heights count from it
         self._widths = widths
         self._heights = heights
         self._font_size = font_size
 
     def put(self, box: Box, value: Any, fmt: Format) -> None:
         sheet = self.sheet
+        row = self.top + box.row
         if box.merged:
-            sheet.merge_range(box.row, box.col, box.last_row, box.last_col, "", fmt)
+            sheet.merge_range(row, box.col, self.top + box.last_row, box.last_col, "", fmt)
         if value is None or value == "":
             if not box.merged:
-                sheet.write_blank(box.row, box.col, None, fmt)
+                sheet.write_blank(row, box.col, None, fmt)
         elif isinstance(value, str):
-            sheet.write_string(box.row, box.col, value, fmt)
+            sheet.write_string(row, box.col, value, fmt)
             if fmt.text_wrap:
                 self._fit(box, value)
         elif isinstance(value, dt.datetime):
-            sheet.write_datetime(box.row, box.col, value, fmt)
+            sheet.write_datetime(row, box.col, value, fmt)
         else:
-            sheet.write_number(box.row, box.col, value, fmt)
+            sheet.write_number(row, box.col, value, fmt)
+
+    def put_string(self, row: int, col: int, value: str, fmt: Format) -> None:
+        """Text into one cell (a form row, counted from the form's top), e.g. under a merge."""
+        self.sheet.write_string(self.top + row, col, value, fmt)
 
     def _fit(self, box: Box, text: str) -> None:
         width = sum(self._widths[box.col: box.last_col + 1])
@@ -201,15 +238,18 @@ class _CellWriter:
 
     def set_row_heights(self) -> None:
         for row, height in sorted(self._heights.items()):
-            self.sheet.set_row(row, height)
+            self.sheet.set_row(self.top + row, height)
 
 
-def _write_field(cells: _CellWriter, layout: Layout, place: FieldPlace, record: dict[str, Any]) -> None:
+def _write_field(
+    cells: _CellWriter, layout: Layout, place: FieldPlace, record: dict[str, Any], validate: bool = True,
+) -> None:
     template = layout.template
     value = to_cell(place.type, get_path(record, place.key), template.money_unit)
     cells.put(place.box, value, cells.formats.get(place.style, place.type, False, place.number_format))
-    box = place.box
-    cells.sheet.data_validation(box.row, box.col, box.row, box.col, _field_validation(place, layout))
+    if validate:
+        row, col = cells.top + place.box.row, place.box.col
+        cells.sheet.data_validation(row, col, row, col, _field_validation(place, layout))
 
 
 _ERROR_TITLE = "输入有误"
@@ -236,7 +276,9 @@ def _field_validation(place: FieldPlace, layout: Layout) -> dict[str, Any]:
     return {**common, "validate": "any"}
 
 
-def _write_table(cells: _CellWriter, layout: Layout, table: TablePlace, items: list[Any], rendering: bool) -> None:
+def _write_table(
+    cells: _CellWriter, layout: Layout, table: TablePlace, items: list[Any], rendering: bool, validate: bool = True,
+) -> None:
     formats = cells.formats
     if table.side_label is not None:
         cells.put(table.side_label.box, table.side_label.text, formats.get(table.side_label.style))
@@ -253,8 +295,9 @@ def _write_table(cells: _CellWriter, layout: Layout, table: TablePlace, items: l
             cells.put(Box(table.first_row + start, column.col, length, column.cols), value, cell)
             for hidden in range(start + 1, start + length):  # keep each row's value under the merge
                 if value:
-                    cells.sheet.write_string(table.first_row + hidden, column.col, value, cell)
-        _column_validation(cells.sheet, layout, table, column)
+                    cells.put_string(table.first_row + hidden, column.col, value, cell)
+        if validate:
+            _column_validation(cells.sheet, layout, table, column)
 
 
 def _row_values(item: Any) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""The office's whole cycle, end to end through the command line, on the demo's simulated
+returns: collect, collect again, a resubmission, status, feedback, consolidate."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from xlsxkit.annotate import FEEDBACK_SHEET
+from xlsxkit.ledger import Ledger
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = runner.invoke(app, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.stdout
+
+
+def test_every_file_in_the_inbox_has_one_outcome(demo):
+    out, _ = demo
+    with Ledger(out / "returns.sqlite") as ledger:
+        receipts = {(r["path"].split("/")[0], r["outcome"], r["reason"]) for r in ledger.receipts()}
+    files = sorted(p.relative_to(out / "inbox").as_posix() for p in (out / "inbox").rglob("*") if p.is_file())
+    assert len(receipts) == len(files) == 6
+    outcomes = sorted(outcome for _, outcome, _ in receipts)
+    assert outcomes == ["accepted", "accepted", "accepted_with_warnings", "rejected", "rejected", "skipped"]
+
+
+def test_collecting_the_inbox_again_changes_nothing(demo):
+    out, _ = demo
+    again = runner.invoke(app, ["collect", str(out / "inbox"), "--db", str(out / "returns.sqlite"), "--json"])
+    assert again.exit_code == 0
+    assert json.loads(again.stdout) == {"unchanged": 6, "files": []}
+
+
+def test_status_shows_the_missing_unit_the_errors_and_the_resubmission(demo):
+    out, _ = demo
+    result = runner.invoke(app, ["status", "--db", str(out / "returns.sqlite"), "--json"])
+    standings = {s["code"]: (s["standing"], s["versions"]) for s in json.loads(result.stdout)}
+    assert standings == {
+        "603001": ("accepted", 1), "603002": ("warnings", 1), "603003": ("errors", 1),
+        "603004": ("missing", 0), "603005": ("accepted", 2),
+    }
+
+
+def test_feedback_marks_each_finding_cell_of_the_unit_with_errors(demo):
+    out, _ = demo
+    feedback = {p.name.split("-")[0]: p for p in (out / "feedback").glob("*.xlsx")}
+    assert set(feedback) == {"603002", "603003"}  # warnings and errors; not the corrected 603005
+    book = openpyxl.load_workbook(feedback["603003"])
+    assert book.sheetnames[0] == FEEDBACK_SHEET
+    with Ledger(out / "returns.sqlite") as ledger:
+        latest = ledger.latest_returns()["603003"]
+        findings = [f for f in ledger.findings_of(latest.file_id) if f["cell"]]
+    assert findings
+    for finding in findings:
+        comment = book[finding["sheet"]][finding["cell"]].comment
+        assert comment is not None and finding["code"] in comment.text and finding["message"] in comment.text
+
+
+@pytest.mark.libreoffice
+def test_a_feedback_workbook_opens_in_libreoffice_with_its_comments(demo, office):
+    out, _ = demo
+    path = next((out / "feedback").glob("603003-*.xlsx"))
+    with office.open(path) as book:
+        assert book.sheet_names[0] == FEEDBACK_SHEET
+        annotations = book.sheet("项目1").getAnnotations()
+        texts = [annotations.getByIndex(i).getString() for i in range(annotations.getCount())]
+    assert any("C013" in text for text in texts)
+
+
+def test_the_summary_totals_equal_the_sums_of_the_records(demo):
+    out, _ = demo
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["unit"]["code"] for r in records} == {"603001", "603002", "603005"}  # the latest accepted returns
+    book = openpyxl.load_workbook(out / "汇总表.xlsx")
+    rows = list(book["项目汇总"].iter_rows(values_only=True))
+    header, total = rows[0], rows[-1]
+    column = header.index("年度资金总额（万元）")
+    expected = sum(Decimal(r["funds"]["annual"]["total"]) for r in records) / 10000
+    assert total[0] == "合计" and Decimal(str(total[column])) == expected
+    assert len(rows) - 2 == len(records)
