@@ -51,12 +51,15 @@ from xlsxkit.safe_open import inspect_file
 BLOCK = 50
 
 
-def make_returns(folder: Path, count: int) -> list[Path]:
-    """`count` filled returns of 3 project sheets each, one per unit."""
+def make_returns(folder: Path, count: int, passing_only: bool = False) -> list[Path]:
+    """`count` filled returns of 3 project sheets each, one per unit; with `passing_only`, only
+    records that pass the checks (real forms lacking a 满意度指标 are rejected when collected)."""
     template = find_template("tangshan")
     examples = [json.loads(line) for line in (ROOT / "examples" / "records.jsonl").read_text(encoding="utf-8").splitlines()
                 if line.strip()]
     records = [r for r in examples if r["template"]["id"] == "tangshan"]
+    if passing_only:
+        records = [r for r in records if {"产出指标", "效益指标", "满意度指标"} <= {i["level1"] for i in r["indicators"]}]
     groups = []
     for number in range(count):
         unit = {"code": f"{600000 + number}", "name": f"测试单位{number:05d}"}

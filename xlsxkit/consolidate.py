@@ -43,7 +43,7 @@ from .export import csv_safe
 from .layout import Layout, compile_layout
 from .load import find_template
 from .status import Standing, UnitStatus
-from .write import PrintFormats, draw_form, render_text
+from .write import PrintFormats, draw_form, render_text, set_page
 
 STATUS_SHEET = "填报情况"
 PROJECTS_SHEET = "项目汇总"
@@ -547,20 +547,9 @@ def _print_setup(sheet: Worksheet, layout: Layout) -> None:
     page = template.page
     for col, width in enumerate(template.columns):
         sheet.set_column(col, col, width)
-    sheet.set_paper(9)
-    sheet.set_portrait() if page.orientation == "portrait" else sheet.set_landscape()
-    sheet.set_margins(page.margins.left, page.margins.right, page.margins.top, page.margins.bottom)
-    if page.fit_to_width:
-        # Not fit_to_pages: Excel ignores manual page breaks when a sheet is fitted to pages,
-        # so the scale that fits the form's width is computed and set instead.
-        sheet.set_print_scale(_width_scale(template.columns, page.orientation, page.margins.left + page.margins.right))
-    if page.center_horizontally:
-        sheet.center_horizontally()
-    if not page.gridlines:
-        sheet.hide_gridlines(2)
-    if page.footer:
-        sheet.set_footer(page.footer)
-    sheet.print_black_and_white()
+    # Not fitted to pages: Excel ignores manual page breaks then, so the scale that fits the
+    # form's width is computed and set instead.
+    set_page(sheet, page, _width_scale(template.columns, page.orientation, page.margins.left + page.margins.right))
 
 
 def _width_scale(widths: Sequence[float], orientation: str, margins: float) -> int:

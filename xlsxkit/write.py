@@ -136,25 +136,31 @@ def _write_project_sheet(
     for col, width in enumerate(sheet_layout.widths):
         sheet.set_column(col, col, width)
     draw_form(sheet, formats, layout, sheet_layout, record, context)
-    page = template.page
+    set_page(sheet, template.page)
+    if template.page.repeat_table_header and sheet_layout.tables:
+        header = sheet_layout.tables[0].header_row
+        sheet.repeat_rows(header, header)
+    area = sheet_layout.print_area
+    sheet.print_area(area.row, area.col, area.last_row, area.last_col)
+    _protect(sheet, password)
+
+
+def set_page(sheet: Worksheet, page: Any, scale: int | None = None) -> None:
+    """The template's page: A4, orientation, margins, centring, gridlines, footer, black and
+    white; fitted to one page width, or printed at `scale` percent where manual page breaks must
+    hold (Excel ignores them on a sheet fitted to pages)."""
     sheet.set_paper(9)
     sheet.set_portrait() if page.orientation == "portrait" else sheet.set_landscape()
     sheet.set_margins(page.margins.left, page.margins.right, page.margins.top, page.margins.bottom)
     if page.fit_to_width:
-        sheet.fit_to_pages(1, 0)
+        sheet.set_print_scale(scale) if scale else sheet.fit_to_pages(1, 0)
     if page.center_horizontally:
         sheet.center_horizontally()
     if not page.gridlines:
         sheet.hide_gridlines(2)
     if page.footer:
         sheet.set_footer(page.footer)
-    if page.repeat_table_header and sheet_layout.tables:
-        header = sheet_layout.tables[0].header_row
-        sheet.repeat_rows(header, header)
-    area = sheet_layout.print_area
-    sheet.print_area(area.row, area.col, area.last_row, area.last_col)
     sheet.print_black_and_white()
-    _protect(sheet, password)
 
 
 def draw_form(
