@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from xlsxkit.annotate import FEEDBACK_SHEET
+from xlsxkit.demo import examples_dir
 from xlsxkit.ledger import Ledger
 
 runner = CliRunner()
@@ -89,3 +90,28 @@ def test_the_summary_totals_equal_the_sums_of_the_records(demo):
     expected = sum(Decimal(r["funds"]["annual"]["total"]) for r in records) / 10000
     assert total[0] == "合计" and Decimal(str(total[column])) == expected
     assert len(rows) - 2 == len(records)
+
+
+def test_the_commands_one_by_one(demo, tmp_path):
+    """What the office types: collect with a roster, status, feedback, consolidate in 元."""
+    out, _ = demo
+    db = tmp_path / "returns.sqlite"
+    roster = str(examples_dir() / "units.csv")  # the demo's roster is the shipped example
+    collected = runner.invoke(app, ["collect", str(out / "inbox"), "--roster", roster, "--db", str(db), "--workers", "2"])
+    assert collected.exit_code == 0 and "6 new files" in collected.stderr
+    assert "603003-" in collected.stdout and "rejected" in collected.stdout
+    table = runner.invoke(app, ["status", "--db", str(db)])
+    assert "未报送" in table.stdout and "有错误，待修改" in table.stdout
+    feedback = runner.invoke(app, ["feedback", "--db", str(db), "--out", str(tmp_path / "feedback")])
+    assert feedback.exit_code == 0 and len(list((tmp_path / "feedback").glob("*.xlsx"))) == 2
+    summary = runner.invoke(app, ["consolidate", "--db", str(db), "--out", str(tmp_path / "s.xlsx"), "--money", "元",
+                                  "--jsonl", str(tmp_path / "r.jsonl"), "--csv", str(tmp_path / "csv")])
+    assert summary.exit_code == 0, summary.output
+    header = next(openpyxl.load_workbook(tmp_path / "s.xlsx")["项目汇总"].iter_rows(values_only=True))
+    assert "年度资金总额（元）" in header
+    assert (tmp_path / "csv" / "projects.csv").is_file() and (tmp_path / "r.jsonl").is_file()
+
+
+def test_commands_on_a_missing_ledger_say_so(tmp_path):
+    result = runner.invoke(app, ["status", "--db", str(tmp_path / "none.sqlite")])
+    assert result.exit_code == 2 and "xlsxkit collect" in result.stderr
