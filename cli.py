@@ -225,7 +225,10 @@ def consolidate_command(
         typer.echo("--money must be 万元 or 元", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     with _open_ledger(db) as ledger:
-        summary = summarise(ledger, out, money_unit=money, jsonl=jsonl, csv_dir=csv_dir, compilation=compilation)
+        try:
+            summary = summarise(ledger, out, money_unit=money, jsonl=jsonl, csv_dir=csv_dir, compilation=compilation)
+        except XlsxkitError as error:  # e.g. 汇编 needs a template that is not built in: --no-compilation
+            raise _fail(error) from None
     typer.echo(f"{summary.workbook}: {summary.projects} projects, {summary.indicators} indicators, {summary.units} units")
     for path in [summary.jsonl, *summary.csv]:
         if path is not None:
