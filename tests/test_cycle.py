@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from libreoffice import pdf_page_texts
 from xlsxkit.annotate import FEEDBACK_SHEET
 from xlsxkit.demo import examples_dir
 from xlsxkit.ledger import Ledger
@@ -115,3 +116,15 @@ def test_the_commands_one_by_one(demo, tmp_path):
 def test_commands_on_a_missing_ledger_say_so(tmp_path):
     result = runner.invoke(app, ["status", "--db", str(tmp_path / "none.sqlite")])
     assert result.exit_code == 2 and "xlsxkit collect" in result.stderr
+
+
+@pytest.mark.libreoffice
+def test_the_compilation_prints_one_form_a_page_in_libreoffice(demo, office, tmp_path):
+    out, _ = demo
+    with office.open(out / "汇总表.xlsx") as book:
+        compiled = [name for name in book.sheet_names if name.startswith("汇编")]
+        pdf = book.export_pdf(tmp_path / "compilation.pdf", sheets=compiled)
+    pages = pdf_page_texts(pdf)
+    records = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(pages) == len(records)  # one A4 page a form: none split across pages
+    assert all("项目编码" in page and "单位：万元" in page and "指标值确定依据" in page for page in pages)
