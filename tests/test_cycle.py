@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from libreoffice import pdf_page_texts
 from typer.testing import CliRunner
 
 from cli import app
-from libreoffice import pdf_page_texts
 from xlsxkit.annotate import FEEDBACK_SHEET
 from xlsxkit.demo import examples_dir
 from xlsxkit.ledger import Ledger
