@@ -1,4 +1,5 @@
-"""The ledger: a SQLite file recording every return received and what became of it.
+"""The ledger: a SQLite file recording every return received and what became of it. One
+ledger holds one collection (a form, a budget year): a unit's returns are its versions.
 
 - `units`: the roster the collection is for.
 - `files`: one row per distinct content (SHA-256, unique) — the original bytes, who it is from
@@ -179,9 +180,8 @@ class Ledger:
     def _insert_file(self, received: Received, counts: bool) -> int:
         version = None
         if counts and received.unit_code is not None:
-            (last,) = self.db.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM files WHERE unit_code = ? AND year IS ? AND template_id IS ?",
-                (received.unit_code, received.year, received.template_id),
+            (last,) = self.db.execute(  # a ledger is one collection (one form, one year): versions count per unit
+                "SELECT COALESCE(MAX(version), 0) FROM files WHERE unit_code = ?", (received.unit_code,),
             ).fetchone()
             version = last + 1
         cursor = self.db.execute(
