@@ -19,7 +19,8 @@ from rich.progress import track
 from rich.table import Table
 
 from xlsxkit.atomic import atomic_text
-from xlsxkit.collect import collect
+from xlsxkit.collect import collect, inbox_paths
+from xlsxkit.consolidate import MONEY_UNITS
 from xlsxkit.cycle import summarise, write_feedback
 from xlsxkit.demo import run_demo
 from xlsxkit.errors import Problem, Severity, XlsxkitError
@@ -221,7 +222,7 @@ def consolidate_command(
     compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
 ) -> None:
     """The summary workbook of every unit's latest accepted return (and JSONL/CSV exports)."""
-    if money not in ("万元", "元"):
+    if money not in MONEY_UNITS:
         typer.echo("--money must be 万元 or 元", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     with _open_ledger(db) as ledger:
@@ -311,7 +312,7 @@ def _read_all(files: list[Path], template_name: str | None) -> list[ReadResult]:
         template = find_template(template_name) if template_name else None
     except XlsxkitError as error:
         raise _fail(error) from None
-    paths = [p for path in files for p in (sorted(q for q in path.rglob("*") if q.is_file()) if path.is_dir() else [path])]
+    paths = [p for path in files for p in (inbox_paths(path) if path.is_dir() else [path])]
     return [read_return(path, template) for path in _progress(paths, "reading")]
 
 

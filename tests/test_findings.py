@@ -161,8 +161,8 @@ def test_a_wrongly_typed_value_stays_out_of_the_record_and_is_not_also_reported_
     assert [f.code for f in read.findings if f.cell == "C4"] == [Code.R_WRONG_TYPE]
 
 
-def test_the_corpus_reads_with_warnings_where_real_forms_deserve_them(tmp_path) -> None:
-    """Real Tangshan forms: some lack 满意度指标 (an error), some have qualitative quality indicators."""
+def test_a_real_form_that_is_right_has_no_findings(tmp_path) -> None:
+    """The first Tangshan form of the corpus is complete and consistent: nothing to report."""
     record = corpus_record("tangshan")
     result = read_one("tangshan", record, tmp_path)
     assert result.records[0].findings == []

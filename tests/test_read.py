@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from openpyxl.packaging.custom import CustomPropertyList
 
-from tests.returns import TEMPLATES, blank_return, corpus_records, filled_return, without_source
+from tests.returns import TEMPLATES, blank_return, corpus_records, edited, filled_return, without_source
 from xlsxkit.errors import Code, Severity
 from xlsxkit.read import read_return
 from xlsxkit.record import blank_record
@@ -106,7 +106,6 @@ def test_a_stamp_naming_an_unknown_template_is_refused_with_a_suggestion(tmp_pat
         book["_xlsxkit"]["B1"] = "tianjing"
         book.custom_doc_props = CustomPropertyList()
 
-    from tests.returns import edited
     result = read_return(edited(path, rename))
     assert result.findings[0].code is Code.R_UNKNOWN_TEMPLATE
     assert "tianjing" in result.findings[0].message and "是否应为 tianjin" in result.findings[0].message
@@ -128,7 +127,6 @@ def test_sheets_that_are_not_the_form_are_skipped_with_a_note(tmp_path):
     def add_notes(book):
         book.create_sheet("备注")["A1"] = "本单位联系人：张三"
 
-    from tests.returns import edited
     result = read_return(edited(path, add_notes))
     assert len(result.records) == 1
     assert [(f.code, f.sheet, f.severity) for f in result.findings] == [(Code.R_SHEET_SKIPPED, "备注", Severity.info)]
@@ -141,7 +139,6 @@ def test_a_workbook_with_no_form_sheet_says_so(tmp_path):
         for sheet in book.worksheets[1:-2]:
             book.remove(sheet)
 
-    from tests.returns import edited
     result = read_return(edited(path, wipe))
     assert [f.code for f in result.findings] == [Code.R_NO_FORM_SHEET]
     assert "tianjin" in result.findings[0].message
@@ -150,8 +147,6 @@ def test_a_workbook_with_no_form_sheet_says_so(tmp_path):
 def test_a_table_whose_header_was_wiped_is_said_to_be_unread(tmp_path):
     """The 分项绩效目标 table of the department form loses its header: the sheet is still the
     form (its other table and field are there), the lost table is named."""
-    from tests.returns import edited
-
     record = GROUPS[("tangshan-department", "603001")][0]
     path = filled_return("tangshan-department", [record], tmp_path)
 

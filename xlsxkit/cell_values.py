@@ -99,6 +99,8 @@ def from_cell(kind: ValueType, value: Any, money_unit: str | None, date1904: boo
 def text_of(value: Any) -> str:
     """A cell's text as the record keeps it: trimmed, line breaks as "\n", a whole number
     typed into a text cell without ".0"."""
+    if type(value) is str and "\r" not in value:  # most cells: nothing but trimming to do
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, (dt.datetime, dt.date)):

@@ -12,6 +12,7 @@ the ledger is written in inbox order by this one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -48,6 +49,10 @@ class InboxItem:
     name: str
     content: bytes
 
+    @functools.cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
 
 @dataclass
 class CollectReport:
@@ -82,7 +87,7 @@ def collect(
 def _fresh(inbox: Path, paths: Iterable[Path], ledger: Ledger, report: CollectReport) -> Iterator[InboxItem]:
     for path in paths:
         for item in items_of(inbox, path):
-            if ledger.seen(item.label, _sha256(item.content)):
+            if ledger.seen(item.label, item.sha256):
                 report.unchanged += 1
             else:
                 yield item
@@ -113,7 +118,7 @@ class _Readers:
             self.pool.shutdown(cancel_futures=True)
 
     def read(self, batch: list[InboxItem], template: str | None) -> Iterable[Received]:
-        tasks = [(item.name, item.content, template) for item in batch]
+        tasks = [(item.name, item.content, item.sha256, template) for item in batch]
         if self.pool is None:
             return (receive(*task) for task in tasks)
         return self.pool.map(_receive_task, tasks, chunksize=max(1, len(tasks) // 8))
@@ -160,15 +165,11 @@ def _member_name(member: zipfile.ZipInfo) -> str:
         return member.filename
 
 
-def _sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-def _receive_task(task: tuple[str, bytes, str | None]) -> Received:
+def _receive_task(task: tuple[str, bytes, str, str | None]) -> Received:
     return receive(*task)
 
 
-def receive(name: str, content: bytes, template: str | None) -> Received:
+def receive(name: str, content: bytes, sha256: str, template: str | None) -> Received:
     """Read one file's bytes (under its own name, so lock files and suffixes are seen) into
     what the ledger records."""
     with tempfile.TemporaryDirectory(prefix="xlsxkit-") as folder:
@@ -177,7 +178,7 @@ def receive(name: str, content: bytes, template: str | None) -> Received:
         result = read_return(path, find_template(template) if template else None)
     stamp = result.stamp
     return Received(
-        sha256=_sha256(content), size=len(content), content=content,
+        sha256=sha256, size=len(content), content=content,
         unit_code=stamp.unit_code if stamp else None, unit_name=stamp.unit_name if stamp else None,
         year=stamp.year if stamp else _year_of(result.records),
         template_id=result.template.id if result.template else None,

@@ -124,7 +124,7 @@ def _simulate_returns(
         made = generate_prefilled(template, [UnitRecords(unit, unit_records)], None, folder, generated_at=at)
         return made.files[0].path
 
-    first, second, third, _missing, fifth = (units + [None] * 5)[:5]
+    first, second, third, _missing, fifth = units[:5]  # the example roster's five units
     returned = send(first, records[first["code"]], inbox)
     (inbox / f"~${returned.name}").write_bytes(b"\x00" * 165)  # left behind while the file was open
     zipped = send(second, records[second["code"]], inbox / "tmp")

@@ -8,9 +8,14 @@ cell budget. Rows and columns are 0-based, as in the Layout.
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import openpyxl
+from openpyxl.utils.cell import range_boundaries
 
 from .layout import Box
 
@@ -22,7 +27,6 @@ class Grid:
     name: str
     rows: list[list[Any]]
     merges: list[Box] = field(default_factory=list)
-    clipped: bool = False  # cells beyond the budget were not read
     _merge_of: dict[tuple[int, int], Box] | None = field(default=None, repr=False)
 
     @property
@@ -78,32 +82,21 @@ def grid_from_calamine(sheet: Any) -> Grid:
 def grid_from_openpyxl(path: Any, sheet_name: str, max_rows: int, max_cols: int) -> Grid:
     """A grid of the first max_rows × max_cols cells of a sheet, streamed by openpyxl (read-only
     mode never builds the whole range), with its merged ranges inside that window."""
-    import openpyxl
-
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = book[sheet_name]
-        rows: list[list[Any]] = []
-        clipped = False
-        for cells in sheet.iter_rows(max_row=max_rows, max_col=max_cols, values_only=True):
-            rows.append(["" if v is None else v for v in cells])
-        if (sheet.max_row or 0) > max_rows or (sheet.max_column or 0) > max_cols:
-            clipped = True
+        rows = [["" if v is None else v for v in cells]
+                for cells in sheet.iter_rows(max_row=max_rows, max_col=max_cols, values_only=True)]
         merges = _merged_ranges_streamed(book, sheet_name, max_rows, max_cols)
     finally:
         book.close()
     while rows and all(v == "" for v in rows[-1]):
         rows.pop()
-    return Grid(sheet_name, rows, merges, clipped=clipped)
+    return Grid(sheet_name, rows, merges)
 
 
 def _merged_ranges_streamed(book: Any, sheet_name: str, max_rows: int, max_cols: int) -> list[Box]:
     """Merged ranges within the window, read from the sheet's XML without loading its cells."""
-    import re
-    import zipfile
-
-    from openpyxl.utils.cell import range_boundaries
-
     sheet = book[sheet_name]
     part = getattr(sheet, "_worksheet_path", None) or getattr(sheet, "path", None)
     archive: zipfile.ZipFile = book._archive

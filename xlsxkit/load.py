@@ -22,6 +22,8 @@ from .errors import Code, Problem, TemplateError, did_you_mean
 from .template import Template
 from .yaml_source import YamlSource, format_path, load_yaml
 
+TEMPLATE_ID = re.compile(r"[a-z][a-z0-9-]*")  # as template.py requires of an id
+
 
 def parse_template(text: str, name: str) -> Template:
     """A Template from YAML text; raises TemplateError listing every problem with file:line."""
@@ -103,6 +105,15 @@ def builtin_templates() -> list[Template]:
     return [load_template(path) for path in sorted(builtin_template_dir().glob("*.yaml"))]
 
 
+def builtin_template(template_id: str) -> Template | None:
+    """The built-in template with this id, or None. Only a plain id is looked up (an id read from
+    a returned workbook is untrusted: no path may reach outside templates/)."""
+    if not TEMPLATE_ID.fullmatch(template_id):
+        return None
+    path = builtin_template_dir() / f"{template_id}.yaml"
+    return load_template(path) if path.is_file() else None
+
+
 def find_template(name: str) -> Template:
     """A built-in template by id, or a template file by path."""
     path = Path(name)
@@ -110,9 +121,9 @@ def find_template(name: str) -> Template:
         if not path.is_file():
             raise TemplateError([Problem(Code.T_NOT_FOUND, name, {"name": name, "suggestion": ""})])
         return load_template(path)
-    builtin = builtin_template_dir() / f"{name}.yaml"
-    if builtin.is_file():
-        return load_template(builtin)
+    builtin = builtin_template(name)
+    if builtin is not None:
+        return builtin
     known = [p.stem for p in builtin_template_dir().glob("*.yaml")]
     raise TemplateError([Problem(Code.T_NOT_FOUND, name, {"name": name, "suggestion": did_you_mean(name, known)})])
 

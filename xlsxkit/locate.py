@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .grid import MAX_CELL_TEXT, Grid
-from .layout import ColumnPlace, FieldPlace, SheetLayout, StaticPlace, TablePlace, label_pattern
+from .layout import ColumnPlace, FieldPlace, SheetLayout, TablePlace, label_pattern
 
 ROW_WINDOW = 8  # how far (rows) from the expected place a label may have moved
 COL_WINDOW = 3
@@ -179,7 +179,7 @@ def _table_end(
     return grid.last_filled_row()
 
 
-def _anchor_text(block: FieldPlace | TablePlace | StaticPlace) -> str | None:
+def _anchor_text(block: FieldPlace | TablePlace) -> str | None:
     if isinstance(block, TablePlace):
         return block.columns[0].header if block.columns else None
-    return block.label if isinstance(block, FieldPlace) else None
+    return block.label

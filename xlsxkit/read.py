@@ -7,7 +7,6 @@ a batch goes on. A file that cannot be read at all has no records and an error f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ import python_calamine
 from .errors import Code, Finding, ReturnFileError, Severity, TemplateError, did_you_mean
 from .grid import Grid, grid_from_calamine, grid_from_openpyxl
 from .layout import LISTS_SHEET, compile_layout
-from .load import builtin_template_dir, builtin_templates, load_template
+from .load import builtin_template, builtin_templates
 from .locate import locate
 from .rules import check_record
 from .safe_open import FileFacts, ZipLimits, inspect_file
@@ -32,7 +31,6 @@ CELL_BUDGET = 2_000_000
 WINDOW_ROWS = 5_000
 WINDOW_COLS = 100
 DEFAULT_LIMITS = ZipLimits()
-TEMPLATE_ID = re.compile(r"[a-z][a-z0-9-]*")
 
 
 @dataclass
@@ -52,17 +50,9 @@ class ReadResult:
         return sum(1 for f in self.all_findings() if f.severity is severity)
 
 
-def builtin_by_id(template_id: str) -> Template | None:
-    """The built-in template a stamp names (a stamp is untrusted: only a plain id is looked up)."""
-    if not TEMPLATE_ID.fullmatch(template_id):
-        return None
-    path = builtin_template_dir() / f"{template_id}.yaml"
-    return load_template(path) if path.is_file() else None
-
-
 def read_return(
     path: Path | str, template: Template | None = None, *,
-    find_template: Callable[[str], Template | None] = builtin_by_id, limits: ZipLimits = DEFAULT_LIMITS,
+    find_template: Callable[[str], Template | None] = builtin_template, limits: ZipLimits = DEFAULT_LIMITS,
 ) -> ReadResult:
     """Every form sheet of the return at `path` as a checked record. `template` is for a workbook
     without a stamp (or to read with a template file that is not built in)."""

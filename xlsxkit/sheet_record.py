@@ -147,7 +147,8 @@ def _read_table(grid: Grid, table: LocatedTable, context: Context, result: Sheet
             continue
         if bind == "items":
             title = values.get("title")
-            values["title"] = ITEM_NUMBERING.sub("", title) or title if title else title
+            if title:  # a heading that is nothing but a number keeps it
+                values["title"] = ITEM_NUMBERING.sub("", title) or title
             items.append({key: values.get(key) for key in keys})
             continue
         _fill_levels(values, previous, context.template)
@@ -165,12 +166,7 @@ def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, An
     cells: dict[str, str] = {}
     for column, col in table.columns:
         raw = grid.shown(row, col)
-        if raw is None:
-            text = None
-        elif type(raw) is str and "\r" not in raw:
-            text = raw.strip() or None
-        else:
-            text = text_of(raw) or None
+        text = None if raw is None else text_of(raw) or None
         if values.get(column.key) is None:
             values[column.key] = text
             cells[column.key] = cell_name(row, col)
