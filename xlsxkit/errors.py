@@ -36,7 +36,7 @@ class Code(Enum):
     )
     T_UNKNOWN_FIELD = (
         "T020", "字段绑定了记录中不存在的键 {key}{suggestion}",
-        "使用规范记录（record.md）中的键，例如 project.name、funds.annual.total。",
+        "使用规范记录（见 docs/record.md）中的键，例如 project.name、funds.annual.total。",
     )
     T_FIELD_TYPE_MISMATCH = (
         "T021", "字段 {key} 的类型不能是 {type}（应为 {natural}）", "删除 type，或改为 {natural}。",
@@ -77,8 +77,12 @@ class Code(Enum):
     G_ROSTER_EMPTY_CELL = ("G003", "第 {row} 行的 {column} 为空", "补全该单位的代码和名称。")
     G_ROSTER_DUPLICATE = ("G004", "单位代码 {code} 在第 {row} 行重复出现（首次在第 {first} 行）", "每个单位只列一次。")
     G_ROSTER_FORMAT = ("G005", "名单格式不受支持：{suffix}", "请使用 .csv 或 .xlsx 文件。")
+    G_ROSTER_INVISIBLE = (
+        "G006", "第 {row} 行的单位代码「{shown}」含有不可见字符或全角字符，已按 {code} 读取",
+        "在名单中把该单位代码改为普通半角字符。", "warning",
+    )
     G_RECORD_JSON = ("G010", "第 {line} 行不是有效的 JSON：{detail}", "每行须为一条完整的 JSON 记录。")
-    G_RECORD_SHAPE = ("G011", "第 {line} 行的记录缺少 {key}", "按规范记录（record.md）补全该键。")
+    G_RECORD_SHAPE = ("G011", "第 {line} 行的记录缺少 {key}", "按规范记录（见 docs/record.md）补全该键。")
     G_RECORD_FORM = (
         "G012", "第 {line} 行是 {form} 记录，模板 {template} 只能填写 {expected} 记录", "换用相应的模板。",
     )
@@ -87,6 +91,14 @@ class Code(Enum):
         "换用包含该字段的模板；此值不会写入工作簿。",
     )
     G_RECORD_VALUE = ("G014", "第 {line} 行 {key} 的值 {value!r} 无法写入：{detail}", "改正该值。")
+    G_RECORD_NOT_ON_ROSTER = (
+        "G015", "单位 {unit}（{name}）不在名单中，它的 {count} 条记录（第 {lines} 行）没有生成工作簿",
+        "如该单位本次应当填报，把它加入名单后重新生成；如单位代码有误或单位已撤并，更正或删除这些记录。",
+    )
+    G_RECORD_NAME_AMBIGUOUS = (
+        "G016", "第 {line} 行的记录没有 unit.code，名单中名为「{name}」的单位有 {count} 个（{codes}），无法确定是哪一个",
+        "在该记录中写明 unit.code，或在名单中区分这些单位的名称。",
+    )
     G_RENDER = (
         "G021", "为单位 {unit} 生成工作簿时出错：{detail}",
         "检查模板文本中的变量（可用：year、unit、index、project、record、money_unit、template）和记录中的值。",
@@ -101,7 +113,7 @@ class Code(Enum):
     F_EMPTY = ("F002", "文件是空的（0 字节）", "重新保存工作簿后再提交。")
     F_NOT_XLSX = ("F003", "不是 Excel 工作簿（.xlsx）：{detail}", "用 Excel 或 WPS 打开原表，另存为“Excel 工作簿（*.xlsx）”后重新提交。")
     F_LEGACY_FORMAT = (
-        "F004", "这是旧版 Excel（.xls）或 WPS 表格（.et）格式的文件，只是扩展名为 {suffix}",
+        "F004", "这是旧版 Excel（.xls）或 WPS 表格（.et）格式的文件，无法读取：{detail}",
         "用 Excel 或 WPS 打开，另存为“Excel 工作簿（*.xlsx）”后重新提交。",
     )
     F_ENCRYPTED = ("F005", "工作簿设置了打开密码，无法读取", "在 Excel 中用“文件→信息→保护工作簿→用密码进行加密”清除密码，保存后重新提交。")
@@ -118,6 +130,15 @@ class Code(Enum):
         "用 Excel 或 WPS 打开原表另存为 .xlsx 后重新提交。",
     )
     F_BROKEN = ("F010", "工作簿已损坏：{detail}", "用 Excel 或 WPS 打开，如能打开请另存为 .xlsx 后重新提交；否则请重新填写。")
+    F_OTHER_FORMAT = (
+        "F012", "工作簿保存为 {format} 格式，已照常读取", "以后请用 Excel 或 WPS 另存为“Excel 工作簿（*.xlsx）”后报送。", "warning",
+    )
+    F_ENCRYPTED_MEMBER = (
+        "F013", "压缩包中的 {member} 设置了解压密码，无法读取", "请把文件直接发送，或发送不设密码的压缩包。",
+    )
+    F_LINK_OUTSIDE = (
+        "F014", "这是指向收件箱以外的链接（{target}），没有读取", "把文件本身（而不是链接）放进收件箱，然后重新收取。",
+    )
     F_MACROS = ("F011", "工作簿含有宏（.xlsm），已按普通工作簿读取，宏不会运行", "以后请保存为不含宏的 .xlsx 工作簿。", "info")
 
     # --- reading a return (R) ----------------------------------------------------------------
@@ -158,6 +179,16 @@ class Code(Enum):
     R_TABLE_NOT_FOUND = (
         "R013", "找不到表头（{headers}），这张表没有读取", "请恢复被改动或删除的表头，不要改动表头的文字。",
     )
+    R_SHEET_UNUSED = (
+        "R014", "工作表 {sheet} 未填写（只有下发时的内容），不计为项目", "无需处理：用不到的项目工作表可以保持原样。", "info",
+    )
+    R_NOTHING_FILLED = (
+        "R015", "工作簿中的 {sheets} 张项目工作表都未填写", "至少填写一个项目的工作表后重新报送。",
+    )
+    R_STAMPS_DISAGREE = (
+        "R016", "工作簿的两处 xlsxkit 标识不一致（文档属性中为 {properties}，隐藏工作表中为 {sheet}），无法确定它属于哪个单位",
+        "请使用下发给本单位的原工作簿填写，不要修改文档属性或隐藏工作表，然后重新报送。",
+    )
     R_INTERNAL = (
         "R012", "读取时出现程序错误（{detail}），本文件未读取", "请把该文件和这条信息发给 xlsxkit 的维护者；其余文件照常读取。",
     )
@@ -165,9 +196,10 @@ class Code(Enum):
     # --- checking a record (C) ----------------------------------------------------------------
     C_REQUIRED = ("C001", "「{label}」未填写", "请填写{label}。")
     C_FUNDS_SUM = (
-        "C002", "{total_label} {total} 元不等于 {parts} 之和 {sum} 元（相差 {difference} 元）", "核对{total_label}及其构成，使二者相等。",
+        "C002", "{total_label} {total} {unit}不等于 {parts} 之和 {sum} {unit}（相差 {difference} {unit}）",
+        "核对{total_label}及其构成，使二者相等。",
     )
-    C_NEGATIVE_MONEY = ("C003", "「{label}」为负数 {value} 元", "金额不能小于 0，请改正。")
+    C_NEGATIVE_MONEY = ("C003", "「{label}」为负数 {value} {unit}", "金额不能小于 0，请改正。")
     C_PLAN_DECREASING = (
         "C004", "资金支出计划 {month}月底 {value}% 小于 {previous_month}月底 {previous}%",
         "支出计划填写截至各月底累计支出的百分比，应逐月不减。",
@@ -200,6 +232,10 @@ class Code(Enum):
     C_NOT_IN_LIST = (
         "C025", "「{value}」不在「{label}」的下拉列表中", "从下拉列表中选择（可选：{allowed}），不要粘贴或手工输入其他内容。", "warning",
     )
+    C_IMPLAUSIBLE_AMOUNT = (
+        "C026", "「{label}」{value} {unit}，金额异常大（{reason}）",
+        "核对金额及其单位（本表金额单位为{unit}）：以元计的金额填进以万元计的栏目时，请除以 10000。", "warning",
+    )
 
     # --- collecting returns (L) ------------------------------------------------------------------
     L_NOT_ON_ROSTER = (
@@ -210,6 +246,79 @@ class Code(Enum):
         "请使用下发给本单位的工作簿填写后重新报送。",
     )
     L_DUPLICATE = ("L003", "与已收取的 {first} 内容完全相同，未重复记录", "无需处理。", "info")
+    L_ATTRIBUTED_BY_NAME = (
+        "L004", "工作簿没有 xlsxkit 标识，按{where}「{named_by}」归属于单位 {unit}（{name}）",
+        "请核对归属是否正确；以后请使用下发的工作簿报送，不要另建工作簿或另存为其他格式。", "warning",
+    )
+    L_UNATTRIBUTED = (
+        "L005", "无法确定文件来自哪个单位：工作簿没有 xlsxkit 标识，文件名和文件夹名中也没有名单中的单位代码或名称",
+        "把文件改名为“单位代码-单位名称.xlsx”，或放入以单位代码命名的文件夹，然后重新收取（xlsxkit recheck）。",
+    )
+    L_OTHER_YEAR = (
+        "L006", "工作簿是 {stamped} 年度的表，本次收取的是 {year} 年度", "请使用本年度下发的工作簿填写后重新报送。",
+    )
+    L_LEDGER_TOO_NEW = (
+        "L008", "账本由更新版本的 xlsxkit 建立（账本版本 {version}，本程序只支持到版本 {supported}）", "升级 xlsxkit 后再使用此账本。",
+    )
+    L_COLLECTION_CHANGED = (
+        "L009", "账本收取的是{what} {current}，不能改为 {given}", "为另一模板或年度的收取另建账本（--db 另一个文件）；或去掉该选项。",
+    )
+    L_ROSTER_DROPS_UNITS = (
+        "L010", "新名单中没有已有报送记录的单位 {units}，换用新名单会使这些报送不再计入状态和汇总",
+        "核对新名单；确需去掉这些单位时，加上 --drop-units 重新执行。",
+    )
+    L_NAME_DIFFERS = (
+        "L011", "工作簿标识中的单位名称「{stamped}」与名单中单位 {unit} 的名称「{roster}」不同",
+        "核对名单和工作簿是否属于同一单位；单位更名时可忽略本提示。", "warning",
+    )
+    L_OTHER_TEMPLATE = (
+        "L007", "工作簿是按模板 {stamped} 生成的，本次收取的是模板 {template}", "请使用本次下发的工作簿（模板 {template}）填写后重新报送。",
+    )
+
+    # --- outputs, and the ledger file itself (O) -----------------------------------------------------
+    O_OUTPUT_IS_LEDGER = (
+        "O001", "{what}不能写到这里：这是一个账本（SQLite 数据库），写入会毁掉其中收取的全部报送",
+        "为{what}另选一个文件名；账本只用 --db 指定。",
+    )
+    O_OUTPUT_IN_RETURNS = (
+        "O002", "{what}不能写进存放报送的文件夹 {folder}：下次收取或读取这个文件夹时，它会被当作报送读入",
+        "把{what}写到该文件夹以外。",
+    )
+    O_OUTPUT_IS_INPUT = ("O003", "{what}不能写到这里：这是本命令正在读取的文件", "为{what}另选一个文件名。")
+    O_OUTPUT_NOT_OURS = (
+        "O004", "{what}会覆盖已有的文件，而它不是 xlsxkit 写出的输出", "另选一个文件名；确实要覆盖它时加 --force。",
+    )
+    O_OUTPUT_IS_FOLDER = ("O005", "{what}应是一个文件，这里却是一个文件夹", "给出一个文件名（可以在这个文件夹中），而不是文件夹。")
+    O_OUTPUT_IS_FILE = ("O006", "{what}应是一个文件夹，这里却是一个文件", "给出一个文件夹（不存在时会新建），或另选名称。")
+    O_OUTPUT_TWICE = ("O007", "这个文件既被指定为{what}，又被指定为{other}", "为它们分别指定不同的文件。")
+    O_OUTPUT_WRITE = (
+        "O008", "无法写入：{detail}", "确认文件夹可写、磁盘未满、文件没有被其他程序（如 Excel）打开，然后重试。",
+    )
+    O_LEDGER_FOLDER = ("O010", "账本应是一个文件，这里却是一个文件夹", "用 --db 给出账本文件，例如 --db returns.sqlite。")
+    O_LEDGER_NOT_LEDGER = (
+        "O011", "这不是 xlsxkit 的账本：{detail}", "检查 --db：账本是 xlsxkit collect 建立的 SQLite 文件（如 returns.sqlite）。",
+    )
+    O_LEDGER_DAMAGED = (
+        "O012", "账本已损坏，无法读取（{detail}）",
+        "用备份的账本替换它；没有备份时，用 xlsxkit collect 把收件箱重新收取到一个新的账本（--db 新文件）。",
+    )
+    O_LEDGER_READ_ONLY = (
+        "O013", "账本是只读的，无法写入（收取、重新检查和升级旧账本都要写入账本）",
+        "让账本文件及其所在文件夹可写，或把账本复制到可写的位置，再用 --db 指定。",
+    )
+    O_LEDGER_OUTDATED = (
+        "O014", "账本由较早版本的 xlsxkit 建立（账本版本 {version}，本程序为版本 {supported}），须先升级才能只读打开",
+        "以可写方式打开一次即自动升级：账本可写时运行 xlsxkit status 即可。",
+    )
+    O_LEDGER_UNOPENABLE = ("O015", "无法打开账本：{detail}", "确认文件可读、所在文件夹可访问，然后重试。")
+    O_FEEDBACK_FAILED = (
+        "O020", "无法为单位 {unit}（{name}）写出问题反馈工作簿：{detail}",
+        "其他单位的反馈已照常写出；用 xlsxkit check 查看该单位在收件箱中的这个文件，把问题告知该单位。",
+    )
+    O_FEEDBACK_COLLECTED = (
+        "O021", "这是 xlsxkit 写出的问题反馈工作簿，内容未经改动，不是单位的报送，已跳过",
+        "无需处理；不要把 xlsxkit feedback 的输出放进收件箱。", "info",
+    )
 
     def __init__(self, code: str, message: str, fix: str, severity: str = "error") -> None:
         self.code = code

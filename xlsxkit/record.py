@@ -1,4 +1,4 @@
-"""The canonical record (shared/spec/record.md): its keys, their value types, blank records.
+"""The canonical record (docs/record.md): its keys, their value types, blank records.
 
 A template binds form cells to these keys; nothing else may be bound. The value type of a
 key decides how the writer formats the cell and how the reader turns it back into a record

@@ -6,7 +6,7 @@
     parse_value("年底前", 2025)          → deadline      <=  2025-12-31 (the form's year)
     parse_value("有效保障", 2025)        → qualitative
 
-See the record spec (shared/spec/record.md), "parsed". The readings, in order:
+See the record spec (docs/record.md), "parsed". The readings, in order:
 
 * deadline — the value starts with a date (after an optional 不晚于, ≤ or =): a full date, a month or a year,
   then an optional bound (前, 之前, 内 … → "<=") and words without digits (完成, 完成验收). A bare month ("12月")
