@@ -27,7 +27,6 @@ def inbox(tmp_path_factory) -> Path:
     bad = folder / "bad"
     bad.mkdir()
     bad_files.not_a_zip(bad)
-    bad_files.legacy_xls(bad)
     bad_files.encrypted(bad)
     bad_files.lock_file(bad)
     bad_files.strict_ooxml(bad, good)
@@ -40,7 +39,7 @@ def inbox(tmp_path_factory) -> Path:
 
 
 EXPECTED = {
-    Code.F_NOT_XLSX, Code.F_LEGACY_FORMAT, Code.F_ENCRYPTED, Code.F_LOCK_FILE, Code.F_STRICT_OOXML, Code.F_BROKEN,
+    Code.F_NOT_XLSX, Code.F_ENCRYPTED, Code.F_LOCK_FILE, Code.F_STRICT_OOXML, Code.F_BROKEN,
     Code.F_ZIP_BOMB, Code.F_XML_ENTITY,
 }
 
@@ -77,7 +76,7 @@ def test_read_writes_the_good_records_and_says_what_it_could_not_read(inbox, tmp
     assert outcome.exit_code == 2
     records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 2  # the good return and the .xlsm
-    assert "F004" in outcome.stderr and "另存为" in outcome.stderr
+    assert "F009" in outcome.stderr and "另存为" in outcome.stderr
 
 
 def test_a_sheet_reaching_the_last_cell_is_read_within_a_window(tmp_path):

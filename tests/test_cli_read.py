@@ -24,7 +24,7 @@ def returned(tmp_path):
     good = corpus_record("tangshan")
     wrong = copy.deepcopy(good)
     wrong["indicators"][0]["value"] = None
-    wrong["indicators"][0]["parsed"] = {"kind": "qualitative", "op": None, "number": None, "unit": None, "date": None}
+    wrong["indicators"][0]["parsed"] = None  # a blank 指标值 has parsed null
     wrong["indicators"][1]["level3"] = "=HYPERLINK(\"http://x\")"
     return filled_return("tangshan", [good, wrong], tmp_path), [good, wrong]
 

@@ -3,12 +3,16 @@ blank records, and the stamp decides the template."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import openpyxl
 import pytest
 from openpyxl.packaging.custom import CustomPropertyList
+from typer.testing import CliRunner
 
+from cli import app
+from tests.helpers import example_records
 from tests.returns import TEMPLATES, blank_return, corpus_records, edited, filled_return, without_source
 from xlsxkit.errors import Code, Severity
 from xlsxkit.read import read_return
@@ -38,28 +42,41 @@ def test_every_corpus_record_reads_back_exactly(group, tmp_path):
 
 
 @pytest.mark.parametrize("template_id", sorted(TEMPLATES))
-def test_a_blank_workbook_reads_as_blank_records_with_the_stamp_identity(template_id, tmp_path):
+def test_a_blank_workbook_has_only_unused_sheets_and_is_an_error_of_its_own(template_id, tmp_path):
     template = TEMPLATES[template_id]
     result = read_return(blank_return(template_id, tmp_path, year=2026))
-    assert len(result.records) == template.projects
+    assert result.records == []
+    unused = [f for f in result.findings if f.code is Code.R_SHEET_UNUSED]
+    assert len(unused) == template.projects and all(f.severity is Severity.info for f in unused)
+    assert [f.code for f in result.findings if f.severity is Severity.error] == [Code.R_NOTHING_FILLED]
+
+
+def test_a_sheet_with_anything_typed_is_a_project_checked_in_full(tmp_path):
+    def type_a_name(book):
+        book["项目2"]["E3"] = "办公楼运转经费"
+
+    result = read_return(edited(blank_return("tangshan", tmp_path), type_a_name))
+    assert [r.sheet for r in result.records] == ["项目2"]
     record = result.records[0].record
-    assert record["template"] == {"id": template_id, "version": template.version}
-    assert record["year"] == 2026 and record["unit"]["code"] == "603001"
-    tables = [t.table for t in template.tables()]
-    assert all(record[bind] == [] for bind in tables)
-    expected = blank_record(template.form)
-    assert record.keys() == expected.keys()
-
-
-def test_a_blank_workbook_is_told_what_is_missing(tmp_path):
-    result = read_return(blank_return("tangshan", tmp_path))
+    assert record["project"]["name"] == "办公楼运转经费" and record["year"] == 2025 and record["unit"]["code"] == "603001"
+    assert record.keys() == blank_record("project").keys()
     findings = result.records[0].findings
     assert {(f.code, f.cell) for f in findings if f.code is Code.C_REQUIRED} == {
-        (Code.C_REQUIRED, "E3"), (Code.C_REQUIRED, "C4"), (Code.C_REQUIRED, "B8"),
+        (Code.C_REQUIRED, "C4"), (Code.C_REQUIRED, "B8"),
     }
     missing = [f for f in findings if f.code is Code.C_LEVEL1_MISSING]
     assert [f.details["level1"] for f in missing] == ["产出指标", "效益指标", "满意度指标"]
     assert all(f.cell == "A9" for f in missing)
+    assert [f.sheet for f in result.findings if f.code is Code.R_SHEET_UNUSED] == ["项目1", "项目3"]
+
+
+def test_a_value_refused_for_its_type_makes_a_sheet_used(tmp_path):
+    def type_a_wrong_amount(book):
+        book["项目1"]["C4"] = "三百万"
+
+    result = read_return(edited(blank_return("tangshan", tmp_path), type_a_wrong_amount))
+    assert [r.sheet for r in result.records] == ["项目1"]
+    assert Code.R_WRONG_TYPE in {f.code for f in result.records[0].findings}
 
 
 def _without_stamp(path):
@@ -88,6 +105,25 @@ def test_a_workbook_without_stamp_reads_with_a_template_and_says_so(tmp_path):
     assert read["year"] == record["year"]  # from the form's "(2022 年度)"
     assert read["unit"] == {"code": None, "name": None}  # nothing on the sheet says which unit
     assert read["project"] == record["project"] and read["indicators"] == record["indicators"]
+
+
+@pytest.mark.parametrize("template_id", ["tangshan", "tianjin", "mof"])
+def test_a_hand_made_form_gives_the_unit_its_text_prints(template_id, tmp_path):
+    record = next(r for r in corpus_records() + example_records() if r["template"]["id"] == template_id)
+    path = _without_stamp(filled_return(template_id, [record], tmp_path))
+    read = read_return(path, TEMPLATES[template_id]).records[0].record
+    printed = {"code": record["unit"]["code"] if template_id != "mof" else None, "name": record["unit"]["name"]}
+    assert read["unit"] == printed
+
+
+def test_the_unit_and_year_given_are_those_of_a_workbook_without_a_stamp(tmp_path):
+    record = GROUPS[("luan", "079")][0]
+    path = _without_stamp(filled_return("luan", [record], tmp_path))
+    outcome = CliRunner().invoke(app, ["read", str(path), "--template", "luan", "--unit", "079 六安市住房公积金中心",
+                                       "--year", "2030"])
+    read = json.loads(outcome.stdout.splitlines()[0])
+    assert read["unit"] == {"code": "079", "name": "六安市住房公积金中心"}
+    assert read["year"] == 2030 != record["year"]  # said by the office, over the form's "(2022 年度)"
 
 
 def test_a_workbook_is_not_read_with_another_template(tmp_path):

@@ -20,7 +20,7 @@ from xlsxkit.layout import compile_layout
 from xlsxkit.load import builtin_templates
 from xlsxkit.read import read_return
 from xlsxkit.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record
-from xlsxkit.sheet_record import BLANK_PARSED, ITEM_NUMBERING
+from xlsxkit.sheet_record import ITEM_NUMBERING
 from xlsxkit.template import Template
 from xlsxkit.values import parse_value
 
@@ -133,7 +133,7 @@ def _expected(template: Template, record: dict[str, Any]) -> dict[str, Any]:
         if expected.get("spending_plan") is not None:
             expected["spending_plan"] = {month: expected["spending_plan"].get(month) for month in SPENDING_MONTHS}
         expected["indicators"] = [
-            {**row, "parsed": parse_value(row["value"], 2026) or BLANK_PARSED} for row in expected["indicators"]
+            {**row, "parsed": parse_value(row["value"], 2026)} for row in expected["indicators"]
         ]
     return expected
 

@@ -20,6 +20,7 @@ from tests import bad_files
 from tests.helpers import ROOT
 from xlsxkit import safe_open
 from xlsxkit.errors import Code, Finding, ReturnFileError, Severity
+from xlsxkit.read import read_return
 from xlsxkit.safe_open import NEAR, FileFacts, ZipLimits, inspect_file
 
 
@@ -195,13 +196,30 @@ def test_unknown_bytes_are_not_a_zip(folder):
     assert "文件头不是 ZIP" in rejected(folder / "noise.xlsx", Code.F_NOT_XLSX).message
 
 
-def test_a_legacy_xls_under_xlsx(folder):
-    finding = rejected(bad_files.legacy_xls(folder), Code.F_LEGACY_FORMAT)
-    assert "旧版 Excel（.xls）" in finding.message and "扩展名为 .xlsx" in finding.message
+@pytest.mark.parametrize("suffix", [".xls", ".xlsx", ""])
+def test_an_xls_whatever_its_name_is_passed_to_be_read_with_a_warning(folder, suffix):
+    facts = inspect_file(bad_files.legacy_xls(folder, suffix=suffix))
+    assert facts.format == "xls"
+    assert [(n.code, n.severity) for n in facts.notes] == [(Code.F_OTHER_FORMAT, Severity.warning)]
+    assert "Excel 97-2003 工作簿（.xls）" in facts.notes[0].message and ".xlsx" in facts.notes[0].fix
 
 
-def test_a_legacy_file_without_a_suffix(folder):
-    assert "（无扩展名）" in rejected(bad_files.legacy_xls(folder, suffix=""), Code.F_LEGACY_FORMAT).message
+def test_an_xls_calamine_cannot_read_is_a_legacy_format_finding(folder):
+    path = folder / "no-workbook-stream.xls"
+    path.write_bytes(bad_files.compound_file({"Workbook": b"\xff" * 64}))
+    result = read_return(path)
+    assert not result.readable
+    assert [f.code for f in result.findings] == [Code.F_OTHER_FORMAT, Code.F_LEGACY_FORMAT]
+    assert "无法读取" in result.findings[1].message
+
+
+def test_an_ods_is_passed_to_be_read_with_a_warning(folder):
+    path = folder / "return.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", "<?xml version='1.0'?><office:document-content/>")
+    facts = inspect_file(path)
+    assert facts.format == "ods" and facts.notes[0].code is Code.F_OTHER_FORMAT
 
 
 def test_the_compound_file_fixture_is_one_calamine_can_open(folder):
@@ -219,7 +237,7 @@ def test_encryptioninfo_inside_a_stream_is_not_a_directory_entry(folder):
     text = "EncryptionInfo".encode("utf-16-le") + b"\0\0"
     path = folder / "mentions-encryption.xls"
     path.write_bytes(bad_files.compound_file({"Workbook": text * 100}))
-    rejected(path, Code.F_LEGACY_FORMAT)
+    assert inspect_file(path).format == "xls"
 
 
 def test_an_old_word_document(folder):

@@ -4,6 +4,9 @@ Money is yuan in the record (a two-decimal string) and the form's unit in the ce
 percent is "50" in the record and 0.5 in a percent-formatted cell; dates are ISO strings
 in the record and Excel dates in the cell. Conversions go through Decimal, never through
 float arithmetic.
+
+Reading, a number is taken as the cell shows it: whether its cell is percent-formatted (True,
+False, or None where the reader cannot tell) decides between 0.95 and "95%".
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from .record import ValueType
@@ -64,10 +67,15 @@ _NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)\s
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 
 
-def from_cell(kind: ValueType, value: Any, money_unit: str | None, date1904: bool = False) -> Any:
+def from_cell(
+    kind: ValueType, value: Any, money_unit: str | None, date1904: bool = False, percent: bool | None = None,
+) -> Any:
     """The record value of a cell value, as our writer wrote it or as people type it:
     numbers stored as text, "1,000,000", full-width digits and signs, "58.5万元" (an amount's
     own unit wins over the form's), "50%", dates as serials or text. Blank → None; text trimmed.
+    `percent` says whether the cell is percent-formatted (None: not known): a percentage is
+    "50" for 0.5 in a percent-formatted cell (or one not known, as our own cells are), for 50
+    in another; a text holds a percent-formatted number as shown, "95%".
     Raises CellValueError for a value that is not of the cell's type."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -78,9 +86,10 @@ def from_cell(kind: ValueType, value: Any, money_unit: str | None, date1904: boo
             raise CellValueError(f"金额精确到分以下：{yuan} 元")
         return str(yuan.quantize(CENT))
     if kind is ValueType.percent:
-        number, unit = _number(value, allowed=("%",))
-        typed_as_percent = isinstance(value, str)  # "50" or "50%" typed as text means 50 %
-        return _plain(number if typed_as_percent else number * 100)
+        number, _ = _number(value, allowed=("%",))
+        # "50" or "50%" typed as text, or 50 in a cell not formatted as a percentage, means 50 %
+        fraction = not isinstance(value, str) and percent is not False
+        return _plain(number * 100 if fraction else number)
     if kind is ValueType.integer:
         number, _ = _number(value, allowed=("年",))
         if number != number.to_integral_value():
@@ -89,23 +98,37 @@ def from_cell(kind: ValueType, value: Any, money_unit: str | None, date1904: boo
     if kind is ValueType.date:
         return _date(value, date1904)
     if kind is ValueType.coded_name:
-        match = CODED_NAME.match(text_of(value))
+        text = text_of(value, percent)
+        match = CODED_NAME.match(text)
         if match:
             return {"code": match.group(1) or None, "name": match.group(2) or None}
-        return {"code": None, "name": text_of(value)}
-    return text_of(value)
+        return {"code": None, "name": text}
+    return text_of(value, percent)
 
 
-def text_of(value: Any) -> str:
+def text_of(value: Any, percent: bool | None = False) -> str:
     """A cell's text as the record keeps it: trimmed, line breaks as "\n", a whole number
-    typed into a text cell without ".0"."""
+    typed into a text cell without ".0", a date as its ISO date, and a number in a cell
+    formatted as a percentage (`percent` True) as the percentage shown: 0.95 → "95%"."""
     if type(value) is str and "\r" not in value:  # most cells: nothing but trimming to do
         return value.strip()
+    if percent and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _percent_text(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, (dt.datetime, dt.date)):
         value = value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
     return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+SHOWN_DIGITS = Context(prec=15)  # Excel shows at most 15 significant digits of a number
+
+
+def _percent_text(number: float) -> str:
+    """A number in a percent-formatted cell as the percentage it stands for: 0.95 → "95%",
+    0.955 → "95.5%". Every digit is kept, whatever places the format shows (0.12345 under "0%"
+    shows "12%" but is "12.345%"), up to the 15 significant digits Excel keeps (0.1 + 0.2 → "30%")."""
+    return f"{_plain(SHOWN_DIGITS.plus(_number(number, allowed=())[0] * 100))}%"
 
 
 def _number(value: Any, allowed: tuple[str, ...]) -> tuple[Decimal, str | None]:

@@ -4,6 +4,9 @@ The reader sees sheets only through a Grid: python-calamine fills it (fast), and
 streaming reader fills it where calamine cannot serve — a sheet whose cells reach so far that
 calamine would allocate the whole range — reading only the first rows and columns, within a
 cell budget. Rows and columns are 0-based, as in the Layout.
+
+Neither reader says which numbers are shown as percentages (0.95 for "95%"); the grid is told
+by the guard's scan of the file (number_formats), where the file format lets it tell.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class Grid:
     name: str
     rows: list[list[Any]]
     merges: list[Box] = field(default_factory=list)
+    # the numeric cells shown as percentages; None: not known (the file format does not tell)
+    percent_cells: frozenset[tuple[int, int]] | None = None
     _merge_of: dict[tuple[int, int], Box] | None = field(default=None, repr=False)
 
     @property
@@ -59,6 +64,18 @@ class Grid:
                 return self.value(box.row, box.col)
         return value
 
+    def percent(self, row: int, col: int) -> bool | None:
+        """Whether the number `shown` in a cell is percent-formatted; None when not known."""
+        if self.percent_cells is None:
+            return None
+        if not self.percent_cells:  # most sheets: no percentages at all
+            return False
+        if self.value(row, col) is None:
+            box = self.merge_at(row, col)
+            if box is not None:
+                row, col = box.row, box.col
+        return (row, col) in self.percent_cells
+
     def texts(self) -> Iterator[tuple[int, int, str]]:
         for r, cells in enumerate(self.rows):
             for c, value in enumerate(cells):
@@ -72,16 +89,20 @@ class Grid:
         return -1
 
 
-def grid_from_calamine(sheet: Any) -> Grid:
-    """A grid from a python-calamine sheet (values from A1; merged ranges)."""
+def grid_from_calamine(sheet: Any, percent_cells: frozenset[tuple[int, int]] | None = None) -> Grid:
+    """A grid from a python-calamine sheet (values from A1; merged ranges), and which of its
+    numbers are shown as percentages, where that is known."""
     rows = sheet.to_python(skip_empty_area=False)
     merges = [Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or ())]
-    return Grid(sheet.name, rows, merges)
+    return Grid(sheet.name, rows, merges, percent_cells)
 
 
-def grid_from_openpyxl(path: Any, sheet_name: str, max_rows: int, max_cols: int) -> Grid:
+def grid_from_openpyxl(
+    path: Any, sheet_name: str, max_rows: int, max_cols: int, percent_cells: frozenset[tuple[int, int]] | None = None,
+) -> Grid:
     """A grid of the first max_rows × max_cols cells of a sheet, streamed by openpyxl (read-only
-    mode never builds the whole range), with its merged ranges inside that window."""
+    mode never builds the whole range), with its merged ranges inside that window, and which of
+    its numbers are shown as percentages, where that is known."""
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = book[sheet_name]
@@ -92,7 +113,7 @@ def grid_from_openpyxl(path: Any, sheet_name: str, max_rows: int, max_cols: int)
         book.close()
     while rows and all(v == "" for v in rows[-1]):
         rows.pop()
-    return Grid(sheet_name, rows, merges)
+    return Grid(sheet_name, rows, merges, percent_cells)
 
 
 def _merged_ranges_streamed(book: Any, sheet_name: str, max_rows: int, max_cols: int) -> list[Box]:

@@ -5,8 +5,9 @@ it: not a lock file, not an old .xls or an encrypted workbook in disguise, a ZIP
 within limits (like Apache POI's ZipSecureFile), no DTD or entity declaration in any XML part,
 a transitional (not Strict) workbook. Whatever is wrong is raised as one `ReturnFileError`
 carrying a catalogued `Finding`; a file that passes comes back as `FileFacts`, with what the
-reader needs from the package: date1904, the custom properties (the stamp), and each sheet's
-extent (how far its filled cells reach, which tells whether calamine may load it whole).
+reader needs from the package: date1904, the custom properties (the stamp), each sheet's
+extent (how far its filled cells reach, which tells whether calamine may load it whole), and
+each sheet's numbers shown as percentages (number_formats; the styles part is inflated first).
 
 The ZIP entries are inflated here with zlib, not through `zipfile.ZipExtFile`: zipfile cuts
 an entry's output at the size its directory records (and then reports a CRC error, or nothing
@@ -29,7 +30,7 @@ import xml.etree.ElementTree as FastET
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 from xml.etree.ElementTree import Element, ParseError
@@ -39,6 +40,7 @@ import openpyxl.xml
 from defusedxml import DefusedXmlException
 
 from .errors import Code, Finding, ReturnFileError
+from .number_formats import PartReader, PercentCells, percent_styles
 
 __all__ = ["FileFacts", "ZipLimits", "inspect_file", "require_defusedxml"]
 
@@ -80,18 +82,25 @@ class FileFacts:
     # sheet name → (rows, cols) from A1 to the farthest cell holding something (a <c> element that
     # is not empty, as calamine counts them): what calamine would allocate for the sheet
     extents: dict[str, tuple[int, int]] = field(default_factory=dict)
+    format: str = "xlsx"  # "xls" or "ods": read by calamine from the bytes, extents not measured
+    # sheet name → its numeric cells shown as percentages, 0-based (row, col) from A1 (see
+    # number_formats); a sheet not named here is not known (an .xls, a sheet part not scanned)
+    percent_cells: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
 
 
 CHUNK = 64 * 2**10
 RATIO_FLOOR_BYTES = 2**20  # the inflate ratio is judged only for an entry past this size
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+OTHER_FORMATS = {"xls": "Excel 97-2003 工作簿（.xls）", "ods": "OpenDocument 表格（.ods）"}
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 WORKBOOK = "xl/workbook.xml"
 CONTENT_TYPES = "[Content_Types].xml"
 CUSTOM = "docProps/custom.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
-KEPT_PARTS = {WORKBOOK, WORKBOOK_RELS, CONTENT_TYPES, CUSTOM, "mimetype"}  # the parts read after inflating
+STYLES = "xl/styles.xml"  # where calamine and openpyxl look for it, whatever the relationships say
+KEPT_PARTS = {WORKBOOK, WORKBOOK_RELS, CONTENT_TYPES, CUSTOM, STYLES, "mimetype"}  # the parts read after inflating
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -107,8 +116,8 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits()) -> FileFacts
         _fail(Code.F_LOCK_FILE)
     data = _read(path, limits)
     if data.startswith(OLE2_MAGIC):
-        code, details = _ole2_verdict(data, path)
-        _fail(code, **details)
+        _ole2_verdict(data)
+        return _other_format(path, data, "xls")
     if not data.startswith(b"PK"):
         _fail(Code.F_NOT_XLSX, detail=_looks_like(data))
     try:
@@ -116,15 +125,18 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits()) -> FileFacts
         infos = archive.infolist()
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError, struct.error) as error:
         _fail(Code.F_BROKEN, detail="找不到完整的 ZIP 目录，文件可能不完整（下载或复制时被截断）", error=str(error))
-    kept, part_extents = _inflate_all(data, infos, limits)
+    kept, part_extents, percent = _inflate_all(data, infos, limits)
     names = {info.filename for info in infos}
     if WORKBOOK not in kept:
+        if kept.get("mimetype", b"").strip() == ODS_MIMETYPE:
+            return replace(_other_format(path, data, "ods"), percent_cells=percent.by_table)
         _fail(Code.F_NOT_XLSX, detail=_zip_looks_like(names, kept.get("mimetype", b"")))
 
     workbook = _parse(WORKBOOK, kept[WORKBOOK])
     if workbook.tag.startswith("{" + STRICT_MAIN + "}"):
         _fail(Code.F_STRICT_OOXML)
     content_types = kept.get(CONTENT_TYPES, b"").lower()
+    parts = _sheet_parts(workbook, _parse(WORKBOOK_RELS, kept[WORKBOOK_RELS])) if WORKBOOK_RELS in kept else {}
     macros = (
         b"macroenabled.main+xml" in content_types
         or any(n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names)
@@ -137,8 +149,17 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits()) -> FileFacts
         date1904=_date1904(workbook),
         custom_properties=_custom_properties(_parse(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
         notes=(Finding(Code.F_MACROS),) if macros else (),
-        extents=_sheet_extents(workbook, _parse(WORKBOOK_RELS, kept[WORKBOOK_RELS]), part_extents)
-        if WORKBOOK_RELS in kept else {},
+        extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
+        percent_cells={name: percent.by_part[part] for name, part in parts.items() if part in percent.by_part},
+    )
+
+
+def _other_format(path: Path, data: bytes, kind: str) -> FileFacts:
+    """Facts about an .xls or .ods return: calamine reads it (from its bytes, whatever its name
+    says), with a warning asking for .xlsx next time. Its sheets' extents are not measured here."""
+    return FileFacts(
+        path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), macros=False, date1904=False,
+        notes=(Finding(Code.F_OTHER_FORMAT, details={"format": OTHER_FORMATS[kind]}),), format=kind,
     )
 
 
@@ -181,16 +202,15 @@ def _read(path: Path, limits: ZipLimits) -> bytes:
     return data
 
 
-def _ole2_verdict(data: bytes, path: Path) -> tuple[Code, dict[str, str]]:
-    """An OLE2 compound file: a password-protected .xlsx (EncryptionInfo stream), an old Word or
-    PowerPoint file, else an .xls (BIFF) or WPS .et workbook."""
+def _ole2_verdict(data: bytes) -> None:
+    """Refuse an OLE2 compound file that is not an .xls (BIFF) or WPS .et workbook: a
+    password-protected .xlsx (EncryptionInfo stream), an old Word or PowerPoint file."""
     if _has_ole2_entry(data, "EncryptionInfo"):
-        return Code.F_ENCRYPTED, {}
+        _fail(Code.F_ENCRYPTED)
     if _has_ole2_entry(data, "WordDocument"):
-        return Code.F_NOT_XLSX, {"detail": "这是旧版 Word 文档（.doc）"}
+        _fail(Code.F_NOT_XLSX, detail="这是旧版 Word 文档（.doc）")
     if _has_ole2_entry(data, "PowerPoint Document"):
-        return Code.F_NOT_XLSX, {"detail": "这是旧版 PowerPoint 演示文稿（.ppt）"}
-    return Code.F_LEGACY_FORMAT, {"suffix": path.suffix or "（无扩展名）"}
+        _fail(Code.F_NOT_XLSX, detail="这是旧版 PowerPoint 演示文稿（.ppt）")
 
 
 def _has_ole2_entry(data: bytes, name: str) -> bool:
@@ -272,9 +292,11 @@ def _zip_looks_like(names: set[str], mimetype: bytes) -> str:
 
 def _inflate_all(
     data: bytes, infos: list[zipfile.ZipInfo], limits: ZipLimits,
-) -> tuple[dict[str, bytes], dict[str, tuple[int, int]]]:
+) -> tuple[dict[str, bytes], dict[str, tuple[int, int]], PercentCells]:
     """Inflate every entry within the limits, scanning XML parts for DTDs and entities. Back come
-    the parts named in KEPT_PARTS, and the cell extent of every XML part that has cells."""
+    the parts named in KEPT_PARTS, the cell extent of every XML part that has cells, and the
+    percent-formatted cells of every sheet (the styles part is inflated first: it tells which
+    cell formats are percentages)."""
     if len(infos) > limits.max_entries:
         _fail(Code.F_ZIP_BOMB, detail=f"压缩包含有 {len(infos)} 个条目，超过上限 {limits.max_entries}")
     seen: set[str] = set()
@@ -291,14 +313,19 @@ def _inflate_all(
     kept: dict[str, bytes] = {}
     extents: dict[str, tuple[int, int]] = {}
     budget = [limits.max_total_bytes]
-    for info in infos:
+    percent: PercentCells | None = None  # made once the styles part, inflated first, is read
+    for info in sorted(infos, key=lambda info: info.filename != STYLES):
+        if percent is None and info.filename != STYLES:
+            percent = PercentCells(percent_styles(kept[STYLES]) if STYLES in kept else frozenset())
         start, end = spans_by_name[info.filename]
-        pieces, extent = _inflate(info, memoryview(data)[start:end], limits, budget, keep=info.filename in KEPT_PARTS)
+        pieces, extent = _inflate(
+            info, memoryview(data)[start:end], limits, budget, keep=info.filename in KEPT_PARTS, percent=percent,
+        )
         if pieces is not None:
             kept[info.filename] = b"".join(pieces)
         if extent is not None and extent.rows:
             extents[info.filename] = (extent.rows, extent.cols)
-    return kept, extents
+    return kept, extents, percent or PercentCells(frozenset())
 
 
 def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
@@ -321,9 +348,11 @@ def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
 
 def _inflate(
     info: zipfile.ZipInfo, compressed: memoryview, limits: ZipLimits, budget: list[int], keep: bool,
+    percent: PercentCells | None,
 ) -> tuple[list[bytes] | None, _CellExtent | None]:
     """Inflate one entry in CHUNK pieces, stopping at the first limit crossed; its pieces when
-    `keep`, and the extent of its cells when it is an XML part."""
+    `keep`, and the extent of its cells when it is an XML part (whose percent-formatted cells go
+    to `percent`)."""
     name = info.filename
     if info.flag_bits & 0x1:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 用 ZIP 密码加密，Excel 不会这样保存工作簿")
@@ -335,6 +364,7 @@ def _inflate(
         _fail(Code.F_BROKEN, detail=f"条目 {name} 使用了工作簿不允许的压缩方式（{info.compress_type}）")
     scan: _MarkerScan | None = None
     extent: _CellExtent | None = None
+    formats: PartReader | None = None
     pieces: list[bytes] | None = [] if keep else None
     crc = 0
     count = 0
@@ -355,10 +385,13 @@ def _inflate(
         if count == len(chunk):  # the first chunk tells whether (and how) to scan
             scan = _MarkerScan.for_part(name, chunk)
             extent = _CellExtent() if scan is not None and scan.ascii else None
+            formats = percent.reader(name, chunk) if extent is not None and percent is not None else None
         if scan is not None and scan.found(chunk):
             _fail(Code.F_XML_ENTITY, part=name)
         if extent is not None:
             extent.feed(chunk)
+        if formats is not None:
+            formats.feed(chunk)
         crc = zlib.crc32(chunk, crc)
         if pieces is not None:
             pieces.append(bytes(chunk))
@@ -366,6 +399,8 @@ def _inflate(
         _fail(Code.F_BROKEN, detail=f"条目 {name} 解压后只有 {count} 字节，目录记录为 {info.file_size} 字节")
     if crc != info.CRC:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 的 CRC 校验失败，数据已损坏")
+    if formats is not None:
+        formats.close()
     return pieces, extent
 
 
@@ -493,21 +528,19 @@ def _date1904(workbook: Element) -> bool:
     return properties.get("date1904", "").strip().lower() in ("1", "true")
 
 
-def _sheet_extents(
-    workbook: Element, relationships: Element, part_extents: dict[str, tuple[int, int]],
-) -> dict[str, tuple[int, int]]:
-    """Sheet name → the extent of its part, following workbook.xml.rels to the part."""
+def _sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
+    """Sheet name → its part, following workbook.xml.rels ("" where no relationship leads)."""
     targets = {}
     for relationship in relationships:
         target = relationship.get("Target", "")
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
         targets[relationship.get("Id")] = part
-    extents = {}
+    parts = {}
     for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet"):
-        name, part = sheet.get("name"), targets.get(sheet.get(RELATIONSHIP_ID))
+        name = sheet.get("name")
         if name is not None:
-            extents[name] = part_extents.get(part, (0, 0))
-    return extents
+            parts[name] = targets.get(sheet.get(RELATIONSHIP_ID), "")
+    return parts
 
 
 def _custom_properties(root: Element) -> dict[str, str]:

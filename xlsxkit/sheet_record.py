@@ -29,10 +29,6 @@ LEVEL_KEYS = ("level1", "level2")
 # 分项绩效目标 headings keep their text without the numbering: "（一）做好…" → "做好…"
 ITEM_NUMBERING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+[、.．])\s*")
 
-# record.md has three kinds and no "blank": a 三级 without 指标值 is, literally, "anything else"
-# (qualitative). The missing value itself is a finding (C013).
-BLANK_PARSED = {"kind": "qualitative", "op": None, "number": None, "unit": None, "date": None}
-
 EXPECTED = {
     ValueType.money: ("金额", "58.50"),
     ValueType.percent: ("百分比", "50%"),
@@ -99,13 +95,14 @@ def _read_fields(grid: Grid, sheet: SheetLayout, located: Located, context: Cont
     for place in sheet.fields:
         row, col = located.fields[place.key]
         raw = grid.value(row, col)
+        percent = grid.percent(row, col) if isinstance(raw, (int, float)) else None  # only a number has a format
         result.cells[place.key] = cell_name(row, col)
         try:
-            value = from_cell(place.type, raw, context.template.money_unit, context.date1904)
+            value = from_cell(place.type, raw, context.template.money_unit, context.date1904, percent)
         except CellValueError:
             expected, example = EXPECTED.get(place.type, ("文字", ""))
             label = (place.label or place.key).rstrip("：: ")
-            details = {"label": label, "expected": expected, "value": text_of(raw), "example": example}
+            details = {"label": label, "expected": expected, "value": text_of(raw, percent), "example": example}
             result.findings.append(Finding(Code.R_WRONG_TYPE, grid.name, cell_name(row, col), details))
             value = None
         _set(record, place.key, value)
@@ -154,19 +151,25 @@ def _read_table(grid: Grid, table: LocatedTable, context: Context, result: Sheet
         _fill_levels(values, previous, context.template)
         previous = {key: values.get(key) for key in LEVEL_KEYS}
         item = {key: values.get(key) for key in keys}
-        item["parsed"] = parse_value(item["value"], context.year) or dict(BLANK_PARSED)
+        item["parsed"] = parse_value(item["value"], context.year)  # null for a blank 指标值 (a finding, C013)
         items.append(_indicator_in_order(item))
     return items
 
 
 def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, Any], dict[str, str]]:
     """A table row's text per column key (a key shown twice, as 六安's 二级指标, takes the first
-    filled), and the cell of each; merged cells give their range's value."""
+    filled), and the cell of each; merged cells give their range's value, a number as shown
+    (0.95 in a percent-formatted cell is "95%")."""
     values: dict[str, Any] = {}
     cells: dict[str, str] = {}
     for column, col in table.columns:
         raw = grid.shown(row, col)
-        text = None if raw is None else text_of(raw) or None
+        if raw is None:
+            text = None
+        elif type(raw) is str:  # most cells
+            text = text_of(raw) or None
+        else:
+            text = text_of(raw, grid.percent(row, col)) or None
         if values.get(column.key) is None:
             values[column.key] = text
             cells[column.key] = cell_name(row, col)

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from . import __version__
 
 STAMP_SHEET = "_xlsxkit"
 PROPERTY_PREFIX = "xlsxkit."
+YEAR = re.compile(r"(?:19|20)\d{2}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def read_stamp(values: dict[str, str]) -> Stamp | None:
     """The stamp from custom document properties ("xlsxkit.template_id" …) or from the rows of
     the stamp sheet ("template_id" …); None when there is none or it is damaged."""
     plain = {key.removeprefix(PROPERTY_PREFIX): str(value) for key, value in values.items()}
+    if not YEAR.fullmatch(plain.get("year", "").strip()):
+        return None  # damaged (a year of 20 digits is no budget year)
     try:
         return Stamp(
             template_id=plain["template_id"], template_version=plain["template_version"],
