@@ -66,9 +66,13 @@ CASES = [
     Case("required field empty", Code.C_REQUIRED, "E3", "「项目名称」未填写", _set("project.name", None)),
     Case("text in a money cell", Code.R_WRONG_TYPE, "C4", "「预算数」应填写金额，现为「五十八万」", edit=_type("C4", "五十八万")),
     Case("funds do not add up", Code.C_FUNDS_SUM, "C4",
-         "年度资金总额 585000.00 元不等于 财政资金、其他资金 之和 580000.00 元（相差 5000.00 元）",
+         "年度资金总额 58.5 万元不等于 财政资金、其他资金 之和 58 万元（相差 0.5 万元）",
          _set("funds.annual.fiscal", "580000.00")),
-    Case("negative money", Code.C_NEGATIVE_MONEY, "G4", "「其他资金」为负数 -100.00 元", edit=_type("G4", -0.01)),
+    Case("negative money", Code.C_NEGATIVE_MONEY, "G4", "「其他资金」为负数 -0.01 万元", edit=_type("G4", -0.01)),
+    Case("negative money on a 元 form", Code.C_NEGATIVE_MONEY, "E7", "「财政拨款」为负数 -100 元",
+         _set("funds.annual.fiscal", "-100.00"), template="qiannan"),
+    Case("yuan typed into a 万元 cell", Code.C_IMPLAUSIBLE_AMOUNT, "C4",
+         "「预算数」1200000 万元，金额异常大（不少于 100000 万元）", edit=_type("C4", "1,200,000")),
     Case("spending plan decreasing", Code.C_PLAN_DECREASING, "E7", "资金支出计划 10月底 40% 小于 6月底 50%",
          _set("spending_plan.10", "40")),
     Case("spending plan above 100", Code.C_PLAN_ABOVE_100, "E7", "资金支出计划 10月底 120% 超过 100%",
@@ -124,7 +128,7 @@ def _with_long_text(path: Path) -> Path:
 
 
 def _record_for(case: Case) -> dict[str, Any]:
-    if case.template in ("shanghai", "mof"):  # no corpus record: the seed's or an invented one, in the examples
+    if case.template in ("shanghai", "mof", "qiannan"):  # no corpus record: the examples' (the seed's or invented)
         return copy.deepcopy(example_records(case.template)[0])
     return corpus_record(case.template)
 
@@ -145,6 +149,14 @@ def test_each_mistake_is_found_at_its_cell(case: Case, tmp_path) -> None:
     assert finding.message.startswith(case.message)
     assert finding.fix  # every finding says how to fix it
     assert f"项目1!{case.cell}: [{case.code.code}] {finding.message} —— {finding.fix}" == str(finding)
+
+
+@pytest.mark.parametrize(("typed", "shown"), [(-5, "-5"), (-58.5, "-58.5"), (-0.0001, "-0.0001"), ("-1,200", "-1200")])
+def test_money_is_quoted_in_the_form_unit_with_the_decimals_it_needs(typed: Any, shown: str, tmp_path) -> None:
+    """As the unit typed it: -5 万元, not -50000.00 元; 1 元 is 0.0001 万元."""
+    result = read_one("tangshan", corpus_record("tangshan"), tmp_path, _type("G4", typed))
+    found = [f for f in result.records[0].findings if f.code is Code.C_NEGATIVE_MONEY]
+    assert [f.message for f in found] == [f"「其他资金」为负数 {shown} 万元"]
 
 
 def test_the_catalogue_gives_every_code_a_severity_message_and_fix() -> None:

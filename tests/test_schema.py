@@ -97,3 +97,25 @@ def test_the_schema_refuses_a_wrong_value(
 def test_the_schema_refuses_a_cell_with_two_kinds(validator: jsonschema.protocols.Validator, tangshan: dict) -> None:
     tangshan["body"][0]["rows"][2]["cells"][0]["text"] = "编码"
     assert messages(validator, tangshan) != []
+
+
+def test_the_schema_describes_warn_above_as_a_number_above_0(schema: dict[str, Any]) -> None:
+    bound = schema["$defs"]["Cell"]["properties"]["warn_above"]
+    assert {"type": "number", "exclusiveMinimum": 0} in bound["anyOf"]
+    assert "money_unit" in bound["description"]
+
+
+def test_the_schema_accepts_warn_above_on_a_field(validator: jsonschema.protocols.Validator, tangshan: dict) -> None:
+    cell = tangshan["body"][0]["rows"][3]["cells"][2]
+    assert cell["field"] == "funds.annual.total"
+    cell["warn_above"] = 50000
+    assert messages(validator, tangshan) == []
+
+
+@pytest.mark.parametrize("bound", ["50000", 0, True])
+def test_the_schema_refuses_a_warn_above_that_is_no_number_above_0(
+    validator: jsonschema.protocols.Validator, tangshan: dict, bound: Any,
+) -> None:
+    tangshan["body"][0]["rows"][3]["cells"][2]["warn_above"] = bound
+    errors = list(validator.iter_errors(tangshan))
+    assert errors and all(list(e.absolute_path)[:2] == ["body", 0] for e in errors)

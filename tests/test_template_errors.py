@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from cli import app
 from xlsxkit.errors import Code, Problem, TemplateError
 from xlsxkit.load import parse_template
+from xlsxkit.template import RowsBlock
 
 TANGSHAN = Path(__file__).resolve().parent.parent / "templates" / "tangshan.yaml"
 NAME = "tangshan.yaml"
@@ -165,6 +166,62 @@ def test_a_value_of_the_wrong_type_says_what_is_expected(
     assert problem.code is Code.T_WRONG_TYPE
     assert problem.where == where(line_of(text, needle), path)
     assert problem.details["detail"] == detail
+
+
+TOTAL = "{field: funds.annual.total, required: true}"
+
+
+@pytest.mark.parametrize(
+    ("bound", "detail"),
+    [
+        ("5万", "应为数字（现为 “5万”）"),
+        ('"50000"', "应为数字（现为 “50000”）"),  # quoted: text, as the JSON Schema says too
+        ("true", "应为数字（现为 true）"),
+        ("0", "应 > 0.0（现为 0）"),
+        ("-100", "应 > 0.0（现为 -100）"),
+    ],
+)
+def test_warn_above_must_be_a_number_above_0(base: str, bound: str, detail: str) -> None:
+    text = edit(base, TOTAL, f"{{field: funds.annual.total, required: true, warn_above: {bound}}}")
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "warn_above"), "body[0].rows[3].cells[2].warn_above")
+    assert problem.details["detail"] == f"body[0].rows[3].cells[2].warn_above {detail}"
+
+
+def test_warn_above_on_a_money_field_is_kept_as_written(base: str) -> None:
+    text = edit(base, TOTAL, "{field: funds.annual.total, required: true, warn_above: 50000.5}")
+    cells = [cell for block in parse_template(text, NAME).body if isinstance(block, RowsBlock) for row in block.rows
+             for cell in row.cells if cell.warn_above is not None]
+    assert [(cell.field, cell.warn_above) for cell in cells] == [("funds.annual.total", 50000.5)]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "detail"),
+    [
+        ("{field: project.name, span: 3, required: true}",
+         "{field: project.name, span: 3, required: true, warn_above: 5}", "body[0].rows[2].cells[3].warn_above", "只能用于金额字段（project.name 是 text 字段）"),
+        ("{field: spending_plan.12, span: 2, style: input_center}",
+         "{field: spending_plan.12, span: 2, style: input_center, warn_above: 100}",
+         "body[0].rows[6].cells[3].warn_above", "只能用于金额字段（spending_plan.12 是 percent 字段）"),
+    ],
+)
+def test_warn_above_on_a_field_that_is_not_money_is_refused(
+    base: str, old: str, new: str, path: str, detail: str,
+) -> None:
+    text = edit(base, old, new)
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "warn_above"), path)
+    assert problem.message == f"取值不合要求：{path} {detail}"
+
+
+def test_warn_above_on_a_label_is_refused(base: str) -> None:
+    text = edit(base, "{label: 预算数}", "{label: 预算数, warn_above: 5}")
+    problem = the_problem(text)
+    assert problem.code is Code.T_FIELD_ONLY_KEYS
+    assert problem.where == where(line_of(text, "warn_above"), "body[0].rows[3].cells[1].warn_above")
+    assert problem.message == "warn_above 只能用于 field（填写）单元格"
 
 
 def test_a_cell_with_both_text_and_label_is_refused(base: str) -> None:
@@ -426,7 +483,7 @@ def test_check_template_lists_every_problem_as_file_line_and_exits_2(base: str, 
         (
             f"{path}:{line_of(text, 'project.nam,')} body[0].rows[2].cells[3].field: [T020] "
             "字段绑定了记录中不存在的键 project.nam（是否应为 project.name？） —— "
-            "使用规范记录（record.md）中的键，例如 project.name、funds.annual.total。"
+            "使用规范记录（见 docs/record.md）中的键，例如 project.name、funds.annual.total。"
         ),
     ]
 

@@ -1,24 +1,28 @@
 """The checks a record read from a return must pass. Each rule is a small function that yields
 Findings (code from the catalogue, the cell it is about); `check_record` runs them all.
+`implausible_amounts_across` is the one check that needs all the projects of a return.
 
 Rules see the record, where each value came from (`SheetRecord.cells`), the template and its
-Layout — never the workbook, so they are tested on plain records.
+Layout — never the workbook, so they are tested on plain records. Findings quote money in the
+form's own unit (−5 万元 on a 万元 form), as the unit typed it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import statistics
 from collections.abc import Callable, Iterator
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from .cell_values import MONEY_FACTOR
 from .errors import Code, Finding, did_you_mean
 from .layout import SheetLayout, TablePlace
 from .locate import compact
 from .record import SPENDING_MONTHS, ValueType, get_path
 from .sheet_record import SheetRecord
-from .template import Template
+from .template import RowsBlock, Template
 
 TOLERANCE = Decimal("0.005")  # yuan
 PLACEHOLDERS = frozenset({"XX", "XXX", "xx", "xxx", "**", "*", "***", "/", "／", "待定", "-", "—", "无", "略", "?", "？"})
@@ -39,6 +43,11 @@ FUND_NAMES = {
     "total": "资金总额", "fiscal": "财政资金", "other": "其他资金", "carryover": "上年结转资金",
     "superior_subsidy": "上级补助", "own": "本级安排",
 }
+# Implausible amounts on a 万元 form, most often yuan typed into it (1,200,000 元 read as 120 亿元):
+# 100,000 万元 (1 billion yuan) or more, unless the template sets its own `warn_above` for the
+# field; or more than 1,000 times the median of the same field in the return's other projects.
+IMPLAUSIBLE_WAN = Decimal(100000)
+IMPLAUSIBLE_RATIO = Decimal(1000)
 
 Rule = Callable[[SheetRecord, Template, SheetLayout], Iterator[Finding]]
 
@@ -55,6 +64,17 @@ def _label(layout: SheetLayout, key: str) -> str:
     place = layout.field(key)
     label = place.label if place and place.label and "{" not in place.label else key
     return label.rstrip("：: ")
+
+
+def _money_unit(template: Template) -> str:
+    return template.money_unit or "元"
+
+
+def _in_form_unit(yuan: Decimal | str, template: Template) -> str:
+    """An amount in yuan as the form shows it, with the decimals it needs and no more:
+    "-50000.00" → "-5" on a 万元 form, "585000.00" → "58.5", "1.00" → "0.0001"."""
+    amount = Decimal(yuan) / MONEY_FACTOR[_money_unit(template)]
+    return format(amount.normalize(), "f")
 
 
 # --- fields -----------------------------------------------------------------------------------
@@ -88,7 +108,8 @@ def negative_money(read: SheetRecord, template: Template, layout: SheetLayout) -
     for place in layout.fields:
         value = get_path(read.record, place.key)
         if place.type is ValueType.money and value is not None and Decimal(value) < 0:
-            yield _finding(read, Code.C_NEGATIVE_MONEY, place.key, label=_label(layout, place.key), value=value)
+            yield _finding(read, Code.C_NEGATIVE_MONEY, place.key, label=_label(layout, place.key),
+                           value=_in_form_unit(value, template), unit=_money_unit(template))
 
 
 def funds_add_up(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
@@ -106,9 +127,87 @@ def funds_add_up(read: SheetRecord, template: Template, layout: SheetLayout) -> 
             if abs(total - summed) > TOLERANCE:
                 yield _finding(
                     read, Code.C_FUNDS_SUM, f"funds.{period}.{total_key}",
-                    total_label=PERIOD_NAMES[period] + FUND_NAMES[total_key], total=f"{total:.2f}",
-                    parts="、".join(FUND_NAMES[k] for k in parts), sum=f"{summed:.2f}", difference=f"{total - summed:.2f}",
+                    total_label=PERIOD_NAMES[period] + FUND_NAMES[total_key], total=_in_form_unit(total, template),
+                    parts="、".join(FUND_NAMES[k] for k in parts), sum=_in_form_unit(summed, template),
+                    difference=_in_form_unit(total - summed, template), unit=_money_unit(template),
                 )
+
+
+def implausible_amounts(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """A warning on an amount above its field's `warn_above`, or, on a 万元 form without one,
+    of 100,000 万元 or more."""
+    bounds = _warn_above(template)
+    for place in layout.fields:
+        value = get_path(read.record, place.key)
+        if place.type is not ValueType.money or value is None:
+            continue
+        reason = _beyond_bound(Decimal(value), place.key, template, bounds)
+        if reason is not None:
+            yield _implausible(read, template, layout, place.key, value, reason)
+
+
+def implausible_amounts_across(
+    sheet_records: list[SheetRecord], template: Template, layout: SheetLayout,
+) -> list[Finding]:
+    """Warnings, on a 万元 form, on an amount more than 1,000 times the median of the same field in
+    the return's other projects (those with an amount above 0 there; with one other project, more
+    than 1,000 times that one's). `sheet_records` are all the projects of one return; each finding
+    names the sheet and cell of its amount. An amount already beyond its bound (`implausible_amounts`)
+    is not reported twice."""
+    if template.money_unit != "万元":
+        return []
+    bounds = _warn_above(template)
+    keys = [place.key for place in layout.fields if place.type is ValueType.money]
+    amounts = {key: [_positive(get_path(read.record, key)) for read in sheet_records] for key in keys}
+    findings = []
+    for i, read in enumerate(sheet_records):
+        for key in keys:
+            amount = amounts[key][i]
+            others = [a for j, a in enumerate(amounts[key]) if j != i and a is not None]
+            if amount is None or not others or _beyond_bound(amount, key, template, bounds) is not None:
+                continue
+            median = statistics.median(others)
+            if amount > IMPLAUSIBLE_RATIO * median:
+                times = (amount / median).to_integral_value(ROUND_DOWN)
+                whose = "另一个项目" if len(others) == 1 else "其他项目中位数"
+                findings.append(_implausible(read, template, layout, key, amount, f"是本工作簿{whose}的 {times} 倍"))
+    return findings
+
+
+def _warn_above(template: Template) -> dict[str, Decimal]:
+    """Each money field's own bound (`warn_above`), in the form's unit."""
+    return {
+        cell.field: Decimal(repr(cell.warn_above))  # the number as written: 0.1 stays 0.1
+        for block in template.body if isinstance(block, RowsBlock)
+        for row in block.rows for cell in row.cells
+        if cell.field is not None and cell.warn_above is not None
+    }
+
+
+def _beyond_bound(yuan: Decimal, key: str, template: Template, bounds: dict[str, Decimal]) -> str | None:
+    """Why the amount is implausible on its own (a C026 reason), or None."""
+    amount = yuan / MONEY_FACTOR[_money_unit(template)]
+    bound = bounds.get(key)
+    if bound is not None:
+        return f"超过本表规定的上限 {format(bound.normalize(), 'f')} {_money_unit(template)}" if amount > bound else None
+    if template.money_unit == "万元" and amount >= IMPLAUSIBLE_WAN:
+        return f"不少于 {IMPLAUSIBLE_WAN} 万元"
+    return None
+
+
+def _positive(value: str | None) -> Decimal | None:
+    """An amount projects are compared by: one above 0 (0 says nothing of its unit; a negative
+    amount is an error of its own)."""
+    if value is None or Decimal(value) <= 0:
+        return None
+    return Decimal(value)
+
+
+def _implausible(
+    read: SheetRecord, template: Template, layout: SheetLayout, key: str, yuan: Decimal | str, reason: str,
+) -> Finding:
+    return _finding(read, Code.C_IMPLAUSIBLE_AMOUNT, key, label=_label(layout, key),
+                    value=_in_form_unit(yuan, template), unit=_money_unit(template), reason=reason)
 
 
 def spending_plan(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
@@ -235,6 +334,6 @@ def _iso(text: str) -> bool:
 
 
 RULES: tuple[Rule, ...] = (
-    required_fields, listed_choices, negative_money, funds_add_up, spending_plan,
+    required_fields, listed_choices, negative_money, funds_add_up, implausible_amounts, spending_plan,
     levels_known, every_level1_present, rows_complete, values_sensible,
 )

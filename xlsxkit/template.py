@@ -13,10 +13,13 @@ import json
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from .record import ValueType
+from .record import FIELD_TYPES, ValueType
+
+# The type of every key a form may bind (a key means the same on every form that has it).
+_KEY_TYPES = {key: kind for types in FIELD_TYPES.values() for key, kind in types.items()}
 
 
 class Strict(BaseModel):
@@ -86,6 +89,25 @@ class Cell(Strict):
     list: str | None = Field(None, description="Name of a list in `lists` (choice fields).")
     input_message: str | None = Field(None, max_length=250, description="Shown when the cell is selected (Chinese).")
     number_format: str | None = Field(None, description='Excel number format instead of the type\'s, e.g. 0"年".')
+    # A check on reading, not part of the workbook: kept out of `Template.digest` (the stamp's
+    # template hash), so setting or changing it does not make earlier returns "another version".
+    warn_above: float | None = Field(
+        None, gt=0, strict=True, exclude=True,
+        description="Money fields: warn (C026) when a returned amount is above this, in the form's money_unit.",
+    )
+
+    @field_validator("warn_above")
+    @classmethod
+    def _money_only(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """A bound on an amount belongs on a money field. A label or text cell is refused by
+        `_one_kind` (T043), an unknown key by the template checks (T020)."""
+        key = info.data.get("field")
+        if value is None or key is None:
+            return value
+        kind = info.data.get("type") or _KEY_TYPES.get(key)
+        if kind is not None and kind is not ValueType.money:
+            raise ValueError(f"只能用于金额字段（{key} 是 {kind.value} 字段）")
+        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> Cell:
@@ -94,7 +116,8 @@ class Cell(Strict):
         if len(kinds) != 1:
             raise PydanticCustomError("cell_kinds", "a cell has exactly one of text, label, field", {"kinds": kinds})
         if self.field is None:
-            extra = [name for name in ("type", "required", "list", "input_message", "number_format") if getattr(self, name)]
+            field_only = ("type", "required", "list", "input_message", "number_format", "warn_above")
+            extra = [name for name in field_only if getattr(self, name)]
             if extra:
                 raise PydanticCustomError("field_only", "{keys} belong to field cells", {"keys": extra})
         return self
