@@ -15,7 +15,14 @@ import openpyxl
 import pytest
 
 from tests.helpers import FIXED_TIME, example_records
-from xlsxkit.generate import UnitRecords, generate_blank, generate_prefilled, read_record_groups, unplaced_values
+from xlsxkit.generate import (
+    UnitRecords,
+    generate_blank,
+    generate_for_roster,
+    generate_prefilled,
+    read_record_groups,
+    unplaced_values,
+)
 from xlsxkit.layout import compile_layout
 from xlsxkit.load import find_template
 from xlsxkit.write import INSTRUCTIONS_SHEET, LISTS_SHEET
@@ -331,3 +338,62 @@ def test_a_budget_system_record_with_only_name_and_budget_gets_blank_indicator_r
     assert table.rows == 12
     levels = [sheet.cell(table.first_row + 1 + i, 1).value for i in range(table.rows)]
     assert levels[: len(table.skeleton)] == [level1 for level1, _ in table.skeleton]
+
+
+def _write_records(path: Path, records: list) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_roster_and_records_together_prefill_the_units_with_records_and_blank_the_others(tangshan, tmp_path):
+    records = example_records("tangshan")[:2]
+    roster = [{"code": "603002", "name": "丰南分中心", "contact": "综合科"}, {**UNITS[0], "name": "本级（新名称）"}]
+    report = generate_for_roster(tangshan, roster, [UnitRecords(records[0]["unit"], records)], 2026, tmp_path,
+                                 generated_at=FIXED_TIME)
+    assert not report.problems
+    assert [(g.unit["code"], g.sheets) for g in report.files] == [("603002", 3), ("603001", 2)]
+    blank, prefilled = (openpyxl.load_workbook(g.path) for g in report.files)
+    assert blank["项目1"]["A1"].value == "2026年度项目支出绩效目标表"
+    assert prefilled["项目1"]["A1"].value == "1.办公楼运转经费绩效目标表"
+    assert report.files[1].path.name == "603001-本级（新名称）.xlsx"  # the roster's unit, not last year's name
+    assert {_stamp(g.path)["year"] for g in report.files} == {"2026"}
+
+
+def test_records_of_a_unit_not_on_the_roster_are_reported_with_their_lines_and_get_no_workbook(tangshan, tmp_path):
+    record = example_records("tangshan")[0]
+    stranger = {**record, "unit": {"code": "699999", "name": "已撤并的分中心"}}
+    path = _write_records(tmp_path / "last-year.jsonl", [stranger, record, stranger])
+    groups, problems = read_record_groups(path, tangshan)
+    assert not problems and [g.lines for g in groups] == [[1, 3], [2]]
+    report = generate_for_roster(tangshan, UNITS, groups, 2026, tmp_path / "out", generated_at=FIXED_TIME,
+                                 records_file=path)
+    assert [g.unit["code"] for g in report.files] == ["603001", "603002"]
+    (problem,) = report.problems
+    assert (problem.code.code, problem.where) == ("G015", f"{path}:1")
+    assert "699999" in problem.message and "第 1、3 行" in problem.message and "2 条记录" in problem.message
+    assert "加入名单" in problem.fix
+
+
+def test_a_file_name_taken_by_a_blank_unit_is_not_overwritten_by_a_prefilled_one(tangshan, tmp_path):
+    template = tangshan.model_copy(update={"file_name": "{{ unit.name }}.xlsx"})
+    roster = [{"code": "603002", "name": "分中心"}, {"code": "603001", "name": "分中心"}]
+    records = example_records("tangshan")[:1]
+    report = generate_for_roster(template, roster, [UnitRecords(records[0]["unit"], records)], 2026, tmp_path,
+                                 generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["603002"]
+    assert [p.code.code for p in report.problems] == ["G022"]
+
+
+def test_with_a_roster_a_record_named_but_not_coded_takes_the_code_of_the_roster_unit_of_that_name(tangshan, tmp_path):
+    record = example_records("tangshan")[0]
+    named = [{**record, "unit": {"name": name}} for name in ("\u3000丰南分中心 ", "丰南", "分中心")]
+    path = _write_records(tmp_path / "last-year.jsonl", named)
+    roster = [*UNITS, {"code": "603003", "name": "分中心"}, {"code": "603004", "name": "分中心"}]
+    groups, problems = read_record_groups(path, tangshan, roster_units=roster)
+    assert [(g.unit, g.lines) for g in groups] == [({"code": "603002", "name": "\u3000丰南分中心 "}, [1])]
+    assert groups[0].records[0]["unit"]["code"] == "603002"
+    assert [(p.code.code, p.where) for p in problems] == [("G011", f"{path}:2"), ("G016", f"{path}:3")]
+    assert "unit.code" in problems[0].message
+    assert "603003、603004" in problems[1].message
+    _, alone = read_record_groups(path, tangshan)
+    assert [(p.code.code, p.where) for p in alone] == [("G011", f"{path}:{line}") for line in (1, 2, 3)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from xlsxkit.errors import InputError
-from xlsxkit.roster import read_roster
+from xlsxkit.errors import Code, InputError
+from xlsxkit.roster import codes_by_name, read_roster
 
 CSV = "code,name,contact\n603001,唐山市住房公积金管理中心（参公）本级,财务科\n603002,丰南分中心,\n"
 
@@ -62,3 +62,19 @@ def test_roster_of_another_format_is_refused(tmp_path):
     path.write_text("code,name\n", encoding="utf-8")
     with pytest.raises(InputError, match="G005"):
         read_roster(path)
+
+
+def test_units_are_found_by_their_trimmed_name_with_every_code_of_a_shared_name():
+    units = [{"code": "1", "name": "甲"}, {"code": "2", "name": "乙 "}, {"code": "3", "name": "甲"}]
+    assert codes_by_name(units) == {"甲": ["1", "3"], "乙": ["2"]}
+
+
+def test_a_code_with_invisible_or_full_width_characters_is_normalised_and_said(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("code,name\n603\u200b001,本级\u200b\n６０３００２,丰南（分中心）\n603001,重复\n", encoding="utf-8")
+    roster = read_roster(path)
+    assert [(u["code"], u["name"]) for u in roster.units] == [("603001", "本级"), ("603002", "丰南（分中心）")]
+    codes = [(p.code, p.where) for p in roster.problems]
+    assert codes == [(Code.G_ROSTER_INVISIBLE, f"{path}:2"), (Code.G_ROSTER_INVISIBLE, f"{path}:3"),
+                     (Code.G_ROSTER_DUPLICATE, f"{path}:4")]
+    assert "\\u200b" in roster.problems[0].message and "603001" in roster.problems[0].message

@@ -1,4 +1,4 @@
-"""Generate one workbook per unit: blank from a roster, or prefilled from records.
+"""Generate one workbook per unit: blank from a roster, prefilled from records, or both.
 
 Each workbook is written to a temporary file and renamed into place, so an interrupted
 run never leaves half a workbook. Problems with one unit are reported and the batch goes on.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from .cell_values import CellValueError, to_cell
 from .errors import Code, Problem
 from .layout import Layout, compile_layout
 from .record import FIELD_TYPES, TABLE_COLUMNS, get_path
+from .roster import codes_by_name
 from .stamp import generation_time, make_stamp
 from .template import Template
 from .write import SheetContent, render_text, write_workbook
@@ -42,22 +43,23 @@ class GenerateReport:
 
 @dataclass
 class UnitRecords:
+    """One unit's records, in file order; `lines` are their line numbers in the records file (when read from one)."""
+
     unit: dict[str, Any]
     records: list[dict[str, Any]]
+    lines: list[int] = field(default_factory=list)
 
 
 def generate_blank(
     template: Template, units: Iterable[dict[str, Any]], year: int, out_dir: Path,
     projects: int | None = None, password: str | None = None, generated_at: dt.datetime | None = None,
 ) -> GenerateReport:
+    """A blank workbook for each unit, with `projects` (else the template's number of) project sheets."""
     layout = compile_layout(template)
-    count = projects or template.projects
-    sheets = [SheetContent(index, None) for index in range(1, count + 1)]
     report = GenerateReport()
     moment = generation_time(generated_at)
     for unit in units:
-        stamp = make_stamp(template, unit, year, {"blank": count}, moment)
-        _write_one(layout, unit, year, sheets, stamp, out_dir, password or template.password, report)
+        _write_blank(layout, unit, year, projects, moment, out_dir, password, report)
     return report
 
 
@@ -65,16 +67,69 @@ def generate_prefilled(
     template: Template, groups: Iterable[UnitRecords], year: int | None, out_dir: Path,
     password: str | None = None, generated_at: dt.datetime | None = None,
 ) -> GenerateReport:
+    """A workbook for each unit of `groups`, one sheet per record. The year on the forms is `year`,
+    else the unit's first record's, else the year of the generation time."""
     layout = compile_layout(template)
     report = GenerateReport()
     moment = generation_time(generated_at)
     for group in groups:
         form_year = year or group.records[0].get("year") or moment.year
-        report.problems += unplaced_values(layout, group)
-        sheets = [SheetContent(index, record) for index, record in enumerate(group.records, start=1)]
-        stamp = make_stamp(template, group.unit, form_year, group.records, moment)
-        _write_one(layout, group.unit, form_year, sheets, stamp, out_dir, password or template.password, report)
+        _write_prefilled(layout, group.unit, group.records, form_year, moment, out_dir, password, report)
     return report
+
+
+def generate_for_roster(
+    template: Template, units: Iterable[dict[str, Any]], groups: Iterable[UnitRecords], year: int, out_dir: Path,
+    projects: int | None = None, password: str | None = None, generated_at: dt.datetime | None = None,
+    records_file: Path | str = "",
+) -> GenerateReport:
+    """A workbook for every roster unit, in roster order: prefilled with its records where `groups` has
+    them, else blank; all for `year`. The roster says who receives a form: records of a unit not on it
+    are reported (G015, at `records_file`:line) and get no workbook. The roster's unit (its name and
+    other columns) is the one written into the workbook."""
+    layout = compile_layout(template)
+    report = GenerateReport()
+    moment = generation_time(generated_at)
+    by_code = {str(group.unit.get("code")): group for group in groups}
+    on_roster: set[str] = set()
+    for unit in units:
+        code = str(unit.get("code"))
+        on_roster.add(code)
+        group = by_code.get(code)
+        if group is None:
+            _write_blank(layout, unit, year, projects, moment, out_dir, password, report)
+        else:
+            _write_prefilled(layout, unit, group.records, year, moment, out_dir, password, report)
+    for code, group in by_code.items():
+        if code not in on_roster:
+            where = f"{records_file}:{group.lines[0]}" if records_file and group.lines else code
+            report.problems.append(Problem(Code.G_RECORD_NOT_ON_ROSTER, where, {
+                "unit": code, "name": group.unit.get("name") or "", "count": len(group.records),
+                "lines": "、".join(str(line) for line in group.lines) or "-",
+            }))
+    return report
+
+
+def _write_blank(
+    layout: Layout, unit: dict[str, Any], year: int, projects: int | None, moment: dt.datetime,
+    out_dir: Path, password: str | None, report: GenerateReport,
+) -> None:
+    template = layout.template
+    count = projects or template.projects
+    sheets = [SheetContent(index, None) for index in range(1, count + 1)]
+    stamp = make_stamp(template, unit, year, {"blank": count}, moment)
+    _write_one(layout, unit, year, sheets, stamp, out_dir, password or template.password, report)
+
+
+def _write_prefilled(
+    layout: Layout, unit: dict[str, Any], records: list[dict[str, Any]], year: int, moment: dt.datetime,
+    out_dir: Path, password: str | None, report: GenerateReport,
+) -> None:
+    template = layout.template
+    report.problems += unplaced_values(layout, UnitRecords(unit, records))
+    sheets = [SheetContent(index, record) for index, record in enumerate(records, start=1)]
+    stamp = make_stamp(template, unit, year, records, moment)
+    _write_one(layout, unit, year, sheets, stamp, out_dir, password or template.password, report)
 
 
 def _write_one(
@@ -109,12 +164,16 @@ def _write_one(
 
 def read_record_groups(
     path: Path, template: Template, only_template: str | None = None,
+    roster_units: Sequence[dict[str, Any]] | None = None,
 ) -> tuple[list[UnitRecords], list[Problem]]:
     """Records of a JSONL file grouped by unit code, in file order; bad lines are reported
     with their line number and left out of the batch. `only_template` keeps just the records
-    made with that template id (the others are passed over without a word)."""
+    made with that template id (the others are passed over without a word). With `roster_units`,
+    a record whose unit has a name but no code takes the code of the roster unit of that name
+    (white space trimmed); with none of that name it lacks unit.code (G011), with several it is G016."""
     groups: dict[str, UnitRecords] = {}
     problems: list[Problem] = []
+    names = codes_by_name(roster_units) if roster_units is not None else None
     with Path(path).open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -127,6 +186,11 @@ def read_record_groups(
                 continue
             if only_template and isinstance(record, dict) and (record.get("template") or {}).get("id") != only_template:
                 continue
+            if names is not None:
+                record, problem = _code_from_roster(record, names, number, where)
+                if problem is not None:
+                    problems.append(problem)
+                    continue
             problem = _record_shape_problem(record, template, number, where)
             if problem is not None:
                 problems.append(problem)
@@ -139,7 +203,24 @@ def read_record_groups(
             code = str(unit["code"])
             group = groups.setdefault(code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[]))
             group.records.append(record)
+            group.lines.append(number)
     return list(groups.values()), problems
+
+
+def _code_from_roster(record: Any, names: dict[str, list[str]], number: int, where: str) -> tuple[Any, Problem | None]:
+    """The record with the code of the roster unit its unit is named after, where it has a name and no code."""
+    unit = record.get("unit") if isinstance(record, dict) else None
+    if not isinstance(unit, dict) or unit.get("code") or not isinstance(unit.get("name"), str):
+        return record, None
+    name = unit["name"].strip()
+    codes = names.get(name, []) if name else []
+    if len(codes) > 1:
+        return record, Problem(Code.G_RECORD_NAME_AMBIGUOUS, where, {
+            "line": number, "name": name, "count": len(codes), "codes": "、".join(codes),
+        })
+    if not codes:
+        return record, None  # still without a code: the shape check reports G011
+    return {**record, "unit": {**unit, "code": codes[0]}}, None
 
 
 def _record_shape_problem(record: Any, template: Template, number: int, where: str) -> Problem | None:

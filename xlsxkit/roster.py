@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ class Roster:
 
 
 def read_roster(path: Path) -> Roster:
+    """The units of a CSV or XLSX roster; a file that cannot be used raises InputError."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -84,6 +87,14 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
     first_row: dict[str, int] = {}
     for number, row in rows[1:]:
         unit = {key: (row[i].strip() if i < len(row) else "") for i, key in enumerate(header) if key}
+        code = plain_code(unit.get("code") or "")
+        if code != unit.get("code"):
+            problems.append(Problem(Code.G_ROSTER_INVISIBLE, f"{path}:{number}", {
+                "row": number, "shown": (unit.get("code") or "").encode("unicode_escape").decode("ascii"), "code": code,
+            }))
+            unit["code"] = code
+        if "name" in unit:
+            unit["name"] = _visible(unit["name"])
         empty = [key for key in ("code", "name") if not unit.get(key)]
         if empty:
             problems.append(Problem(Code.G_ROSTER_EMPTY_CELL, f"{path}:{number}", {"row": number, "column": "、".join(empty)}))
@@ -96,3 +107,23 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
         first_row[unit["code"]] = number
         units.append(unit)
     return Roster(units=units, encoding=encoding, problems=problems)
+
+
+def codes_by_name(units: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each unit name, white space trimmed, with the codes of the roster units so named, in roster order
+    (a name may be shared; codes are unique)."""
+    codes: dict[str, list[str]] = {}
+    for unit in units:
+        codes.setdefault(str(unit.get("name") or "").strip(), []).append(str(unit.get("code")))
+    return codes
+
+
+def plain_code(code: str) -> str:
+    """A unit code as it is compared: full-width digits and letters made plain (NFKC), invisible
+    characters (zero-width spaces, BOMs, soft hyphens) and white space removed."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", code) if ch.isprintable() and not ch.isspace())
+
+
+def _visible(text: str) -> str:
+    """A name without invisible characters (its full-width brackets and the like kept as written)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
