@@ -137,7 +137,8 @@ def test_everything_the_form_needs_is_kept(case: Case) -> None:
     assert after["_xlsxkit"].sheet_state == "veryHidden" and after["_lists"].sheet_state == "hidden"
     assert len(before[FORM].data_validations.dataValidation) > 0
     props = {p.name: p.value for p in after.custom_doc_props.props}
-    assert props == {p.name: p.value for p in before.custom_doc_props.props}
+    stamp = {p.name: p.value for p in before.custom_doc_props.props}
+    assert props == {**stamp, "xlsxkit.output": "feedback"}  # the stamp kept, our output mark added
     assert props["xlsxkit.template_id"] == "tangshan"
     assert {n: d.attr_text for n, d in after.defined_names.items()} == {
         n: d.attr_text for n, d in before.defined_names.items()}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from cli import app
@@ -61,8 +64,93 @@ def test_unknown_template_exits_2_with_a_suggestion(tmp_path):
     assert "T070" in result.stderr and "tangshan" in result.stderr
 
 
-def test_generate_needs_exactly_one_of_roster_or_records(tmp_path):
-    assert runner.invoke(app, ["generate", "tangshan", "--out", str(tmp_path)]).exit_code == 2
+def test_generate_needs_a_roster_or_records(tmp_path):
+    result = runner.invoke(app, ["generate", "tangshan", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--roster" in result.stderr
+
+
+def _stamped_year(path: Path) -> str:
+    return {row[0].value: row[1].value for row in openpyxl.load_workbook(path)["_xlsxkit"].iter_rows()}["year"]
+
+
+def _project_sheets(path: Path) -> list[str]:
+    return [n for n in openpyxl.load_workbook(path).sheetnames if not n.startswith(("_", "填报说明"))]
+
+
+def test_generate_with_roster_and_records_prefills_units_with_records_and_blanks_the_rest(tmp_path):
+    records = example_records("tangshan")[:2]  # both of unit 603001
+    path = write_jsonl(tmp_path / "last-year.jsonl", records)
+    out = tmp_path / "outbox"
+    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
+                                 "--year", "2026", "--out", str(out), "--json", *TIME])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [f["unit"] for f in data["files"]] == ["603001", "603002", "603003", "603004", "603005"]
+    assert [f["sheets"] for f in data["files"]] == [2, 3, 3, 3, 3]
+    assert data["problems"] == []
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(f["path"]).name for f in data["files"])
+    prefilled = Path(data["files"][0]["path"])
+    book = openpyxl.load_workbook(prefilled)
+    assert book["项目1"]["A1"].value == "1.办公楼运转经费绩效目标表"
+    assert openpyxl.load_workbook(data["files"][1]["path"])["项目1"]["A1"].value == "2026年度项目支出绩效目标表"
+    assert {_stamped_year(Path(f["path"])) for f in data["files"]} == {"2026"}
+
+
+def test_generate_with_roster_reports_records_of_a_unit_not_on_it_and_makes_no_workbook_for_them(tmp_path):
+    stranger = {**example_records("tangshan")[0], "unit": {"code": "699999", "name": "已撤并的分中心"}}
+    path = write_jsonl(tmp_path / "last-year.jsonl", [example_records("tangshan")[0], stranger])
+    out = tmp_path / "outbox"
+    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
+                                 "--year", "2026", "--out", str(out), *TIME])
+    assert result.exit_code == 1
+    assert f"{path}:2: [G015]" in result.stderr and "699999" in result.stderr
+    assert len(list(out.glob("*.xlsx"))) == 5 and not list(out.glob("699999*"))
+
+
+def test_generate_with_roster_gives_a_record_without_unit_code_the_code_of_its_named_roster_unit(tmp_path):
+    record = example_records("tangshan")[0]
+    nameless = {**record, "unit": {"name": " 唐山市住房公积金管理中心丰南分中心 "}}
+    unknown = {**record, "unit": {"name": "不在名单上的单位"}}
+    path = write_jsonl(tmp_path / "last-year.jsonl", [nameless, unknown])
+    out = tmp_path / "outbox"
+    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
+                                 "--year", "2026", "--out", str(out), "--json", *TIME])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [(p["where"], p["code"]) for p in data["problems"]] == [(f"{path}:2", "G011")]
+    sheets = {f["unit"]: f["sheets"] for f in data["files"]}
+    assert sheets["603002"] == 1 and sheets["603001"] == 3
+    alone = runner.invoke(app, ["generate", "tangshan", "--records", str(path), "--out", str(tmp_path / "alone"), *TIME])
+    assert alone.exit_code == 1 and f"{path}:1: [G011]" in alone.stderr and f"{path}:2: [G011]" in alone.stderr
+
+
+def test_generate_year_with_records_overrides_the_records_year_and_defaults_to_it(tmp_path):
+    path = write_jsonl(tmp_path / "last-year.jsonl", example_records("tangshan")[:1])
+    for args, year in ((["--year", "2026"], "2026"), ([], "2025")):
+        out = tmp_path / f"out{year}"
+        assert runner.invoke(app, ["generate", "tangshan", "--records", str(path), "--out", str(out), *args, *TIME]).exit_code == 0
+        (book,) = out.glob("*.xlsx")
+        assert _stamped_year(book) == year
+
+
+def test_generate_with_roster_and_records_and_no_year_puts_this_year_on_every_form(tmp_path):
+    path = write_jsonl(tmp_path / "last-year.jsonl", example_records("tangshan")[:1])
+    out = tmp_path / "outbox"
+    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
+                                 "--out", str(out), *TIME])
+    assert result.exit_code == 0, result.output
+    assert {_stamped_year(book) for book in out.glob("*.xlsx")} == {str(dt.date.today().year)}
+
+
+COMMANDS = sorted(typer.main.get_group(app).commands)
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_shows_flags_as_flags_without_a_type(command):
+    result = runner.invoke(app, [command, "--help"] if command else ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "--help" in result.stdout
+    assert "<bool>" not in result.stdout
 
 
 def test_demo_generates_every_template_blank_and_prefilled(tmp_path):

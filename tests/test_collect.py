@@ -42,14 +42,18 @@ def wrong(records: list[dict]) -> list[dict]:
     return changed
 
 
-def ledger_at(path: Path) -> Ledger:
+def ledger_at(path: Path, settled: bool = True) -> Ledger:
+    """A ledger with the roster; `settled`: and the collection's template and year (else they
+    are taken from the returns)."""
     ledger = Ledger(path)
     ledger.set_units(UNITS)
+    if settled:
+        ledger.set_collection(template_id="tangshan", year=TANGSHAN[0]["year"])
     return ledger
 
 
 def outcomes(ledger: Ledger) -> dict[str, tuple[str, str]]:
-    return {r["path"]: (r["outcome"], r["reason"]) for r in ledger.receipts()}
+    return {r.path: (r.outcome.value, r.reason) for r in ledger.receipts()}
 
 
 @pytest.fixture
@@ -111,8 +115,8 @@ def test_a_resubmission_is_a_new_version_and_the_latest_counts(inbox, tmp_path):
         send(UNITS[2], inbox / "修改后", TANGSHAN[:2])  # unit 3 corrects its return
         collect(inbox, ledger, now=lambda: CLOCK + dt.timedelta(days=2))
         by_code = {s.code: s for s in unit_statuses(ledger)}
-        files = ledger.db.execute("SELECT unit_code, version FROM files WHERE unit_code = '603003' ORDER BY id").fetchall()
-    assert files == [("603003", 1), ("603003", 2)]  # the earlier return is kept
+        versions = [(r.unit_code, r.version) for r in ledger.receipts() if r.unit_code == "603003"]
+    assert versions == [("603003", 1), ("603003", 2)]  # the earlier return is kept
     assert by_code["603003"].standing is Standing.accepted and by_code["603003"].versions == 2
     assert by_code["603003"].last_received == CLOCK + dt.timedelta(days=2)
 
@@ -184,10 +188,91 @@ def _dump(ledger: Ledger) -> dict:
     """The ledger's content, times left out."""
     db = ledger.db
     return {
-        "receipts": db.execute("SELECT path, sha256, file_id, outcome, reason FROM receipts ORDER BY id").fetchall(),
-        "files": db.execute(
-            "SELECT id, sha256, size, unit_code, year, template_id, version, errors, warnings, readable FROM files ORDER BY id"
+        "receipts": db.execute("SELECT id, path, sha256, file_id, evaluation_id FROM receipts ORDER BY id").fetchall(),
+        "files": db.execute("SELECT id, sha256, size FROM files ORDER BY id").fetchall(),
+        "evaluations": db.execute(
+            "SELECT id, receipt_id, unit_code, unit_name, year, template_id, template_version, outcome, reason, counts,"
+            " readable, errors, warnings FROM evaluations ORDER BY id"
         ).fetchall(),
-        "findings": db.execute("SELECT * FROM findings ORDER BY file_id, seq").fetchall(),
-        "records": db.execute("SELECT * FROM records ORDER BY file_id, seq").fetchall(),
+        "findings": db.execute("SELECT * FROM findings ORDER BY evaluation_id, seq").fetchall(),
+        "records": db.execute("SELECT * FROM records ORDER BY evaluation_id, seq").fetchall(),
+        "meta": db.execute("SELECT * FROM meta ORDER BY key").fetchall(),
     }
+
+
+WORKERS_COLLECT = """
+import sys, time
+sys.path.insert(0, {root!r})
+import xlsxkit.read as reading
+from xlsxkit.collect import collect
+from xlsxkit.ledger import Ledger
+real = reading.read_return
+def slow(*args, **kwargs):
+    time.sleep(0.5)
+    return real(*args, **kwargs)
+reading.read_return = slow
+import xlsxkit.collect as collecting
+collecting.read_return = slow
+with Ledger({db!r}) as ledger:
+    collect(__import__("pathlib").Path({inbox!r}), ledger, workers=2)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_reading_workers_end_with_a_collect_killed_by_kill_9(inbox, tmp_path):
+    db = tmp_path / "r.sqlite"
+    ledger_at(db).close()
+    process = subprocess.Popen([sys.executable, "-c", WORKERS_COLLECT.format(root=str(ROOT), db=str(db), inbox=str(inbox))])
+    deadline = time.monotonic() + 30
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the workers should have started"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+TWO_AT_ONCE = """
+import sys
+sys.path.insert(0, {root!r})
+from xlsxkit.collect import collect
+from xlsxkit.ledger import Ledger
+with Ledger({db!r}) as ledger:
+    ledger.set_units({units!r})
+    collect(__import__("pathlib").Path({inbox!r}), ledger)
+"""
+
+
+def test_two_collects_starting_on_a_new_ledger_both_finish(inbox, tmp_path):
+    for attempt in range(5):
+        db = tmp_path / f"new-{attempt}.sqlite"
+        script = TWO_AT_ONCE.format(root=str(ROOT), db=str(db), inbox=str(inbox), units=UNITS)
+        processes = [subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE) for _ in range(2)]
+        errors = [p.communicate(timeout=120)[1].decode() for p in processes]
+        assert [p.returncode for p in processes] == [0, 0], errors
+        with Ledger(db) as ledger:
+            assert len(ledger.receipts()) == 8  # one receipt per file, whoever recorded it

@@ -30,7 +30,7 @@ def demo(tmp_path_factory):
 def test_every_file_in_the_inbox_has_one_outcome(demo):
     out, _ = demo
     with Ledger(out / "returns.sqlite") as ledger:
-        receipts = {(r["path"].split("/")[0], r["outcome"], r["reason"]) for r in ledger.receipts()}
+        receipts = {(r.path.split("/")[0], r.outcome.value, r.reason) for r in ledger.receipts()}
     files = sorted(p.relative_to(out / "inbox").as_posix() for p in (out / "inbox").rglob("*") if p.is_file())
     assert len(receipts) == len(files) == 6
     outcomes = sorted(outcome for _, outcome, _ in receipts)
@@ -47,7 +47,7 @@ def test_collecting_the_inbox_again_changes_nothing(demo):
 def test_status_shows_the_missing_unit_the_errors_and_the_resubmission(demo):
     out, _ = demo
     result = runner.invoke(app, ["status", "--db", str(out / "returns.sqlite"), "--json"])
-    standings = {s["code"]: (s["standing"], s["versions"]) for s in json.loads(result.stdout)}
+    standings = {s["code"]: (s["standing"], s["versions"]) for s in json.loads(result.stdout)["units"]}
     assert standings == {
         "603001": ("accepted", 1), "603002": ("warnings", 1), "603003": ("errors", 1),
         "603004": ("missing", 0), "603005": ("accepted", 2),
@@ -62,7 +62,7 @@ def test_feedback_marks_each_finding_cell_of_the_unit_with_errors(demo):
     assert book.sheetnames[0] == FEEDBACK_SHEET
     with Ledger(out / "returns.sqlite") as ledger:
         latest = ledger.latest_returns()["603003"]
-        findings = [f for f in ledger.findings_of(latest.file_id) if f["cell"]]
+        findings = [f for f in ledger.findings_of(latest.evaluation_id) if f["cell"]]
     assert findings
     for finding in findings:
         comment = book[finding["sheet"]][finding["cell"]].comment
@@ -99,9 +99,11 @@ def test_the_commands_one_by_one(demo, tmp_path):
     db = tmp_path / "returns.sqlite"
     roster = str(examples_dir() / "units.csv")  # the demo's roster is the shipped example
     collected = runner.invoke(app, ["collect", str(out / "inbox"), "--roster", roster, "--db", str(db), "--workers", "2"])
-    assert collected.exit_code == 0 and "6 new files" in collected.stderr
+    assert collected.exit_code == 1, "a return was rejected"
+    assert "6 new files" in collected.stderr
     assert "603003-" in collected.stdout and "rejected" in collected.stdout
     table = runner.invoke(app, ["status", "--db", str(db)])
+    assert table.exit_code == 1, "a unit is missing, another has errors"
     assert "未报送" in table.stdout and "有错误，待修改" in table.stdout
     feedback = runner.invoke(app, ["feedback", "--db", str(db), "--out", str(tmp_path / "feedback")])
     assert feedback.exit_code == 0 and len(list((tmp_path / "feedback").glob("*.xlsx"))) == 2

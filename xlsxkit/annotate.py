@@ -5,7 +5,9 @@ listing every finding with a link to its cell.
 The returned workbook is opened with openpyxl and saved whole: layout, merges, validations,
 sheet protection and the identity stamp stay as they were, so the unit can correct this very
 workbook and send it back (its 问题清单 sheet is then skipped by the reader, and replaced, with
-the marks of the earlier round, when the new version is annotated).
+the marks of the earlier round, when the new version is annotated). It carries our output mark
+(custom document property xlsxkit.output = feedback) and a digest of the data it holds, so that
+one put in an inbox unchanged is known for what it is (xlsxkit.outputs).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import io
 import math
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 from openpyxl.utils.exceptions import CellCoordinatesException
@@ -31,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .atomic import atomic_path
 from .errors import Code, Finding
 from .generate import FORBIDDEN_IN_FILE_NAMES
+from .outputs import DATA_PROPERTY, FEEDBACK, OUTPUT_PROPERTY, data_digest
 from .safe_open import inspect_file
 from .stamp import PROPERTY_PREFIX
 from .styles import INPUT_FILL
@@ -67,7 +72,7 @@ class _Item:
     fix: str
 
     @classmethod
-    def of(cls, finding: Finding | dict) -> _Item:
+    def of(cls, finding: Finding | dict[str, Any]) -> _Item:
         if isinstance(finding, Finding):
             finding = finding.as_dict()
         severity = str(getattr(finding.get("severity"), "value", finding.get("severity")) or "error")
@@ -89,14 +94,19 @@ class _Item:
 
 
 def annotate(
-    source: Path | bytes, findings: Sequence[Finding | dict], target: Path, *, unit_name: str | None = None,
+    source: Path | bytes, findings: Sequence[Finding | dict[str, Any]], target: Path, *, unit_name: str | None = None,
+    records: Iterable[Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write to `target` the workbook `source` (a return, as received) with `findings` marked on
     their cells and listed on a first sheet 问题清单; `target` is returned. Findings without a
-    sheet (about the whole file) are only listed. Raises ReturnFileError for a file the reader
-    would refuse to open."""
+    sheet (about the whole file) are only listed. The workbook carries our output mark, and, where
+    `records` (those read from `source`) are given, their digest, by which collect knows the
+    workbook if it comes back unchanged (outputs.is_feedback_workbook). Raises ReturnFileError for
+    a file the reader would refuse to open."""
     book = _open(source)
+    holds_return = bool(book.sheetnames)  # not a workbook of its own for an .xls or .ods return
     _remove_earlier_round(book)
+    _mark_as_feedback(book, records if holds_return else [])
     items = [
         item for item in map(_Item.of, findings)
         if not (item.sheet == FEEDBACK_SHEET and item.code == SKIPPED_SHEET)  # our earlier list, replaced here
@@ -130,19 +140,36 @@ def feedback_name(unit_code: str | None, unit_name: str | None, original_name: s
 
 
 def _open(source: Path | bytes) -> Workbook:
-    """The workbook, once the guard the reader uses has passed it (no zip bomb, no entities)."""
+    """The workbook, once the guard the reader uses has passed it (no zip bomb, no entities).
+    An .xls or .ods return cannot be marked in place: its findings go to a workbook of their own."""
     if isinstance(source, bytes | bytearray):
         with tempfile.TemporaryDirectory(prefix="xlsxkit-annotate-") as folder:
             copy = Path(folder) / "return.xlsx"
             copy.write_bytes(source)
-            inspect_file(copy)
+            facts = inspect_file(copy)
         stream: Path | io.BytesIO = io.BytesIO(source)
     else:
-        inspect_file(source)
+        facts = inspect_file(source)
         stream = Path(source)
+    if facts.format != "xlsx":
+        book = Workbook()
+        book.remove(book.active)
+        return book
     with warnings.catch_warnings():  # e.g. "extension is not supported and will be removed": the copy goes on
         warnings.simplefilter("ignore", UserWarning)
         return openpyxl.load_workbook(stream, keep_vba=False, rich_text=False)
+
+
+def _mark_as_feedback(book: Workbook, records: Iterable[Mapping[str, Any]] | None) -> None:
+    """Our output mark, and the digest of the records the workbook holds where they are known, in
+    place of an earlier round's."""
+    properties = book.custom_doc_props
+    for name in (OUTPUT_PROPERTY, DATA_PROPERTY):
+        if name in properties.names:
+            del properties[name]
+    properties.append(StringProperty(name=OUTPUT_PROPERTY, value=FEEDBACK))
+    if records is not None:
+        properties.append(StringProperty(name=DATA_PROPERTY, value=data_digest(records)))
 
 
 def _remove_earlier_round(book: Workbook) -> None:
@@ -267,7 +294,7 @@ def _write_list(book: Workbook, items: list[_Item], places: dict[_Item, str | No
             cell.font = Font(size=FONT_SIZE)
         if item.severity in FILLS:
             sheet.cell(row, 4).fill = _solid(FILLS[item.severity])
-        if place is not None:
+        if place is not None and item.sheet is not None:  # a place is always on a sheet
             link = sheet.cell(row, 3)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{_quoted(item.sheet)}!{place}", display=shown)
             link.font = Font(size=FONT_SIZE, color="0563C1", underline="single")
@@ -304,7 +331,7 @@ def _text(cell: Cell, value: str) -> Cell:
 
 def _clean(text: str) -> str:
     """Text without the control characters XML cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    return str(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def _clip(text: str, limit: int) -> str:

@@ -255,7 +255,8 @@ class _SummaryWriter:
             if self.csv_indicators is not None:
                 self.csv_indicators.writerow([_csv_cell(v) for v in values])
             self.levels[(item.get("level1") or "（未填）", item.get("level2") or "（未填）")] += 1
-            self.kinds[KIND_LABELS.get(kind, "未识别")] += 1
+            if parsed:  # a blank 指标值 (parsed null) counts in no share of kinds
+                self.kinds[KIND_LABELS.get(kind, "未识别")] += 1
 
     def _in_unit(self, amount: Decimal | None) -> float | None:
         return None if amount is None else float(amount / self.factor)

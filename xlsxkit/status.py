@@ -8,7 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
-from .ledger import Ledger, Outcome
+from .errors import Code
+from .ledger import Ledger, Outcome, Receipt
 
 
 class Standing(str, Enum):
@@ -61,3 +62,17 @@ STANDING_OF = {
     Outcome.accepted: Standing.accepted, Outcome.accepted_with_warnings: Standing.warnings,
     Outcome.rejected: Standing.errors, Outcome.skipped: Standing.errors,
 }
+
+
+def unattributed_files(ledger: Ledger) -> list[Receipt]:
+    """Files received that belong to no roster unit (未识别文件): not attributable, stamped for a
+    unit not on the roster, another unit's workbook, or unreadable with no unit in their name."""
+    roster = {unit["code"] for unit in ledger.units()}
+    return [
+        receipt for receipt in ledger.receipts()
+        if receipt.reason in UNATTRIBUTED
+        or (receipt.outcome is Outcome.rejected and (receipt.unit_code is None or receipt.unit_code not in roster))
+    ]
+
+
+UNATTRIBUTED = frozenset({Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code})
