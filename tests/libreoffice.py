@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 UNO_DIRS = ("/usr/lib/python3/dist-packages", "/usr/lib/libreoffice/program")
 SOFFICE_CANDIDATES = ("soffice", "libreoffice", "/usr/lib/libreoffice/program/soffice")
+
+# File ▸ Save As: the filter LibreOffice writes each file format with.
+SAVE_FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "xls": "MS Excel 97", "ods": "calc8"}
 
 # The detective draws its circle around a cell's rectangle widened by these margins
 # (1/100 mm; sc/source/ui/docshell/detfunc.cxx, ScDetectiveFunc::DrawCircle).
@@ -184,6 +187,12 @@ class Office:
             raise OfficeError(f"LibreOffice could not open {path} as a spreadsheet")
         return Workbook(doc, Path(path))
 
+    def new_workbook(self) -> Workbook:
+        """A new, empty spreadsheet document (File ▸ New ▸ Spreadsheet), hidden; its `path` is
+        LibreOffice's title for it ("Untitled 1") until it is saved somewhere."""
+        doc = self.desktop.loadComponentFromURL("private:factory/scalc", "_blank", 0, _props(Hidden=True))
+        return Workbook(doc, Path(doc.Title))
+
     def stop(self) -> None:
         """Close every document, terminate the desktop, wait for soffice; kill it if it hangs."""
         uno = import_uno()
@@ -329,6 +338,61 @@ class Workbook:
         self.doc.storeToURL(target.resolve().as_uri(), _props(FilterName="Calc MS Excel 2007 XML", Overwrite=True))
         return target
 
+    def save_as(self, target: Path | str, file_format: str | None = None) -> Path:
+        """File ▸ Save As a copy (the open document stays as it is): `file_format` is "xlsx",
+        "xls" or "ods" (SAVE_FILTERS), by default the one the target's suffix names; any file
+        name will do, e.g. "年报(终稿).xls" saved as "xlsx"."""
+        target = Path(target)
+        file_format = file_format or target.suffix.lstrip(".").lower()
+        if file_format not in SAVE_FILTERS:
+            raise OfficeError(f"cannot save as {file_format!r}: choose one of {', '.join(SAVE_FILTERS)}")
+        self.doc.storeToURL(target.resolve().as_uri(), _props(FilterName=SAVE_FILTERS[file_format], Overwrite=True))
+        return target
+
+    def type_text(self, sheet: str, name: str, text: str) -> None:
+        """Type `text` into one cell and press Enter (see `type_cells`)."""
+        self.type_cells(sheet, {name: text})
+
+    def type_cells(self, sheet: str, texts: Mapping[str, str | None]) -> None:
+        """Type each text into its cell (A1 name), in order, and press Enter. LibreOffice reads
+        it as it reads the keyboard (the cell's FormulaLocal, in the document's locale): "58.5"
+        and "1,234.5" become numbers, "50%" becomes 0.5 (a General cell also gets a percent
+        format), "2025-12-31" a date, "=…" a formula — except in a cell formatted as text (@),
+        which keeps exactly what was typed. None selects the cell and presses Delete: its
+        content goes, its format and validity stay. The validity check is not applied (as on
+        paste: see `invalid_cells`). A locked cell of a protected sheet raises OfficeError,
+        where LibreOffice would refuse the keystrokes (the UNO calls themselves would silently
+        leave the cell as it is)."""
+        target = self.sheet(sheet)
+        protected = target.isProtected()
+        for name, text in texts.items():
+            cell = target.getCellRangeByName(name)
+            if protected and cell.CellProtection.IsLocked:
+                raise OfficeError(f"{sheet}!{name} is a locked cell of a protected sheet: it cannot be typed into")
+            if text is None:
+                cell.clearContents(_contents_flags())
+            else:
+                cell.FormulaLocal = text
+
+    def insert_rows(self, sheet: str, before_row: int, count: int) -> None:
+        """Select `count` rows from the 0-based `before_row` down, right-click ▸ Insert Rows
+        Above: new rows formatted as the row above them; a validity range or merge that spans
+        the place grows over them. A protected sheet allows it only where its protection
+        allows inserting rows, as generated sheets do (else LibreOffice raises)."""
+        self.sheet(sheet).Rows.insertByIndex(before_row, count)
+
+    def copy_sheet_from(self, source: Workbook, sheet: str) -> str:
+        """Copy a sheet of another open workbook, with its content, formats, merges and
+        protection, to the end of this one (Sheet ▸ Move or Copy Sheet ▸ Copy); returns the
+        name it has here."""
+        position = self.doc.Sheets.Count
+        self.doc.Sheets.importSheet(source.doc, sheet, position)
+        return str(self.doc.Sheets.getByIndex(position).Name)
+
+    def remove_sheet(self, name: str) -> None:
+        """Sheet ▸ Delete Sheet."""
+        self.doc.Sheets.removeByName(name)
+
     def close(self) -> None:
         """Close without saving."""
         if self.doc is not None:
@@ -341,6 +405,12 @@ class Workbook:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _contents_flags() -> int:
+    """The CellFlags of what the Delete key removes: values, dates, text and formulas."""
+    constant = import_uno().getConstantByName
+    return sum(constant(f"com.sun.star.sheet.CellFlags.{kind}") for kind in ("VALUE", "DATETIME", "STRING", "FORMULA"))
 
 
 def _span(band: Any, axis: str, extent: str) -> tuple[int, int]:
