@@ -35,7 +35,7 @@ from xlsxkit.generate import (
     generate_prefilled,
     read_record_groups,
 )
-from xlsxkit.inbox import inbox_paths
+from xlsxkit.inbox import inbox_paths, printable
 from xlsxkit.ledger import Ledger
 from xlsxkit.load import builtin_templates, find_template, load_template
 from xlsxkit.outputs import OutputGuard, ledger_problem, write_problem
@@ -258,7 +258,7 @@ def _collect_report(report: CollectReport, as_json: bool, what: str = "new files
         ]}, ensure_ascii=False, indent=2))
         return
     for label, outcome, reason in report.outcomes:
-        typer.echo(f"{_printable(label)}  {outcome.value}  {reason}".rstrip())
+        typer.echo(f"{printable(label)}  {outcome.value}  {reason}".rstrip())
     counts = ", ".join(f"{n} {o.value}" for o, n in sorted(report.count().items()))
     typer.echo(f"{len(report.outcomes)} {what}: {counts or 'none'}; {report.unchanged} unchanged.", err=True)
 
@@ -295,20 +295,15 @@ def status(
         column.no_wrap = True  # a name is never cut to a shared prefix (丰南… / 丰润…)
     for s in statuses:
         received = s.last_received.strftime("%Y-%m-%d %H:%M") if s.last_received else ""
-        table.add_row(_printable(s.code), _printable(s.name), s.standing.label, str(s.versions), received,
-                      str(s.projects), str(s.errors), str(s.warnings), _printable(s.file or ""))
+        table.add_row(printable(s.code), printable(s.name), s.standing.label, str(s.versions), received,
+                      str(s.projects), str(s.errors), str(s.warnings), printable(s.file or ""))
     console.print(table)
     if strays:
         listing = Table("未识别文件", "结果", "原因", "收到", title="未识别文件（不属于名单中的任何单位）")
         for r in strays:
-            listing.add_row(_printable(r.path), r.outcome.value, r.reason, r.received_at.strftime("%Y-%m-%d %H:%M"))
+            listing.add_row(printable(r.path), r.outcome.value, r.reason, r.received_at.strftime("%Y-%m-%d %H:%M"))
         console.print(listing)
     raise typer.Exit(EXIT_OK if settled else EXIT_PROBLEMS)
-
-
-def _printable(text: str) -> str:
-    """Text shown on a terminal with its control characters escaped (a file name cannot hide a line)."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 @app.command()
@@ -529,7 +524,8 @@ def _finding_row(result: ReadResult, finding: Finding) -> dict[str, Any]:
 
 def _finding_line(result: ReadResult, finding: Finding) -> str:
     where = finding.where or "-"
-    return f"{result.path}  {where}  {finding.severity.value}  {finding.code.code}  {finding.message} —— {finding.fix}"
+    line = f"{result.path}  {where}  {finding.severity.value}  {finding.code.code}  {finding.message} —— {finding.fix}"
+    return printable(line)  # one finding a line, whatever a cell or file name holds
 
 
 def _summarise(results: list[ReadResult], show_findings: bool) -> None:

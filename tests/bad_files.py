@@ -335,3 +335,9 @@ def patch_entry(
             return bytes(blob)
         offset += 46 + n + m + k
     raise KeyError(name)
+
+
+def duplicate_sheet_name(directory: Path, good: Path) -> Path:
+    """workbook.xml naming two sheets alike (项目2 renamed 项目1, as a hand edit of the XML does)."""
+    return rewrite(good, directory / "duplicate-sheet.xlsx",
+                   {"xl/workbook.xml": lambda data: data.replace('name="项目2"'.encode(), 'name="项目1"'.encode())})

@@ -79,14 +79,15 @@ def test_read_writes_the_good_records_and_says_what_it_could_not_read(inbox, tmp
     assert "F009" in outcome.stderr and "另存为" in outcome.stderr
 
 
-def test_a_sheet_reaching_the_last_cell_is_read_within_a_window(tmp_path):
+def test_a_sheet_reaching_the_last_cell_is_read_within_a_window_and_never_accepted_cut(tmp_path):
     """A stray value at XFD1048576 would make calamine allocate the whole sheet; the sheet is
-    streamed by openpyxl instead, the form read, and the unit told."""
+    streamed by openpyxl instead, the form read, and the unit told — as an error: what lies
+    beyond the window was not read, and a cut return is never accepted."""
     path = filled_return("tangshan", [corpus_record("tangshan")], tmp_path)
     far = _with_far_cell(path, "xl/worksheets/sheet2.xml")
     result = read_return(far)
-    assert [(f.code, f.sheet) for f in result.findings] == [(Code.R_SHEET_TOO_LARGE, "项目1")]
-    assert "XFD1048576" in result.findings[0].message
+    assert [(f.code, f.sheet, f.severity) for f in result.findings] == [(Code.R_SHEET_TOO_LARGE, "项目1", Severity.error)]
+    assert "XFD1048576" in result.findings[0].message and "没有完整读取" in result.findings[0].message
     assert without_source(result.records[0].record) == without_source(corpus_record("tangshan"))
 
 
@@ -113,3 +114,28 @@ def test_a_bug_met_in_one_return_is_a_finding_not_a_stopped_batch(tmp_path, monk
     assert not result.readable and not result.records
     assert [f.code for f in result.findings] == [Code.R_INTERNAL]
     assert "KeyError" in result.findings[0].message
+
+
+@pytest.mark.parametrize("stored", ["1E+30", "1e999", "inf", "-inf", "nan"])
+def test_money_no_form_can_mean_is_a_finding_at_its_cell_not_a_stopped_file(tmp_path, stored):
+    import openpyxl
+
+    path = filled_return("tangshan", [corpus_record("tangshan")], tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["项目1"]["C4"] = 123456.789  # a placeholder, then the number as the sheet's XML stores it
+    book.save(path)
+    patched = bad_files.rewrite(path, tmp_path / "patched.xlsx", {
+        "xl/worksheets/sheet2.xml": lambda data: data.replace(b"<v>123456.789</v>", f"<v>{stored}</v>".encode()),
+    })
+    result = read_return(patched)
+    assert result.readable
+    assert [(f.code, f.cell) for f in result.all_findings() if f.code is Code.R_WRONG_TYPE] == [(Code.R_WRONG_TYPE, "C4")]
+
+
+def test_a_value_of_thousands_of_digits_is_read_as_written(tmp_path):
+    record = corpus_record("tangshan")
+    record["indicators"][0]["value"] = "≥" + "9" * 5000 + "次"
+    result = read_return(filled_return("tangshan", [record], tmp_path))
+    assert result.readable
+    indicator = result.records[0].record["indicators"][0]
+    assert indicator["value"] == "≥" + "9" * 5000 + "次" and indicator["parsed"]["kind"] == "qualitative"

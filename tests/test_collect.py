@@ -8,6 +8,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import sys
 import time
 import zipfile
@@ -276,3 +277,19 @@ def test_two_collects_starting_on_a_new_ledger_both_finish(inbox, tmp_path):
         assert [p.returncode for p in processes] == [0, 0], errors
         with Ledger(db) as ledger:
             assert len(ledger.receipts()) == 8  # one receipt per file, whoever recorded it
+
+
+def test_collect_writes_no_temporary_files(inbox, tmp_path, monkeypatch):
+    made: list[str] = []
+    real = tempfile.mkdtemp
+
+    def counted(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", counted)
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: made.append("file") or pytest.fail("a temporary file"))
+    with ledger_at(tmp_path / "r.sqlite") as ledger:
+        collect(inbox, ledger)
+        assert len(ledger.receipts()) == 8
+    assert made == []  # returns are read from their bytes: a killed worker leaves nothing behind

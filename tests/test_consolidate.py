@@ -147,3 +147,13 @@ def test_a_failure_half_way_leaves_no_output(tmp_path):
     with pytest.raises(RuntimeError):
         consolidate(failing(), STATUSES, tmp_path / "s.xlsx", jsonl=tmp_path / "r.jsonl", csv_dir=tmp_path / "csv")
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []
+
+
+def test_a_number_no_cell_can_hold_is_written_whole_as_text_not_a_crash(tmp_path):
+    """An accepted return of an earlier release whose 指标值 parsed to a 401-digit number."""
+    odd = copy.deepcopy(records()[0])
+    odd["indicators"][0]["value"] = "1" * 401
+    odd["indicators"][0]["parsed"] = {"kind": "quantitative", "op": "=", "number": int("1" * 401), "unit": None, "date": None}
+    consolidate(iter([odd]), STATUSES, tmp_path / "s.xlsx", compilation=False)
+    rows = list(openpyxl.load_workbook(tmp_path / "s.xlsx")["指标明细"].iter_rows(values_only=True))
+    assert "1" * 401 in {cell for row in rows for cell in row if isinstance(cell, str) and cell.startswith("111")}

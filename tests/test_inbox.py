@@ -237,3 +237,10 @@ def test_fuzz_every_file_below_an_inbox_ends_with_exactly_one_outcome(tmp_path, 
         assert all(r.outcome.value in ("accepted", "accepted_with_warnings", "rejected", "skipped") for r in receipts)
     finally:
         shutil.rmtree(root)
+
+
+def test_check_prints_one_line_a_finding_whatever_the_names_hold(tmp_path):
+    path = tmp_path / "x\x1b[2Kok.xlsx"
+    path.write_bytes(b"garbage")
+    shown = runner.invoke(app, ["check", str(path)])
+    assert "\x1b" not in shown.output and len(shown.stdout.splitlines()) == 1

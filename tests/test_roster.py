@@ -78,3 +78,33 @@ def test_a_code_with_invisible_or_full_width_characters_is_normalised_and_said(t
     assert codes == [(Code.G_ROSTER_INVISIBLE, f"{path}:2"), (Code.G_ROSTER_INVISIBLE, f"{path}:3"),
                      (Code.G_ROSTER_DUPLICATE, f"{path}:4")]
     assert "\\u200b" in roster.problems[0].message and "603001" in roster.problems[0].message
+
+
+def test_an_xlsx_roster_goes_through_the_guard_returns_pass(tmp_path):
+    """One cell at XFD1048576 would make calamine allocate the whole range (and abort)."""
+    import zipfile
+
+    path = tmp_path / "units.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["code", "name"])
+    book.active.append(["603001", "本级"])
+    book.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"</sheetData>", far)
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    with pytest.raises(InputError) as caught:
+        read_roster(path)
+    (problem,) = caught.value.problems
+    assert problem.code is Code.G_ROSTER_UNREADABLE and "1048576" in problem.message
+
+
+def test_a_roster_that_is_no_workbook_says_so(tmp_path):
+    path = tmp_path / "units.xlsx"
+    path.write_text("code,name\n603001,本级\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_roster(path)
+    assert caught.value.problems[0].code is Code.G_ROSTER_UNREADABLE and "文本文件" in caught.value.problems[0].message

@@ -427,3 +427,9 @@ def test_damaged_bytes_give_a_finding_never_a_crash(good, tmp_path, data):
         inspect_file(path)
     except ReturnFileError as error:
         assert error.finding.code.code.startswith("F")
+
+
+def test_two_sheets_of_one_name_are_refused_not_read_twice(folder):
+    good = bad_files.good_workbook(folder)
+    finding = rejected(bad_files.duplicate_sheet_name(folder, good), Code.F_BROKEN)
+    assert "两张名为「项目1」的工作表" in finding.message

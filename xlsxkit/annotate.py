@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import math
-import tempfile
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,10 +142,7 @@ def _open(source: Path | bytes) -> Workbook:
     """The workbook, once the guard the reader uses has passed it (no zip bomb, no entities).
     An .xls or .ods return cannot be marked in place: its findings go to a workbook of their own."""
     if isinstance(source, bytes | bytearray):
-        with tempfile.TemporaryDirectory(prefix="xlsxkit-annotate-") as folder:
-            copy = Path(folder) / "return.xlsx"
-            copy.write_bytes(source)
-            facts = inspect_file(copy)
+        facts = inspect_file("return.xlsx", content=bytes(source))
         stream: Path | io.BytesIO = io.BytesIO(source)
     else:
         facts = inspect_file(source)

@@ -58,6 +58,7 @@ def format_coded_name(value: Any) -> str:
 
 CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.DOTALL)
 CENT = Decimal("0.01")
+MAX_DIGITS = 15  # Excel keeps 15 significant digits: a number past 10^15 in a form cell is no amount, year or share
 EXCEL_EPOCH = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
 
 # Numbers as people type them, after NFKC has made full-width digits and signs plain:
@@ -137,11 +138,17 @@ def _number(value: Any, allowed: tuple[str, ...]) -> tuple[Decimal, str | None]:
     if isinstance(value, (bool, dt.date, dt.datetime)):
         raise CellValueError(f"不是数字：{text_of(value)}")
     if isinstance(value, (int, float)):
-        return Decimal(repr(value) if isinstance(value, float) else value), None
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+        if not number.is_finite() or number.adjusted() > MAX_DIGITS:
+            raise CellValueError(f"数字超出范围：{text_of(value)}")
+        return number, None
     match = _NUMBER.match(unicodedata.normalize("NFKC", str(value)).strip())
     if not match or (match.group(2) and match.group(2) not in allowed):
         raise CellValueError(f"不是数字：{text_of(value)}")
-    return Decimal(match.group(1).replace(",", "")), match.group(2)
+    number = Decimal(match.group(1).replace(",", ""))
+    if number.adjusted() > MAX_DIGITS:
+        raise CellValueError(f"数字超出范围：{text_of(value)}")
+    return number, match.group(2)
 
 
 def _date(value: Any, date1904: bool) -> str:

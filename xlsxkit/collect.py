@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 import threading
 import time
 import unicodedata
@@ -38,7 +37,6 @@ from .ledger import Collection, Evaluation, Ledger, Outcome, Receipt, Received
 from .load import builtin_template, parse_template
 from .outputs import is_feedback_workbook
 from .read import read_return
-from .safe_open import LOCK_PREFIXES
 from .template import Template
 
 if TYPE_CHECKING:
@@ -289,20 +287,14 @@ def _receive_task(task: tuple[str, bytes, str, Template | None]) -> Received:
 
 def receive(name: str, content: bytes, sha256: str, template: Template | None) -> Received:
     """Read one file's bytes into what the ledger records; `template` reads a workbook without a
-    stamp. The file is read under a safe name that keeps what reading looks at (an Excel lock
-    file's prefix, the suffix); its records name the file as received."""
-    with tempfile.TemporaryDirectory(prefix="xlsxkit-") as folder:
-        path = Path(folder) / _safe_name(name)
-        path.write_bytes(content)
-        result = read_return(path, fallback=template)
+    stamp. Nothing is written to disk (a worker killed half way leaves nothing behind)."""
+    result = read_return(name, fallback=template, content=content)  # from the bytes: no temporary file
     stamp = result.stamp
     records = [r.record for r in result.records]
     if is_feedback_workbook(result.facts, records):  # our own feedback, unchanged: no return
         return Received(sha256=sha256, size=len(content), content=content, unit_code=None, unit_name=None, year=None,
                         template_id=None, template_version=None, readable=False, stamped=False,
                         findings=(Finding(Code.O_FEEDBACK_COLLECTED).as_dict(),), records=())
-    for record in records:
-        record["source"]["file"] = name
     return Received(
         sha256=sha256, size=len(content), content=content,
         unit_code=(stamp.unit_code or None) if stamp else None, unit_name=(stamp.unit_name or None) if stamp else None,
@@ -313,13 +305,6 @@ def receive(name: str, content: bytes, sha256: str, template: Template | None) -
         findings=tuple(f.as_dict() for f in result.all_findings()),
         records=tuple((r.sheet, r.record) for r in result.records),
     )
-
-
-def _safe_name(name: str) -> str:
-    """A file name any file system takes, with the lock-file prefix and the suffix of `name`."""
-    prefix = next((p for p in LOCK_PREFIXES if name.startswith(p)), "")
-    suffix = PurePosixPath(name).suffix
-    return prefix + "return" + (suffix if suffix[1:].isalnum() and len(suffix) <= 8 else "")
 
 
 # --- judging one file -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -273,6 +274,8 @@ class _SummaryWriter:
             sheet.write_datetime(row, col, value, fmt or self.f_date)
         elif isinstance(value, bool):
             sheet.write_string(row, col, str(value), fmt or self.f_text)
+        elif isinstance(value, (int, float)) and not _writable_number(value):
+            sheet.write_string(row, col, str(value), fmt or self.f_text)  # no cell number holds it: kept whole as text
         elif isinstance(value, int):
             sheet.write_number(row, col, value, fmt or self.f_int)
         else:
@@ -461,3 +464,11 @@ def _csv_writer(stream: IO[str], headers: Sequence[str]) -> Any:
 
 def _csv_cell(value: Any) -> Any:
     return "" if value is None else csv_safe(value)
+
+
+def _writable_number(value: float) -> bool:
+    """Whether a number fits an Excel cell (a finite double)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False

@@ -77,6 +77,7 @@ class Code(Enum):
     G_ROSTER_EMPTY_CELL = ("G003", "第 {row} 行的 {column} 为空", "补全该单位的代码和名称。")
     G_ROSTER_DUPLICATE = ("G004", "单位代码 {code} 在第 {row} 行重复出现（首次在第 {first} 行）", "每个单位只列一次。")
     G_ROSTER_FORMAT = ("G005", "名单格式不受支持：{suffix}", "请使用 .csv 或 .xlsx 文件。")
+    G_ROSTER_UNREADABLE = ("G007", "无法读取名单工作簿：{detail}", "用 Excel 或 WPS 打开名单，只保留单位名单，另存为 .xlsx 或 CSV。")
     G_ROSTER_INVISIBLE = (
         "G006", "第 {row} 行的单位代码「{shown}」含有不可见字符或全角字符，已按 {code} 读取",
         "在名单中把该单位代码改为普通半角字符。", "warning",
@@ -174,7 +175,8 @@ class Code(Enum):
         "R010", "单元格有 {length} 个字符，超过 Excel 单元格的上限 32767 个", "精简内容，或把长文另附说明材料。",
     )
     R_SHEET_TOO_LARGE = (
-        "R011", "工作表的单元格一直延伸到 {extent}，只读取了前 {rows} 行、{cols} 列", "删除表格范围以外远处单元格的内容后重新保存。", "warning",
+        "R011", "工作表的单元格一直延伸到 {extent}，只读取了前 {rows} 行、{cols} 列，本表没有完整读取",
+        "删除表格范围以外远处单元格的内容（指标行过多时分到多张项目工作表），保存后重新报送。",
     )
     R_TABLE_NOT_FOUND = (
         "R013", "找不到表头（{headers}），这张表没有读取", "请恢复被改动或删除的表头，不要改动表头的文字。",

@@ -142,11 +142,11 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, limit
 def _member_name(member: zipfile.ZipInfo) -> str:
     """A member's name as written: zips made on Chinese Windows store GBK without saying so."""
     if member.flag_bits & 0x800:
-        return _printable(member.filename)
+        return printable(member.filename)
     try:
-        return _printable(member.filename.encode("cp437").decode("gbk"))
+        return printable(member.filename.encode("cp437").decode("gbk"))
     except (UnicodeEncodeError, UnicodeDecodeError):
-        return _printable(member.filename)
+        return printable(member.filename)
 
 
 def _shown(name: str) -> str:
@@ -155,13 +155,13 @@ def _shown(name: str) -> str:
     raw = os.fsencode(name)
     for encoding in ("utf-8", "gb18030"):
         try:
-            return _printable(raw.decode(encoding))
+            return printable(raw.decode(encoding))
         except UnicodeDecodeError:
             continue
-    return _printable(raw.decode("utf-8", errors="backslashreplace"))
+    return printable(raw.decode("utf-8", errors="backslashreplace"))
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """Text with its control and invisible characters escaped (\\x1b, \\u200b): a name can then
     neither hide a line on a terminal nor pass for another."""
     return "".join(ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else ch.encode("unicode_escape").decode("ascii")

@@ -46,6 +46,12 @@ class ReadResult:
     stamp: Stamp | None = None
     facts: FileFacts | None = None
     readable: bool = True  # False: the file could not be read at all (or was skipped)
+    content: bytes | None = field(default=None, repr=False)  # the file's bytes, when given rather than read from `path`
+
+    @property
+    def source(self) -> Path | io.BytesIO:
+        """Where the readers take the file from: its bytes where given, else its path."""
+        return self.path if self.content is None else io.BytesIO(self.content)
 
     def all_findings(self) -> list[Finding]:
         return [*self.findings, *(f for r in self.records for f in r.findings)]
@@ -68,17 +74,19 @@ def read_return(
     path: Path | str, template: Template | None = None, *, fallback: Template | None = None,
     unit: dict[str, Any] | None = None, year: int | None = None,
     find_template: Callable[[str], Template | None] = builtin_template, limits: ZipLimits = DEFAULT_LIMITS,
+    content: bytes | None = None,
 ) -> ReadResult:
     """Every form sheet of the return at `path` as a checked record.
 
     `template` reads the workbook with that template (a stamp naming another one is an error);
     `fallback` only reads a workbook without a stamp (a stamped one is read with its own).
-    `unit` and `year` are for a workbook without a stamp whose form does not print them."""
-    result = ReadResult(Path(path))
+    `unit` and `year` are for a workbook without a stamp whose form does not print them.
+    With `content`, those are the file's bytes and `path` is only its name: nothing touches the disk."""
+    result = ReadResult(Path(path), content=content)
     try:
-        facts = result.facts = inspect_file(result.path, limits)
+        facts = result.facts = inspect_file(result.path, limits, content=content)
         result.findings.extend(facts.notes)
-        book = _open(result.path, facts)
+        book = _open(result.source, facts)
     except ReturnFileError as error:
         return _unreadable(result, error.finding)
     try:
@@ -95,14 +103,18 @@ def read_return(
     return result
 
 
-def _open(path: Path, facts: FileFacts) -> python_calamine.CalamineWorkbook:
-    """The workbook in calamine: an .xlsx from its path, an .xls or .ods from its bytes (calamine
-    tells the format from them, whatever the file's name says)."""
+def _open(source: Path | io.BytesIO, facts: FileFacts) -> python_calamine.CalamineWorkbook:
+    """The workbook in calamine: an .xlsx from its path, an .xls or .ods (or any given as bytes)
+    from its bytes (calamine tells the format from them, whatever the file's name says)."""
     try:
+        if facts.format == "xlsx" and isinstance(source, Path):
+            return python_calamine.CalamineWorkbook.from_path(str(source))
+        if isinstance(source, Path):
+            with open(source, "rb") as handle:
+                source = io.BytesIO(handle.read())
+        book = python_calamine.CalamineWorkbook.from_filelike(source)
         if facts.format == "xlsx":
-            return python_calamine.CalamineWorkbook.from_path(str(path))
-        with open(path, "rb") as handle:
-            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(handle.read()))
+            return book
     except (python_calamine.CalamineError, OSError, ValueError) as error:
         detail = str(error) or type(error).__name__
         code = Code.F_LEGACY_FORMAT if facts.format == "xls" else Code.F_BROKEN
@@ -282,7 +294,7 @@ def _grid(book: python_calamine.CalamineWorkbook, name: str, facts: FileFacts, r
     try:
         if extent is not None and extent[0] * extent[1] <= CELL_BUDGET:
             return grid_from_calamine(book.get_sheet_by_name(name), percent_cells)
-        grid = grid_from_openpyxl(result.path, name, WINDOW_ROWS, WINDOW_COLS, percent_cells)
+        grid = grid_from_openpyxl(result.source, name, WINDOW_ROWS, WINDOW_COLS, percent_cells)
     except Exception as error:  # noqa: BLE001 — calamine, openpyxl and zipfile raise many kinds; the batch goes on
         result.findings.append(Finding(Code.F_BROKEN, name, details={"detail": f"工作表 {name}：{error}"}))
         return None

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Code, InputError, Problem
+from .errors import Code, InputError, Problem, ReturnFileError
 
 COLUMN_ALIASES = {
     "code": "code", "单位代码": "code", "代码": "code", "单位编码": "code", "编码": "code",
     "name": "name", "单位名称": "name", "名称": "name", "单位": "name",
 }
 ENCODINGS = ("utf-8-sig", "gb18030")
+ROSTER_CELLS = 2_000_000  # a roster's first sheet within this many cells (calamine allocates the whole range)
 
 
 @dataclass
@@ -60,11 +61,25 @@ def _csv_rows(path: Path) -> tuple[list[list[str]], str]:
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
-    from python_calamine import CalamineWorkbook
+    """The first sheet's rows, once the guard returns pass through has passed the file (no zip
+    bomb, no entities) and its cells lie within what can be loaded."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
-    workbook = CalamineWorkbook.from_path(str(path))
-    sheet = workbook.get_sheet_by_index(0)
-    return [[_cell_text(v) for v in row] for row in sheet.to_python()]
+    from .safe_open import inspect_file
+
+    try:
+        facts = inspect_file(path)
+        workbook = CalamineWorkbook.from_path(str(path))
+        extent = facts.extents.get(workbook.sheet_names[0], (0, 0)) if workbook.sheet_names else (0, 0)
+        if extent[0] * extent[1] > ROSTER_CELLS:
+            detail = f"第一张工作表的单元格延伸到第 {extent[0]} 行、第 {extent[1]} 列"
+            raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": detail})])
+        sheet = workbook.get_sheet_by_index(0)
+        return [[_cell_text(v) for v in row] for row in sheet.to_python()]
+    except ReturnFileError as error:
+        raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": error.finding.message})]) from None
+    except (CalamineError, IndexError, OSError, ValueError) as error:
+        raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": str(error)})]) from None
 
 
 def _cell_text(value: Any) -> str:

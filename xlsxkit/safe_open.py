@@ -109,12 +109,13 @@ MARKERS_BY_ENCODING = {enc: tuple(m.encode(enc) for m in MARKERS) for enc in ("a
 LOCK_PREFIXES = ("~$", ".~lock.")  # Excel/WPS, LibreOffice
 
 
-def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits()) -> FileFacts:
-    """Facts about a return that may be opened, or ReturnFileError saying why it may not."""
+def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: bytes | None = None) -> FileFacts:
+    """Facts about a return that may be opened, or ReturnFileError saying why it may not. With
+    `content`, those are the file's bytes and `path` only its name (nothing is read from disk)."""
     path = Path(path)
     if path.name.startswith(LOCK_PREFIXES):
         _fail(Code.F_LOCK_FILE)
-    data = _read(path, limits)
+    data = _read(path, limits) if content is None else _given(content, limits)
     if data.startswith(OLE2_MAGIC):
         _ole2_verdict(data)
         return _other_format(path, data, "xls")
@@ -176,6 +177,14 @@ def _size(n: int) -> str:
 
 
 # --- the bytes ------------------------------------------------------------------------------
+
+
+def _given(content: bytes, limits: ZipLimits) -> bytes:
+    if not content:
+        _fail(Code.F_EMPTY)
+    if len(content) > limits.max_file_bytes:
+        _fail(Code.F_ZIP_BOMB, detail=f"文件大小 {_size(len(content))} 超过上限 {_size(limits.max_file_bytes)}")
+    return content
 
 
 def _read(path: Path, limits: ZipLimits) -> bytes:
@@ -535,11 +544,17 @@ def _sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
         target = relationship.get("Target", "")
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
         targets[relationship.get("Id")] = part
-    parts = {}
+    parts: dict[str, str] = {}
     for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet"):
         name = sheet.get("name")
-        if name is not None:
-            parts[name] = targets.get(sheet.get(RELATIONSHIP_ID), "")
+        if name is None:
+            continue
+        part = targets.get(sheet.get(RELATIONSHIP_ID), "")
+        if name.casefold() in (known.casefold() for known in parts):  # readers disagree on which one counts
+            _fail(Code.F_BROKEN, detail=f"工作簿中有两张名为「{name}」的工作表")
+        if part and part in parts.values():
+            _fail(Code.F_BROKEN, detail=f"工作表「{name}」与另一张工作表指向同一部分 {part}")
+        parts[name] = part
     return parts
 
 

@@ -205,9 +205,15 @@ def _unwrapped(unit: str) -> str:
     return unit
 
 
+MAX_EXPONENT = 300  # beyond it a number is out of a float's range (writing it to a workbook fails)
+
+
 def _number(written: str) -> int | float | None:
-    """100.00 → 100, 942.3 → 942.3, 1,000,000 → 1000000; None for what no float can hold."""
+    """100.00 → 100, 942.3 → 942.3, 1,000,000 → 1000000; None for what no float can hold (a
+    number of 400 digits is no target: the value is read as written, qualitative)."""
     amount = Decimal(written.replace(",", ""))
+    if not amount.is_finite() or amount.adjusted() >= MAX_EXPONENT:
+        return None
     if amount == amount.to_integral_value():
         return int(amount)
     number = float(amount)
