@@ -139,3 +139,31 @@ def test_a_value_of_thousands_of_digits_is_read_as_written(tmp_path):
     assert result.readable
     indicator = result.records[0].record["indicators"][0]
     assert indicator["value"] == "≥" + "9" * 5000 + "次" and indicator["parsed"]["kind"] == "qualitative"
+
+
+def test_a_return_of_80000_indicator_rows_is_read_whole(tmp_path):
+    """The adversarial pass's return that was cut to 4,991 rows and accepted."""
+    record = corpus_record("tangshan")
+    prepared = record["indicators"]
+    record["indicators"] = [{**prepared[n % len(prepared)], "level3": f"{prepared[n % len(prepared)]['level3']}{n}"}
+                            for n in range(80_000)]
+    result = read_return(filled_return("tangshan", [record], tmp_path))
+    assert result.readable and Code.R_SHEET_TOO_LARGE not in {f.code for f in result.all_findings()}
+    assert result.records[0].record["indicators"] == record["indicators"]
+
+
+def test_a_formula_without_a_calculated_value_is_said_to_be_one(tmp_path):
+    """Saved by openpyxl (which never calculates), 预算数 =58.5 and a 指标值 formula have no result."""
+    import openpyxl
+
+    record = corpus_record("tangshan")
+    path = filled_return("tangshan", [record], tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["项目1"]["C4"] = "=E4"
+    book["项目1"]["F10"] = '="≥"&"95%"'
+    book.save(path)
+    result = read_return(path)
+    formulas = [(f.code, f.cell) for f in result.all_findings() if f.code is Code.R_FORMULA_NO_VALUE]
+    assert formulas == [(Code.R_FORMULA_NO_VALUE, "C4"), (Code.R_FORMULA_NO_VALUE, "F10")]
+    assert "公式没有计算结果" in result.all_findings()[0].message
+    assert Code.C_REQUIRED not in {f.code for f in result.all_findings()}

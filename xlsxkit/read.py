@@ -30,8 +30,10 @@ from .template import Template
 from .write import INSTRUCTIONS_SHEET
 
 # A sheet whose cells span more than this is not handed to calamine (which would allocate the
-# whole range) but streamed by openpyxl within a window large enough for any form.
-CELL_BUDGET = 2_000_000
+# whole range: about 32 bytes a cell, so at most some 200 MiB here) but streamed by openpyxl
+# within a window large enough for any form — and a sheet so cut is an error (R011). 100,000
+# indicator rows across the 26 columns the guard bounds a form by are read whole.
+CELL_BUDGET = 6_000_000
 WINDOW_ROWS = 5_000
 WINDOW_COLS = 100
 DEFAULT_LIMITS = ZipLimits()
@@ -219,6 +221,7 @@ def _read_sheets(book: python_calamine.CalamineWorkbook, facts: FileFacts, resul
             continue
         sheet_record.record["source"] = {"file": result.path.name, "sheet": name, "sha256": facts.sha256}
         sheet_record.findings.extend(check_record(sheet_record, template, layout))
+        _say_formulas(sheet_record, facts.formula_cells.get(name, frozenset()))
         result.records.append(sheet_record)
     across = implausible_amounts_across(result.records, template, layout)
     for sheet_record in result.records:
@@ -227,6 +230,20 @@ def _read_sheets(book: python_calamine.CalamineWorkbook, facts: FileFacts, resul
         result.findings.append(Finding(Code.R_NOTHING_FILLED, details={"sheets": len(unused)}))
     elif not result.records:
         result.findings.append(Finding(Code.R_NO_FORM_SHEET, details={"template": template.id}))
+
+
+def _say_formulas(sheet_record: SheetRecord, formula_cells: frozenset[tuple[int, int]]) -> None:
+    """A cell found missing that holds a formula without a result is said to be just that."""
+    if not formula_cells:
+        return
+    names = {cell_name(row, col) for row, col in formula_cells}
+    for index, finding in enumerate(sheet_record.findings):
+        if finding.code in MISSING and finding.cell in names:
+            label = finding.details.get("label") or finding.details.get("column") or finding.cell
+            sheet_record.findings[index] = Finding(Code.R_FORMULA_NO_VALUE, finding.sheet, finding.cell, {"label": label})
+
+
+MISSING = frozenset({Code.C_REQUIRED, Code.C_NO_VALUE, Code.C_NO_LEVEL3})
 
 
 def is_unused(sheet_record: SheetRecord) -> bool:

@@ -40,6 +40,7 @@ import openpyxl.xml
 from defusedxml import DefusedXmlException
 
 from .errors import Code, Finding, ReturnFileError
+from .formula_cells import FormulaCells
 from .number_formats import PartReader, PercentCells, percent_styles
 
 __all__ = ["FileFacts", "ZipLimits", "inspect_file", "require_defusedxml"]
@@ -86,6 +87,8 @@ class FileFacts:
     # sheet name → its numeric cells shown as percentages, 0-based (row, col) from A1 (see
     # number_formats); a sheet not named here is not known (an .xls, a sheet part not scanned)
     percent_cells: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
+    # sheet name → its cells holding a formula without a calculated value (formula_cells)
+    formula_cells: dict[str, frozenset[tuple[int, int]]] = field(default_factory=dict)
 
 
 CHUNK = 64 * 2**10
@@ -126,7 +129,8 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
         infos = archive.infolist()
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError, struct.error) as error:
         _fail(Code.F_BROKEN, detail="找不到完整的 ZIP 目录，文件可能不完整（下载或复制时被截断）", error=str(error))
-    kept, part_extents, percent = _inflate_all(data, infos, limits)
+    formulas: dict[str, FormulaCells] = {}
+    kept, part_extents, percent = _inflate_all(data, infos, limits, formulas)
     names = {info.filename for info in infos}
     if WORKBOOK not in kept:
         if kept.get("mimetype", b"").strip() == ODS_MIMETYPE:
@@ -152,6 +156,8 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
         notes=(Finding(Code.F_MACROS),) if macros else (),
         extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
         percent_cells={name: percent.by_part[part] for name, part in parts.items() if part in percent.by_part},
+        formula_cells={name: frozenset(formulas[part].cells) for name, part in parts.items()
+                       if part in formulas and formulas[part].cells},
     )
 
 
@@ -300,7 +306,7 @@ def _zip_looks_like(names: set[str], mimetype: bytes) -> str:
 
 
 def _inflate_all(
-    data: bytes, infos: list[zipfile.ZipInfo], limits: ZipLimits,
+    data: bytes, infos: list[zipfile.ZipInfo], limits: ZipLimits, formulas: dict[str, FormulaCells],
 ) -> tuple[dict[str, bytes], dict[str, tuple[int, int]], PercentCells]:
     """Inflate every entry within the limits, scanning XML parts for DTDs and entities. Back come
     the parts named in KEPT_PARTS, the cell extent of every XML part that has cells, and the
@@ -329,6 +335,7 @@ def _inflate_all(
         start, end = spans_by_name[info.filename]
         pieces, extent = _inflate(
             info, memoryview(data)[start:end], limits, budget, keep=info.filename in KEPT_PARTS, percent=percent,
+            formulas=formulas,
         )
         if pieces is not None:
             kept[info.filename] = b"".join(pieces)
@@ -357,11 +364,11 @@ def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
 
 def _inflate(
     info: zipfile.ZipInfo, compressed: memoryview, limits: ZipLimits, budget: list[int], keep: bool,
-    percent: PercentCells | None,
+    percent: PercentCells | None, formulas: dict[str, FormulaCells],
 ) -> tuple[list[bytes] | None, _CellExtent | None]:
     """Inflate one entry in CHUNK pieces, stopping at the first limit crossed; its pieces when
     `keep`, and the extent of its cells when it is an XML part (whose percent-formatted cells go
-    to `percent`)."""
+    to `percent`, its formula cells without a value to `formulas`)."""
     name = info.filename
     if info.flag_bits & 0x1:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 用 ZIP 密码加密，Excel 不会这样保存工作簿")
@@ -374,6 +381,7 @@ def _inflate(
     scan: _MarkerScan | None = None
     extent: _CellExtent | None = None
     formats: PartReader | None = None
+    formula: FormulaCells | None = None
     pieces: list[bytes] | None = [] if keep else None
     crc = 0
     count = 0
@@ -395,12 +403,15 @@ def _inflate(
             scan = _MarkerScan.for_part(name, chunk)
             extent = _CellExtent() if scan is not None and scan.ascii else None
             formats = percent.reader(name, chunk) if extent is not None and percent is not None else None
+            formula = formulas.setdefault(name, FormulaCells()) if extent is not None else None
         if scan is not None and scan.found(chunk):
             _fail(Code.F_XML_ENTITY, part=name)
         if extent is not None:
             extent.feed(chunk)
         if formats is not None:
             formats.feed(chunk)
+        if formula is not None:
+            formula.feed(chunk)
         crc = zlib.crc32(chunk, crc)
         if pieces is not None:
             pieces.append(bytes(chunk))

@@ -1,0 +1,65 @@
+"""Which cells of a return hold a formula without a calculated value.
+
+A workbook saved by a program that does not calculate (openpyxl, a script) keeps its formulas
+but no results: calamine and openpyxl then show those cells empty, and the reader would say
+"未填写" of a cell the unit did fill. This module finds such cells (<c r="C4"><f>B4*2</f></c>,
+or an empty <v/>) in each sheet part while the guard (safe_open) inflates it, so the reader can
+say "公式没有计算结果" instead. Cells are 0-based (row, col), as in a Grid; a cell element split
+across more than MAX_CARRY bytes is not looked at.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["FormulaCells"]
+
+MAX_CARRY = 2**16  # bytes of an unfinished cell element carried to the next chunk, at most
+
+Cell = tuple[int, int]
+
+_CELL = re.compile(
+    rb"""<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*?(?<!/)>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>""",
+    re.DOTALL,
+)
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>\s*[^<\s]")
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
+
+
+class FormulaCells:
+    """The formula cells without a value of one sheet part, given chunk by chunk (`feed`), then
+    `cells` once it was read whole."""
+
+    def __init__(self) -> None:
+        self.cells: set[Cell] = set()
+        self.carry = b""
+
+    def feed(self, chunk: bytes | memoryview) -> None:
+        text = self.carry + bytes(chunk)
+        self.carry = b""
+        if _FORMULA.search(text) is None:
+            self._carry_unfinished(text, 0)
+            return
+        end = 0
+        for match in _CELL.finditer(text):
+            end = match.end()
+            inner = match.group(3)
+            if _FORMULA.search(inner) and _VALUE.search(inner) is None:
+                self.cells.add((int(match.group(2)) - 1, _column(match.group(1))))
+        self._carry_unfinished(text, end)
+
+    def _carry_unfinished(self, text: bytes, after: int) -> None:
+        """Keep a cell element begun but not ended in this chunk for the next one."""
+        last = None
+        for last in _CELL_START.finditer(text, after):
+            pass
+        if last is not None and len(text) - last.start() <= MAX_CARRY:
+            self.carry = text[last.start():]
+
+
+def _column(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number - 1
