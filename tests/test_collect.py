@@ -8,8 +8,8 @@ import os
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -281,14 +281,15 @@ def test_two_collects_starting_on_a_new_ledger_both_finish(inbox, tmp_path):
 
 def test_collect_writes_no_temporary_files(inbox, tmp_path, monkeypatch):
     made: list[str] = []
-    real = tempfile.mkdtemp
 
-    def counted(*args, **kwargs):
-        made.append(real(*args, **kwargs))
-        return made[-1]
+    def counted(make):
+        def counting(*args, **kwargs):
+            made.append(make.__name__)
+            return make(*args, **kwargs)
+        return counting
 
-    monkeypatch.setattr(tempfile, "mkdtemp", counted)
-    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: made.append("file") or pytest.fail("a temporary file"))
+    for name in ("mkdtemp", "mkstemp"):
+        monkeypatch.setattr(tempfile, name, counted(getattr(tempfile, name)))
     with ledger_at(tmp_path / "r.sqlite") as ledger:
         collect(inbox, ledger)
         assert len(ledger.receipts()) == 8

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from xlsxkit.errors import Code, InputError
-from xlsxkit.ledger import SCHEMA_VERSION, Ledger, Outcome
+from xlsxkit.ledger import Ledger, Outcome
+from xlsxkit.ledger_schema import SCHEMA_VERSION
 
 # The schema xlsxkit 0.1 wrote (version "1" in its meta table, no user_version).
 SCHEMA_V1 = """

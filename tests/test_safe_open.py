@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from tests import bad_files
 from tests.helpers import ROOT
-from xlsxkit import safe_open
+from xlsxkit import part_scans, safe_open
 from xlsxkit.errors import Code, Finding, ReturnFileError, Severity
+from xlsxkit.part_scans import NEAR
 from xlsxkit.read import read_return
-from xlsxkit.safe_open import NEAR, FileFacts, ZipLimits, inspect_file
+from xlsxkit.safe_open import FileFacts, ZipLimits, inspect_file
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +361,7 @@ def test_an_xml_part_under_another_name_is_scanned_too(folder, good):
 def test_a_marker_is_found_wherever_the_chunks_split_it(marker):
     data = b'<?xml version="1.0"?>' + marker + b" x>"
     for cut in range(len(data) + 1):
-        scan = safe_open._MarkerScan.for_part("a.xml", data[:cut] or data)
+        scan = part_scans.MarkerScan.for_part("a.xml", data[:cut] or data)
         assert scan.found(data[:cut]) or scan.found(data[cut:]), cut
 
 

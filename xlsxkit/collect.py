@@ -261,7 +261,7 @@ class _Readers:
 
 def _die_with(parent: int) -> None:
     """In a reading worker: end when the collect that started it ends, even by kill -9 (a worker
-    left behind would hold its memory and its temporary files)."""
+    left behind would go on holding its memory)."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(WATCH_SECONDS)
@@ -273,9 +273,13 @@ def _die_with(parent: int) -> None:
 def unread(one: InboxItem) -> Received:
     """A file refused before it was read: its bytes are not stored, its hash and size are."""
     assert one.refused is not None
-    return Received(sha256=one.sha256, size=one.size, content=None, unit_code=None, unit_name=None, year=None,
-                    template_id=None, template_version=None, readable=False, stamped=False, findings=(one.refused,),
-                    records=())
+    return not_a_return(one.sha256, one.size, None, one.refused)
+
+
+def not_a_return(sha256: str, size: int, content: bytes | None, why: dict[str, Any]) -> Received:
+    """A file that is no one's return, for the reason `why` (a finding, as a dict)."""
+    return Received(sha256=sha256, size=size, content=content, unit_code=None, unit_name=None, year=None,
+                    template_id=None, template_version=None, readable=False, stamped=False, findings=(why,), records=())
 
 
 # --- reading one file -------------------------------------------------------------------------
@@ -292,9 +296,7 @@ def receive(name: str, content: bytes, sha256: str, template: Template | None) -
     stamp = result.stamp
     records = [r.record for r in result.records]
     if is_feedback_workbook(result.facts, records):  # our own feedback, unchanged: no return
-        return Received(sha256=sha256, size=len(content), content=content, unit_code=None, unit_name=None, year=None,
-                        template_id=None, template_version=None, readable=False, stamped=False,
-                        findings=(Finding(Code.O_FEEDBACK_COLLECTED).as_dict(),), records=())
+        return not_a_return(sha256, len(content), content, Finding(Code.O_FEEDBACK_COLLECTED).as_dict())
     return Received(
         sha256=sha256, size=len(content), content=content,
         unit_code=(stamp.unit_code or None) if stamp else None, unit_name=(stamp.unit_name or None) if stamp else None,
@@ -388,11 +390,9 @@ class _Verdict:
 
 
 def _attributed(record: dict[str, Any], code: str, name: str, year: int | None) -> dict[str, Any]:
-    unit = record.get("unit") or {}
-    record = {**record, "unit": {"code": unit.get("code") or code, "name": unit.get("name") or name}}
-    if record.get("year") is None and year is not None:
-        record["year"] = year
-    return record
+    """The record as its unit's: the unit the ledger counts it for (whatever the form printed), and
+    the collection's year where the form printed none."""
+    return {**record, "unit": {"code": code, "name": name}, "year": record.get("year") or year}
 
 
 def _compact(text: str) -> str:
@@ -403,16 +403,13 @@ def _named_unit(label: str, roster: dict[str, str]) -> tuple[str, str, str] | No
     """The roster unit a file's name or folder names — by its code ("603001-唐山….xlsx",
     "603001/…"), else by its name ("唐山市….xls") — as (code, 文件名/文件夹, the part that named it)."""
     parts = PurePosixPath(label).parts
-    for index in range(len(parts) - 1, -1, -1):
-        part = parts[index]
-        where = "文件名" if index == len(parts) - 1 else "文件夹"
+    places = [("文件名" if index == len(parts) - 1 else "文件夹", part) for index, part in reversed(list(enumerate(parts)))]
+    for where, part in places:
         match = LEADING_CODE.match(unicodedata.normalize("NFKC", part))  # ６０３００１ as 603001
         if match and match.group(1) in roster:
             return match.group(1), where, part
     names = sorted(roster.items(), key=lambda item: -len(item[1]))  # the longest name first: 丰南区 before 丰南
-    for index in range(len(parts) - 1, -1, -1):
-        part = parts[index]
-        where = "文件名" if index == len(parts) - 1 else "文件夹"
+    for where, part in places:
         for code, name in names:
             if name and name in part:
                 return code, where, part

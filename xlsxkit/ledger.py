@@ -34,85 +34,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Code, InputError, Problem
+from .ledger_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, schema_version, statements
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 60  # another collect writing the same ledger: wait, do not fail
 INBOXES_KEY = "collection.inboxes"  # meta: the folders collected from, a JSON list
 
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE units (code TEXT PRIMARY KEY, name TEXT NOT NULL, position INTEGER NOT NULL);
-CREATE TABLE files (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, content BLOB);
-CREATE TABLE receipts (
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    file_id INTEGER NOT NULL REFERENCES files(id),
-    received_at TEXT NOT NULL,
-    evaluation_id INTEGER,
-    UNIQUE (path, sha256)
-);
-CREATE TABLE evaluations (
-    id INTEGER PRIMARY KEY,
-    receipt_id INTEGER NOT NULL REFERENCES receipts(id),
-    evaluated_at TEXT NOT NULL,
-    unit_code TEXT,
-    unit_name TEXT,
-    year INTEGER,
-    template_id TEXT,
-    template_version TEXT,
-    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'accepted_with_warnings', 'rejected', 'skipped')),
-    reason TEXT NOT NULL,
-    counts INTEGER NOT NULL,
-    readable INTEGER NOT NULL,
-    errors INTEGER NOT NULL,
-    warnings INTEGER NOT NULL
-);
-CREATE TABLE findings (
-    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
-    seq INTEGER NOT NULL,
-    sheet TEXT, cell TEXT, severity TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, fix TEXT NOT NULL,
-    PRIMARY KEY (evaluation_id, seq)
-);
-CREATE TABLE records (
-    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
-    seq INTEGER NOT NULL,
-    sheet TEXT NOT NULL,
-    record TEXT NOT NULL,
-    PRIMARY KEY (evaluation_id, seq)
-);
-CREATE INDEX evaluations_by_unit ON evaluations (unit_code, counts);
-"""
-
-# Version 1 (xlsxkit 0.1): files held the judgement, receipts the outcome; each file was judged once.
-MIGRATE_1_TO_2 = """
-ALTER TABLE files RENAME TO files_v1;
-ALTER TABLE receipts RENAME TO receipts_v1;
-ALTER TABLE findings RENAME TO findings_v1;
-ALTER TABLE records RENAME TO records_v1;
-DROP INDEX IF EXISTS files_by_unit;
-""" + SCHEMA.replace("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", "").replace(
-    "CREATE TABLE units (code TEXT PRIMARY KEY, name TEXT NOT NULL, position INTEGER NOT NULL);", ""
-) + """
-INSERT INTO files (id, sha256, size, content) SELECT id, sha256, size, content FROM files_v1;
-INSERT INTO receipts (id, path, sha256, file_id, received_at, evaluation_id)
-    SELECT id, path, sha256, file_id, received_at, id FROM receipts_v1;
-INSERT INTO evaluations (id, receipt_id, evaluated_at, unit_code, unit_name, year, template_id, template_version,
-                         outcome, reason, counts, readable, errors, warnings)
-    SELECT r.id, r.id, r.received_at, f.unit_code, f.unit_name, f.year, f.template_id, f.template_version, r.outcome,
-           r.reason, (f.version IS NOT NULL AND r.id = (SELECT MIN(id) FROM receipts_v1 WHERE file_id = f.id)),
-           f.readable, f.errors, f.warnings
-    FROM receipts_v1 r JOIN files_v1 f ON f.id = r.file_id;
-INSERT INTO findings SELECT r.id, x.seq, x.sheet, x.cell, x.severity, x.code, x.message, x.fix
-    FROM findings_v1 x JOIN receipts_v1 r ON r.file_id = x.file_id;
-INSERT INTO records SELECT r.id, x.seq, x.sheet, x.record FROM records_v1 x JOIN receipts_v1 r ON r.file_id = x.file_id;
-DROP TABLE records_v1; DROP TABLE findings_v1; DROP TABLE receipts_v1; DROP TABLE files_v1;
-DELETE FROM meta WHERE key = 'schema';
-"""
-MIGRATIONS = {1: MIGRATE_1_TO_2}  # from version n to n + 1
 
 
 class Outcome(str, Enum):
@@ -240,20 +169,17 @@ class Ledger:
 
     def _set_up(self) -> None:
         with self._transaction():
-            (version,) = self.db.execute("PRAGMA user_version").fetchone()
-            tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if version == 0 and "files" in tables:
-                version = 1  # made before the schema had a user_version
-            if version > SCHEMA_VERSION:
-                raise InputError([Problem(Code.L_LEDGER_TOO_NEW, str(self.path), {"version": version, "supported": SCHEMA_VERSION})])
-            if version == 0:
-                for statement in _statements(SCHEMA):
-                    self.db.execute(statement)
-            else:
-                for step in range(version, SCHEMA_VERSION):
-                    for statement in _statements(MIGRATIONS[step]):
-                        self.db.execute(statement)
+            version = self._refuse_newer(schema_version(self.db))
+            scripts = [SCHEMA] if version == 0 else [MIGRATIONS[step] for step in range(version, SCHEMA_VERSION)]
+            for statement in (s for script in scripts for s in statements(script)):
+                self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _refuse_newer(self, version: int) -> int:
+        """`version`, unless it is newer than this code reads (L008)."""
+        if version > SCHEMA_VERSION:
+            raise InputError([Problem(Code.L_LEDGER_TOO_NEW, str(self.path), {"version": version, "supported": SCHEMA_VERSION})])
+        return version
 
     def close(self) -> None:
         self.db.close()
@@ -274,16 +200,16 @@ class Ledger:
 
     def set_collection(self, *, template_id: str | None = None, template_yaml: str | None = None,
                        year: int | None = None) -> None:
-        """Record what the collection is for (only the parts given)."""
-        values = {"collection.template": template_id, "collection.year": None if year is None else str(year)}
-        if template_id is not None:
-            values["collection.template_yaml"] = template_yaml
+        """Record what the collection is for: its template (with the YAML of one not built in),
+        its year; only the parts given."""
         with self._transaction():
-            for key, value in values.items():
-                if key == "collection.template_yaml" and value is None:
-                    self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
-                elif value is not None:
-                    self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            if template_id is not None:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('collection.template', ?)", (template_id,))
+                self.db.execute("DELETE FROM meta WHERE key = 'collection.template_yaml'")
+                if template_yaml is not None:
+                    self.db.execute("INSERT INTO meta VALUES ('collection.template_yaml', ?)", (template_yaml,))
+            if year is not None:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('collection.year', ?)", (str(year),))
 
     def set_units(self, units: list[dict[str, Any]]) -> None:
         """The roster of the collection (replaced by a newer one; returns stay)."""
@@ -499,20 +425,11 @@ class Ledger:
 
     def _require_current_schema(self) -> None:
         """Refuse, for reading as it is, a file that is not a ledger or whose schema is not this code's."""
-        (version,) = self.db.execute("PRAGMA user_version").fetchone()
-        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if version == 0 and "files" in tables:
-            version = 1  # made before the schema had a user_version
+        version = self._refuse_newer(schema_version(self.db))
         if version == 0:
             raise InputError([Problem(Code.O_LEDGER_NOT_LEDGER, str(self.path), {"detail": "其中没有账本的表"})])
-        if version > SCHEMA_VERSION:
-            raise InputError([Problem(Code.L_LEDGER_TOO_NEW, str(self.path), {"version": version, "supported": SCHEMA_VERSION})])
         if version < SCHEMA_VERSION:
             raise InputError([Problem(Code.O_LEDGER_OUTDATED, str(self.path), {"version": version, "supported": SCHEMA_VERSION})])
-
-
-def _statements(script: str) -> list[str]:
-    return [statement.strip() for statement in script.split(";") if statement.strip()]
 
 
 def _time(at: dt.datetime) -> str:

@@ -30,9 +30,9 @@ from .template import Template
 from .write import INSTRUCTIONS_SHEET
 
 # A sheet whose cells span more than this is not handed to calamine (which would allocate the
-# whole range: about 32 bytes a cell, so at most some 200 MiB here) but streamed by openpyxl
-# within a window large enough for any form — and a sheet so cut is an error (R011). 100,000
-# indicator rows across the 26 columns the guard bounds a form by are read whole.
+# whole range) but streamed by openpyxl within a window large enough for any form — and a sheet
+# so cut is an error (R011). A return of 80,000 indicator rows (26 columns as the guard bounds a
+# form) is read whole (tests/test_bad_returns.py).
 CELL_BUDGET = 6_000_000
 WINDOW_ROWS = 5_000
 WINDOW_COLS = 100
@@ -114,16 +114,21 @@ def _open(source: Path | io.BytesIO, facts: FileFacts) -> python_calamine.Calami
         if isinstance(source, Path):
             with open(source, "rb") as handle:
                 source = io.BytesIO(handle.read())
-        book = python_calamine.CalamineWorkbook.from_filelike(source)
-        if facts.format == "xlsx":
-            return book
+        return python_calamine.CalamineWorkbook.from_filelike(source)
     except (python_calamine.CalamineError, OSError, ValueError) as error:
         detail = str(error) or type(error).__name__
         code = Code.F_LEGACY_FORMAT if facts.format == "xls" else Code.F_BROKEN
         raise ReturnFileError(Finding(code, details={"detail": detail})) from None
-    # calamine reads .xls and .ods sheets within their formats' own bounds; measured as small
-    facts.extents.update({name: (1, 1) for name in book.sheet_names})
-    return book
+
+
+def _whole(facts: FileFacts, name: str) -> bool:
+    """Whether calamine may read a sheet whole: an .xlsx sheet measured within the cell budget (one
+    not measured is taken as huge); any .xls or .ods sheet (bounded by its format: 65,536 rows of
+    256 columns, or what calamine keeps of an .ods table)."""
+    if facts.format != "xlsx":
+        return True
+    extent = facts.extents.get(name)
+    return extent is not None and extent[0] * extent[1] <= CELL_BUDGET
 
 
 def _unreadable(result: ReadResult, finding: Finding) -> ReadResult:
@@ -151,9 +156,9 @@ def _shown_identity(stamp: Stamp) -> str:
 
 
 def _stamp_sheet(book: python_calamine.CalamineWorkbook, facts: FileFacts) -> Stamp | None:
-    """The stamp from its sheet, where the document properties lost it (some office suites drop them)."""
-    extent = facts.extents.get(STAMP_SHEET)
-    if STAMP_SHEET not in book.sheet_names or extent is None or extent[0] * extent[1] > CELL_BUDGET:
+    """The stamp on its sheet (compared with the one in the document properties, which some office
+    suites drop)."""
+    if STAMP_SHEET not in book.sheet_names or not _whole(facts, STAMP_SHEET):
         return None
     try:
         cells = book.get_sheet_by_name(STAMP_SHEET).to_python(skip_empty_area=False)
@@ -306,10 +311,10 @@ def _grid(book: python_calamine.CalamineWorkbook, name: str, facts: FileFacts, r
     """The sheet's cells, and which numbers are shown as percentages where the guard could tell:
     by calamine within the cell budget, else streamed in a window by openpyxl (said so when the
     sheet is known to reach too far); None, said so, when the sheet's XML cannot be read."""
-    extent = facts.extents.get(name)  # None: the guard could not measure it; read it as if huge
+    extent = facts.extents.get(name)
     percent_cells = facts.percent_cells.get(name)  # None: not known
     try:
-        if extent is not None and extent[0] * extent[1] <= CELL_BUDGET:
+        if _whole(facts, name):
             return grid_from_calamine(book.get_sheet_by_name(name), percent_cells)
         grid = grid_from_openpyxl(result.source, name, WINDOW_ROWS, WINDOW_COLS, percent_cells)
     except Exception as error:  # noqa: BLE001 — calamine, openpyxl and zipfile raise many kinds; the batch goes on

@@ -18,12 +18,10 @@ outgrows its recorded size. zipfile is used only to parse the central directory.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
 import itertools
 import posixpath
-import re
 import stat
 import struct
 import xml.etree.ElementTree as FastET
@@ -42,6 +40,8 @@ from defusedxml import DefusedXmlException
 from .errors import Code, Finding, ReturnFileError
 from .formula_cells import FormulaCells
 from .number_formats import PartReader, PercentCells, percent_styles
+from .part_scans import CellExtent, MarkerScan
+from .sniff import has_ole2_entry, looks_like, zip_looks_like
 
 __all__ = ["FileFacts", "ZipLimits", "inspect_file", "require_defusedxml"]
 
@@ -106,9 +106,6 @@ STYLES = "xl/styles.xml"  # where calamine and openpyxl look for it, whatever th
 KEPT_PARTS = {WORKBOOK, WORKBOOK_RELS, CONTENT_TYPES, CUSTOM, STYLES, "mimetype"}  # the parts read after inflating
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-XML_SUFFIXES = (".xml", ".rels", ".vml")
-MARKERS = ("<!DOCTYPE", "<!ENTITY")
-MARKERS_BY_ENCODING = {enc: tuple(m.encode(enc) for m in MARKERS) for enc in ("ascii", "utf-16-le", "utf-16-be")}
 LOCK_PREFIXES = ("~$", ".~lock.")  # Excel/WPS, LibreOffice
 
 
@@ -123,7 +120,7 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
         _ole2_verdict(data)
         return _other_format(path, data, "xls")
     if not data.startswith(b"PK"):
-        _fail(Code.F_NOT_XLSX, detail=_looks_like(data))
+        _fail(Code.F_NOT_XLSX, detail=looks_like(data))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -135,7 +132,7 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
     if WORKBOOK not in kept:
         if kept.get("mimetype", b"").strip() == ODS_MIMETYPE:
             return replace(_other_format(path, data, "ods"), percent_cells=percent.by_table)
-        _fail(Code.F_NOT_XLSX, detail=_zip_looks_like(names, kept.get("mimetype", b"")))
+        _fail(Code.F_NOT_XLSX, detail=zip_looks_like(names, kept.get("mimetype", b"")))
 
     workbook = _parse(WORKBOOK, kept[WORKBOOK])
     if workbook.tag.startswith("{" + STRICT_MAIN + "}"):
@@ -220,86 +217,12 @@ def _read(path: Path, limits: ZipLimits) -> bytes:
 def _ole2_verdict(data: bytes) -> None:
     """Refuse an OLE2 compound file that is not an .xls (BIFF) or WPS .et workbook: a
     password-protected .xlsx (EncryptionInfo stream), an old Word or PowerPoint file."""
-    if _has_ole2_entry(data, "EncryptionInfo"):
+    if has_ole2_entry(data, "EncryptionInfo"):
         _fail(Code.F_ENCRYPTED)
-    if _has_ole2_entry(data, "WordDocument"):
+    if has_ole2_entry(data, "WordDocument"):
         _fail(Code.F_NOT_XLSX, detail="这是旧版 Word 文档（.doc）")
-    if _has_ole2_entry(data, "PowerPoint Document"):
+    if has_ole2_entry(data, "PowerPoint Document"):
         _fail(Code.F_NOT_XLSX, detail="这是旧版 PowerPoint 演示文稿（.ppt）")
-
-
-def _has_ole2_entry(data: bytes, name: str) -> bool:
-    """Whether the compound file's directory holds an entry so named.
-
-    No FAT chain is followed: a directory entry is 128 bytes, its name UTF-16LE, NUL-terminated,
-    at the entry's start, and its name length in bytes (with the NUL) at offset 64. Sectors start
-    at (n + 1) × 512 or 4096 bytes, so every directory entry starts at a multiple of 128 in the
-    file. A match there with the right length field is a directory entry; the same text inside
-    a stream (a cell that says "EncryptionInfo") almost never lines up both ways.
-    """
-    encoded = name.encode("utf-16-le") + b"\0\0"
-    length = struct.pack("<H", len(encoded))
-    at = data.find(encoded, 512)
-    while at != -1:
-        if at % 128 == 0 and data[at + 64:at + 66] == length:
-            return True
-        at = data.find(encoded, at + 1)
-    return False
-
-
-def _looks_like(data: bytes) -> str:
-    """What a file that is neither a ZIP nor an OLE2 file seems to be, for the F_NOT_XLSX message."""
-    head = data[:4096]
-    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    for magic, what in (
-        (b"%pdf", "这是 PDF 文件"),
-        (b"{\\rtf", "这是 RTF 文档"),
-        (b"\x89png", "这是图片文件（PNG）"),
-        (b"\xff\xd8\xff", "这是图片文件（JPEG）"),
-        (b"gif8", "这是图片文件（GIF）"),
-        (b"rar!\x1a\x07", "这是 RAR 压缩包"),
-        (b"7z\xbc\xaf\x27\x1c", "这是 7z 压缩包"),
-        (b"\x1f\x8b", "这是 gzip 压缩文件"),
-    ):
-        if lowered.startswith(magic):
-            return what
-    if lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in lowered:
-        return "这是 Excel 2003 XML 表格"
-    if lowered.startswith((b"<html", b"<!doctype html", b"<meta")) or b"<html" in lowered[:1024]:
-        return "这是网页（HTML）文件，常见于从网上系统导出的“Excel”"
-    if lowered.startswith(b"<?xml"):
-        return "这是 XML 文件"
-    if not head.strip(b"\0"):
-        return "文件开头全是 0 字节，可能没有保存完整"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _decodes_as_text(head):
-        return "这是文本文件（例如 CSV），不是工作簿"
-    return "文件头不是 ZIP"
-
-
-def _decodes_as_text(head: bytes) -> bool:
-    if b"\0" in head:
-        return False
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-        except UnicodeDecodeError:
-            continue
-        return True
-    return False
-
-
-def _zip_looks_like(names: set[str], mimetype: bytes) -> str:
-    if "word/document.xml" in names:
-        return "这是 Word 文档（.docx），不是工作簿"
-    if "ppt/presentation.xml" in names:
-        return "这是 PowerPoint 演示文稿（.pptx），不是工作簿"
-    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-        return "这是 OpenDocument 表格（.ods）"
-    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
-        return "这是 OpenDocument 文档，不是 Excel 工作簿"
-    if "xl/workbook.bin" in names:
-        return "这是 Excel 二进制工作簿（.xlsb）"
-    return "这是一个 ZIP 压缩包，其中没有 xl/workbook.xml"
 
 
 # --- bounded inflation ------------------------------------------------------------------------
@@ -365,7 +288,7 @@ def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
 def _inflate(
     info: zipfile.ZipInfo, compressed: memoryview, limits: ZipLimits, budget: list[int], keep: bool,
     percent: PercentCells | None, formulas: dict[str, FormulaCells],
-) -> tuple[list[bytes] | None, _CellExtent | None]:
+) -> tuple[list[bytes] | None, CellExtent | None]:
     """Inflate one entry in CHUNK pieces, stopping at the first limit crossed; its pieces when
     `keep`, and the extent of its cells when it is an XML part (whose percent-formatted cells go
     to `percent`, its formula cells without a value to `formulas`)."""
@@ -378,8 +301,8 @@ def _inflate(
         chunks = _deflated_chunks(name, compressed)
     else:  # OPC (ECMA-376 part 2) allows only stored and deflated entries
         _fail(Code.F_BROKEN, detail=f"条目 {name} 使用了工作簿不允许的压缩方式（{info.compress_type}）")
-    scan: _MarkerScan | None = None
-    extent: _CellExtent | None = None
+    scan: MarkerScan | None = None
+    extent: CellExtent | None = None
     formats: PartReader | None = None
     formula: FormulaCells | None = None
     pieces: list[bytes] | None = [] if keep else None
@@ -400,8 +323,8 @@ def _inflate(
         if count > info.file_size:
             _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过目录中记录的大小 {_size(info.file_size)}")
         if count == len(chunk):  # the first chunk tells whether (and how) to scan
-            scan = _MarkerScan.for_part(name, chunk)
-            extent = _CellExtent() if scan is not None and scan.ascii else None
+            scan = MarkerScan.for_part(name, chunk)
+            extent = CellExtent() if scan is not None and scan.ascii else None
             formats = percent.reader(name, chunk) if extent is not None and percent is not None else None
             formula = formulas.setdefault(name, FormulaCells()) if extent is not None else None
         if scan is not None and scan.found(chunk):
@@ -437,89 +360,6 @@ def _deflated_chunks(name: str, compressed: memoryview) -> Iterator[bytes]:
                 _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据不完整")
     except zlib.error as error:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据损坏（{error}）")
-
-
-class _MarkerScan:
-    """Finds "<!DOCTYPE" or "<!ENTITY" in a part given chunk by chunk, also where a marker
-    straddles two chunks. The encoding (ASCII-compatible or UTF-16) is judged from the start.
-
-    Scanned: parts named *.xml, *.rels, *.vml, and any other part that starts like XML (a part
-    may be named anything and still be parsed as a sheet when a relationship points to it).
-    Not scanned: parts that start otherwise (images, vbaProject.bin, embedded objects).
-    """
-
-    def __init__(self, markers: tuple[bytes, ...]) -> None:
-        self.markers = markers
-        self.ascii = markers == MARKERS_BY_ENCODING["ascii"]
-        self.keep = max(len(m) for m in markers) - 1
-        self.tail = b""
-
-    @classmethod
-    def for_part(cls, name: str, first: bytes | memoryview) -> _MarkerScan | None:
-        """A scanner for a part that starts with these bytes, or None for a part that is not XML."""
-        start = bytes(first[:4])
-        if start.startswith(b"\xff\xfe") or start[:2] == b"<\0":
-            return cls(MARKERS_BY_ENCODING["utf-16-le"])
-        if start.startswith(b"\xfe\xff") or start[:2] == b"\0<":
-            return cls(MARKERS_BY_ENCODING["utf-16-be"])
-        if name.lower().endswith(XML_SUFFIXES) or bytes(first[:64]).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-            return cls(MARKERS_BY_ENCODING["ascii"])
-        return None
-
-    def found(self, chunk: bytes | memoryview) -> bool:
-        window = self.tail + bytes(chunk)
-        if any(marker in window for marker in self.markers):
-            return True
-        self.tail = window[-self.keep:]
-        return False
-
-
-NEAR = (999, 26)  # the extent given for a sheet whose cells all lie within A1:Z999
-
-
-class _CellExtent:
-    """The farthest row and column of the non-empty cells in a sheet given chunk by chunk — an
-    upper bound, NEAR, when every cell reference lies within Z999 (most forms), so that the
-    common case costs one quick search instead of a look at every cell.
-
-    A cell is known by its r attribute ("A1"), whatever the attribute order, quotes or spacing;
-    only cell references have letters and digits in an r attribute (rows have digits alone). A
-    self-closing tag (<c r="Z9" s="1"/>: formatting only) is not counted: calamine leaves such
-    cells out of a sheet's range. Cells without an r attribute, which no common writer omits, are
-    not counted. A tag split between two chunks is carried over to the next.
-    """
-
-    CELL = re.compile(rb"""r\s*=\s*["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*?(?<!/)>""")
-    FAR = re.compile(rb"""r\s*=\s*["'](?:[A-Z]{2,3}[0-9]|[A-Z][0-9]{4})""")  # a reference beyond Z999
-
-    def __init__(self) -> None:
-        self.rows = 0
-        self.cols = 0
-        self.carry = b""
-
-    def feed(self, chunk: bytes | memoryview) -> None:
-        text = self.carry + bytes(chunk)
-        cut = text.rfind(b"<")
-        if cut != -1 and text.find(b">", cut) == -1:  # a tag still open at the chunk's end
-            text, self.carry = text[:cut], text[cut:]
-        else:
-            self.carry = b""
-        if self.FAR.search(text) is None:  # every cell within Z999: bounded without measuring each one
-            if b"<c" in text:
-                self.rows, self.cols = max(self.rows, NEAR[0]), max(self.cols, NEAR[1])
-            return
-        found = self.CELL.findall(text)
-        if found:
-            columns, rows = (set(refs) for refs in zip(*found))  # few distinct ones
-            self.rows = max(self.rows, max(map(int, rows)))
-            self.cols = max(self.cols, max(map(_column_number, columns)))
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
 
 
 # --- the XML parts --------------------------------------------------------------------------
