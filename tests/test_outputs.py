@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from cli import app
 from tests.bad_files import NOT_A_ZIP, rewrite
 from tests.test_ledger import version_1_ledger
-from xlsxkit.cycle import CSV_FILES
+from xlsxkit.consolidate import CSV_FILES
 from xlsxkit.errors import Code, InputError
 from xlsxkit.ledger import Ledger
 from xlsxkit.outputs import is_feedback_workbook

@@ -78,6 +78,8 @@ def project_headers(money_unit: str) -> tuple[str, ...]:
     money = tuple(f"{label}（{money_unit}）" for _, _, label in FUND_COLUMNS)
     return (*PROJECT_HEAD, *money, *LEVEL1_COLUMNS, OTHER_LEVEL1, *PROJECT_TAIL)
 
+CSV_FILES = ("projects.csv", "indicators.csv")  # what --csv writes in its folder
+
 
 @dataclass
 class Summary:
@@ -103,7 +105,7 @@ def consolidate(
     if money_unit not in MONEY_UNITS:
         raise ValueError(f"money_unit must be 万元 or 元, not {money_unit!r}")
     target = Path(target)
-    csv_paths = [Path(csv_dir) / "projects.csv", Path(csv_dir) / "indicators.csv"] if csv_dir is not None else []
+    csv_paths = [Path(csv_dir) / name for name in CSV_FILES] if csv_dir is not None else []
     with ExitStack() as stack:
         temporary = stack.enter_context(atomic_path(target))
         jsonl_stream = stack.enter_context(atomic_text(Path(jsonl))) if jsonl is not None else None

@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .annotate import annotate, feedback_name
-from .consolidate import Summary, consolidate
+from .consolidate import CSV_FILES, Summary, consolidate
 from .errors import Code, Problem, ReturnFileError, XlsxkitError
 from .ledger import ACCEPTED, Ledger
 from .outputs import OutputGuard
 from .status import unit_statuses
-
-CSV_FILES = ("projects.csv", "indicators.csv")  # what consolidate writes in its csv_dir
 
 
 @dataclass

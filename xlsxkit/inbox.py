@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import Code, Finding
-from .safe_open import ZipLimits
+from .safe_open import ZipLimits, shown_size
 
 ARCHIVE_SUFFIX = ".zip"
 LIMITS = ZipLimits()
@@ -85,7 +85,7 @@ def items_of(inbox: Path, path: Path, limits: ZipLimits | None = None) -> list[I
         if not stat.S_ISREG(info.st_mode):
             return [refused_item(label, name, Finding(Code.F_UNREADABLE, details={"detail": "不是普通文件"}))]
         if info.st_size > limits.max_file_bytes:
-            detail = f"文件大小 {_size(info.st_size)} 超过上限 {_size(limits.max_file_bytes)}，没有读取和保存"
+            detail = f"文件大小 {shown_size(info.st_size)} 超过上限 {shown_size(limits.max_file_bytes)}，没有读取和保存"
             return [refused_item(label, name, Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
                             _streamed_hash(path), info.st_size)]
         with open(path, "rb") as handle:
@@ -97,7 +97,7 @@ def items_of(inbox: Path, path: Path, limits: ZipLimits | None = None) -> list[I
     except OSError as error:
         return [refused_item(label, name, Finding(Code.F_UNREADABLE, details={"detail": error.strerror or str(error)}))]
     if len(content) > limits.max_file_bytes:  # it grew after the stat
-        detail = f"文件大小超过上限 {_size(limits.max_file_bytes)}，没有读取和保存"
+        detail = f"文件大小超过上限 {shown_size(limits.max_file_bytes)}，没有读取和保存"
         return [refused_item(label, name, Finding(Code.F_ZIP_BOMB, details={"detail": detail}))]
     if path.suffix.lower() == ARCHIVE_SUFFIX:
         return _archive_items(label, content, limits)
@@ -117,7 +117,7 @@ def _archive_items(label: str, content: bytes, limits: ZipLimits) -> list[InboxI
         return [whole_item(label, PurePosixPath(label).name, content)]
     total = sum(m.file_size for m in members)
     if len(members) > limits.max_entries or total > limits.max_total_bytes:
-        detail = f"压缩包含有 {len(members)} 个文件、解压后 {_size(total)}，超过上限"
+        detail = f"压缩包含有 {len(members)} 个文件、解压后 {shown_size(total)}，超过上限"
         return [refused_item(label, PurePosixPath(label).name, Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
                         hashlib.sha256(content).hexdigest(), len(content))]
     return [_member(archive, member, label, limits) for member in members]
@@ -130,7 +130,7 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, limit
     if member.flag_bits & 0x1:
         return refused_item(member_label, name, Finding(Code.F_ENCRYPTED_MEMBER, details={"member": shown}))
     if member.file_size > limits.max_entry_bytes:
-        detail = f"压缩包中的 {shown} 解压后 {_size(member.file_size)}，超过上限 {_size(limits.max_entry_bytes)}"
+        detail = f"压缩包中的 {shown} 解压后 {shown_size(member.file_size)}，超过上限 {shown_size(limits.max_entry_bytes)}"
         return refused_item(member_label, name, Finding(Code.F_ZIP_BOMB, details={"detail": detail}))
     try:
         return whole_item(member_label, name, archive.read(member))
@@ -174,7 +174,3 @@ def _streamed_hash(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n} 字节"

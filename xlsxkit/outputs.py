@@ -40,7 +40,7 @@ from defusedxml import DefusedXmlException
 
 from .errors import Code, Problem, XlsxkitError
 from .ledger import Ledger
-from .safe_open import FileFacts
+from .safe_open import FileFacts, custom_properties
 from .stamp import PROPERTY_PREFIX
 
 __all__ = [
@@ -68,7 +68,6 @@ PART_LIMIT = 2**20  # a document-properties part larger than this is not ours
 CORE = "docProps/core.xml"
 CUSTOM = "docProps/custom.xml"
 DC = "{http://purl.org/dc/elements/1.1/}"
-CUSTOM_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 
 
 class OutputError(XlsxkitError):
@@ -173,7 +172,7 @@ def _is_our_workbook(path: Path) -> bool:
             core = _part(archive, CORE)
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError):
         return False
-    if custom is not None and _custom_properties(custom).get(OUTPUT_PROPERTY) == FEEDBACK:
+    if custom is not None and custom_properties(custom).get(OUTPUT_PROPERTY) == FEEDBACK:
         return True
     return core is not None and all(core.findtext(DC + name) == value for name, value in SUMMARY_PROPERTIES.items())
 
@@ -192,13 +191,6 @@ def _part(archive: zipfile.ZipFile, name: str) -> Element | None:
     except (SafeET.ParseError, DefusedXmlException):
         return None
     return root
-
-
-def _custom_properties(root: Element) -> dict[str, str]:
-    return {
-        element.get("name", ""): "".join(element[0].itertext()) if len(element) else ""
-        for element in root.iter(CUSTOM_NS + "property")
-    }
 
 
 def _is_sqlite(path: Path) -> bool:

@@ -43,7 +43,7 @@ from .number_formats import PartReader, PercentCells, percent_styles
 from .part_scans import CellExtent, MarkerScan
 from .sniff import has_ole2_entry, looks_like, zip_looks_like
 
-__all__ = ["FileFacts", "ZipLimits", "inspect_file", "require_defusedxml"]
+__all__ = ["FileFacts", "ZipLimits", "custom_properties", "inspect_file", "require_defusedxml", "shown_size"]
 
 
 def require_defusedxml() -> None:
@@ -149,7 +149,7 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
         size=len(data),
         macros=macros,
         date1904=_date1904(workbook),
-        custom_properties=_custom_properties(_parse(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
+        custom_properties=custom_properties(_parse(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
         notes=(Finding(Code.F_MACROS),) if macros else (),
         extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
         percent_cells={name: percent.by_part[part] for name, part in parts.items() if part in percent.by_part},
@@ -171,7 +171,8 @@ def _fail(code: Code, **details: object) -> NoReturn:
     raise ReturnFileError(Finding(code, details=details))
 
 
-def _size(n: int) -> str:
+def shown_size(n: int) -> str:
+    """A size as people read it: 512 字节, 3.5 KiB, 60.0 MiB."""
     if n < 2**10:
         return f"{n} 字节"
     if n < 2**20:
@@ -186,7 +187,7 @@ def _given(content: bytes, limits: ZipLimits) -> bytes:
     if not content:
         _fail(Code.F_EMPTY)
     if len(content) > limits.max_file_bytes:
-        _fail(Code.F_ZIP_BOMB, detail=f"文件大小 {_size(len(content))} 超过上限 {_size(limits.max_file_bytes)}")
+        _fail(Code.F_ZIP_BOMB, detail=f"文件大小 {shown_size(len(content))} 超过上限 {shown_size(limits.max_file_bytes)}")
     return content
 
 
@@ -198,7 +199,7 @@ def _read(path: Path, limits: ZipLimits) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             _fail(Code.F_UNREADABLE, detail="不是普通文件")
         if info.st_size > limits.max_file_bytes:
-            _fail(Code.F_ZIP_BOMB, detail=f"文件大小 {_size(info.st_size)} 超过上限 {_size(limits.max_file_bytes)}")
+            _fail(Code.F_ZIP_BOMB, detail=f"文件大小 {shown_size(info.st_size)} 超过上限 {shown_size(limits.max_file_bytes)}")
         with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
     except FileNotFoundError:
@@ -210,7 +211,7 @@ def _read(path: Path, limits: ZipLimits) -> bytes:
     if not data:
         _fail(Code.F_EMPTY)
     if len(data) > limits.max_file_bytes:  # it grew after the stat
-        _fail(Code.F_ZIP_BOMB, detail=f"文件大小超过上限 {_size(limits.max_file_bytes)}")
+        _fail(Code.F_ZIP_BOMB, detail=f"文件大小超过上限 {shown_size(limits.max_file_bytes)}")
     return data
 
 
@@ -312,16 +313,16 @@ def _inflate(
         count += len(chunk)
         budget[0] -= len(chunk)
         if count > limits.max_entry_bytes:
-            _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过单个条目的上限 {_size(limits.max_entry_bytes)}")
+            _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过单个条目的上限 {shown_size(limits.max_entry_bytes)}")
         if budget[0] < 0:
-            _fail(Code.F_ZIP_BOMB, detail=f"解压后的总大小超过上限 {_size(limits.max_total_bytes)}（在条目 {name} 处）")
+            _fail(Code.F_ZIP_BOMB, detail=f"解压后的总大小超过上限 {shown_size(limits.max_total_bytes)}（在条目 {name} 处）")
         if count > RATIO_FLOOR_BYTES and len(compressed) < count * limits.min_inflate_ratio:
             _fail(Code.F_ZIP_BOMB, detail=(
-                f"条目 {name} 的压缩比异常：{_size(len(compressed))} 解压出超过 {_size(count)}，"
+                f"条目 {name} 的压缩比异常：{shown_size(len(compressed))} 解压出超过 {shown_size(count)}，"
                 f"压缩比低于下限 {limits.min_inflate_ratio}"
             ))
         if count > info.file_size:
-            _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过目录中记录的大小 {_size(info.file_size)}")
+            _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过目录中记录的大小 {shown_size(info.file_size)}")
         if count == len(chunk):  # the first chunk tells whether (and how) to scan
             scan = MarkerScan.for_part(name, chunk)
             extent = CellExtent() if scan is not None and scan.ascii else None
@@ -409,12 +410,13 @@ def _sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
     return parts
 
 
-def _custom_properties(root: Element) -> dict[str, str]:
+def custom_properties(root: Element) -> dict[str, str]:
     """name → the text of the value element (vt:lpwstr, vt:i4, vt:bool, vt:filetime …)."""
     properties: dict[str, str] = {}
     for element in root:
-        if element.tag.rpartition("}")[2] != "property" or element.get("name") is None:
+        name = element.get("name")
+        if element.tag.rpartition("}")[2] != "property" or name is None:
             continue
         value = next(iter(element), None)
-        properties[element.get("name")] = "".join(value.itertext()) if value is not None else ""
+        properties[name] = "".join(value.itertext()) if value is not None else ""
     return properties
