@@ -34,9 +34,9 @@ ONE_RUN = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from xlsxkit.collect import collect
-from xlsxkit.cycle import summarise
-from xlsxkit.ledger import Ledger
+from xlsxkit.cycle.collect import collect
+from xlsxkit.cycle.office_steps import write_summary
+from xlsxkit.cycle.ledger import Ledger
 inbox, out, count, workers = Path({inbox!r}), Path({out!r}), {count}, {workers}
 paths = sorted(inbox.glob("*.xlsx"))[:count]
 run = out / "inbox"
@@ -50,7 +50,7 @@ with Ledger(out / "returns.sqlite") as ledger:
     report = collect(run, ledger, workers=workers)
     collected = time.perf_counter()
     collect_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    summary = summarise(ledger, out / "summary.xlsx", jsonl=out / "records.jsonl", csv_dir=out / "exports")
+    summary = write_summary(ledger, out / "summary.xlsx", jsonl=out / "records.jsonl", csv_dir=out / "exports")
 done = time.perf_counter()
 print(json.dumps({{
     "accepted": sum(1 for _, o, _ in report.outcomes if o.value.startswith("accepted")),

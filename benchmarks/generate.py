@@ -53,11 +53,11 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-import xlsxkit.write
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.load import find_template
-from xlsxkit.roster import read_roster
-from xlsxkit.template import Template
+import xlsxkit.write.form_writer
+from xlsxkit.template.load import find_template
+from xlsxkit.template.model import Template
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
+from xlsxkit.write.roster import read_roster
 
 GENERATED_AT = dt.datetime(2025, 1, 6, 9, 0, 0)
 YEAR = 2025
@@ -167,7 +167,7 @@ def _unwrap(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, A
 
 
 class _RecordingWorkbook:
-    """Stands in for xlsxwriter's Workbook inside xlsxkit.write: records, and delegates
+    """Stands in for xlsxwriter's Workbook inside xlsxkit.write.form_writer: records, and delegates
     to a real Workbook (never closed: recording needs no file)."""
 
     scripts: ClassVar[list[Script]] = []
@@ -215,16 +215,16 @@ class _RecordingWorkbook:
 def record_scripts(template: Template, groups: list[UnitRecords], scratch: Path) -> list[Script]:
     """One Script per unit: the xlsxwriter calls xlsxkit makes for its workbook."""
     _RecordingWorkbook.scripts = []
-    original = xlsxkit.write.Workbook
-    xlsxkit.write.Workbook = _RecordingWorkbook  # type: ignore[misc,assignment]
+    original = xlsxkit.write.form_writer.Workbook
+    xlsxkit.write.form_writer.Workbook = _RecordingWorkbook  # type: ignore[misc,assignment]
     try:
         report = generate_prefilled(template, groups, YEAR, scratch, generated_at=GENERATED_AT)
     finally:
-        xlsxkit.write.Workbook = original  # type: ignore[misc]
+        xlsxkit.write.form_writer.Workbook = original  # type: ignore[misc]
     scripts = _RecordingWorkbook.scripts
     _RecordingWorkbook.scripts = []
     if len(scripts) != len(groups) or len(report.files) != len(groups) or not all(s.closed for s in scripts):
-        raise SystemExit(f"recording made {len(scripts)} workbooks for {len(groups)} units (does xlsxkit.write still use Workbook?)")
+        raise SystemExit(f"recording made {len(scripts)} workbooks for {len(groups)} units (does xlsxkit.write.form_writer still use Workbook?)")
     return scripts
 
 

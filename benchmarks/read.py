@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT))  # the checkout's xlsxkit, not an installed copy
 
 import python_calamine
 
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.load import find_template
-from xlsxkit.read import read_return
-from xlsxkit.safe_open import inspect_file
+from xlsxkit.read.reader import read_return
+from xlsxkit.read.safe_open import inspect_file
+from xlsxkit.template.load import find_template
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 BLOCK = 50
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tests.helpers import FIXED_TIME
-from xlsxkit.generate import generate_blank
-from xlsxkit.load import find_template
+from xlsxkit.template.load import find_template
+from xlsxkit.write.generate import generate_blank
 
 CHUNK = 64 * 2**10  # the inspector inflates in pieces of this size
 TRANSITIONAL_MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -24,10 +24,10 @@ from typing import Any
 
 from libreoffice import Office, Workbook, a1
 
-from xlsxkit.cell_values import MONEY_FACTOR, format_coded_name
-from xlsxkit.layout import TablePlace, compile_layout
-from xlsxkit.record import ValueType, get_path
-from xlsxkit.template import Template
+from xlsxkit.form.cell_values import MONEY_FACTOR, format_coded_name
+from xlsxkit.form.record import ValueType, get_path
+from xlsxkit.template.layout import TablePlace, compile_layout
+from xlsxkit.template.model import Template
 
 
 def typed_text(kind: ValueType, value: Any, money_unit: str | None) -> str:

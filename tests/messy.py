@@ -42,9 +42,9 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlsxkit.cell_values import MONEY_FACTOR
-from xlsxkit.layout import SheetLayout, compile_layout
-from xlsxkit.record import ValueType, get_path
+from xlsxkit.form.cell_values import MONEY_FACTOR
+from xlsxkit.form.record import ValueType, get_path
+from xlsxkit.template.layout import SheetLayout, compile_layout
 
 INDICATORS = "indicators"
 

@@ -12,9 +12,9 @@ from typing import Any
 import openpyxl
 
 from tests.helpers import FIXED_TIME, ROOT
-from xlsxkit.generate import UnitRecords, generate_blank, generate_prefilled
-from xlsxkit.load import builtin_templates
-from xlsxkit.read import ReadResult, read_return
+from xlsxkit.read.reader import ReadResult, read_return
+from xlsxkit.template.load import builtin_templates
+from xlsxkit.write.generate import UnitRecords, generate_blank, generate_prefilled
 
 TEMPLATES = {t.id: t for t in builtin_templates()}
 CORPUS = ROOT / "tests" / "corpus"  # ../shared/corpus/records, copied

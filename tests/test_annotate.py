@@ -18,10 +18,10 @@ import pytest
 from openpyxl.comments import Comment
 
 from tests.returns import corpus_record, edited, filled_return
-from xlsxkit.annotate import FEEDBACK_SHEET, annotate, feedback_name
-from xlsxkit.errors import Code, ReturnFileError
-from xlsxkit.read import ReadResult, read_return
-from xlsxkit.styles import INPUT_FILL
+from xlsxkit.cycle.annotate import FEEDBACK_SHEET, annotate, feedback_name
+from xlsxkit.form.errors import Code, ReturnFileError
+from xlsxkit.read.reader import ReadResult, read_return
+from xlsxkit.template.styles import INPUT_FILL
 
 FORM = "项目1"
 EXPECTED = {  # code → the cell its finding names

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
 from tests import bad_files
 from tests.returns import corpus_record, filled_return, without_source
-from xlsxkit.errors import Code, Severity
-from xlsxkit.read import read_return
+from xlsxkit.cli import app
+from xlsxkit.form.errors import Code, Severity
+from xlsxkit.read.reader import read_return
 
 runner = CliRunner()
 
@@ -109,7 +109,7 @@ def test_a_bug_met_in_one_return_is_a_finding_not_a_stopped_batch(tmp_path, monk
     def broken_rule(*args):
         raise KeyError("level9")
 
-    monkeypatch.setattr("xlsxkit.read.check_record", broken_rule)
+    monkeypatch.setattr("xlsxkit.read.reader.check_record", broken_rule)
     result = read_return(path)
     assert not result.readable and not result.records
     assert [f.code for f in result.findings] == [Code.R_INTERNAL]

@@ -23,12 +23,12 @@ from libreoffice import Office, OfficeError
 
 from tests.helpers import FIXED_TIME, example_records
 from tests.returns import TEMPLATES, corpus_record, without_source
-from xlsxkit.errors import Code, Severity
-from xlsxkit.generate import generate_blank
-from xlsxkit.layout import compile_layout
-from xlsxkit.read import read_return
-from xlsxkit.record import ValueType, get_path
-from xlsxkit.stamp import STAMP_SHEET
+from xlsxkit.form.errors import Code, Severity
+from xlsxkit.form.record import ValueType, get_path
+from xlsxkit.form.stamp import STAMP_SHEET
+from xlsxkit.read.reader import read_return
+from xlsxkit.template.layout import compile_layout
+from xlsxkit.write.generate import generate_blank
 
 SHEET = "项目1"
 UNTOUCHED = {"项目2", "项目3"}

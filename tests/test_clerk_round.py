@@ -24,9 +24,9 @@ from clerk import copy_sheet_to_new_workbook, field_cell, fill_project, table_ce
 from libreoffice import Office
 from typer.testing import CliRunner
 
-from cli import app
 from tests.returns import CORPUS, TEMPLATES
-from xlsxkit.annotate import FEEDBACK_SHEET
+from xlsxkit.cli import app
+from xlsxkit.cycle.annotate import FEEDBACK_SHEET
 
 pytestmark = pytest.mark.libreoffice
 runner = CliRunner()

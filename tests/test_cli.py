@@ -11,9 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli import app
 from tests.helpers import EXAMPLES, example_records, write_jsonl
-from xlsxkit.load import builtin_templates
+from xlsxkit.cli import app
+from xlsxkit.template.load import builtin_templates
 
 runner = CliRunner()
 TIME = ["--generated-at", "2026-01-15T09:30:00"]

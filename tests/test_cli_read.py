@@ -11,8 +11,8 @@ import pytest
 from openpyxl.packaging.custom import CustomPropertyList
 from typer.testing import CliRunner
 
-from cli import app
 from tests.returns import corpus_record, filled_return, without_source
+from xlsxkit.cli import app
 
 runner = CliRunner()
 

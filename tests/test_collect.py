@@ -18,10 +18,10 @@ import pytest
 
 from tests.helpers import FIXED_TIME, ROOT
 from tests.returns import TEMPLATES, corpus_records
-from xlsxkit.collect import collect
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.ledger import Ledger
-from xlsxkit.status import Standing, unit_statuses
+from xlsxkit.cycle.collect import collect
+from xlsxkit.cycle.ledger import Ledger
+from xlsxkit.cycle.status import Standing, unit_statuses
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 UNITS = [{"code": f"60300{n}", "name": f"测试单位{n}"} for n in range(1, 6)]
 TANGSHAN = [r for r in corpus_records() if r["template"]["id"] == "tangshan"]
@@ -146,8 +146,8 @@ def test_parallel_workers_record_the_same_ledger(inbox, tmp_path):
 SLOW_COLLECT = """
 import sys, time
 sys.path.insert(0, {root!r})
-import xlsxkit.collect as collecting
-from xlsxkit.ledger import Ledger
+import xlsxkit.cycle.collect as collecting
+from xlsxkit.cycle.ledger import Ledger
 real = collecting.receive
 def slow(*args):
     time.sleep(0.3)
@@ -204,15 +204,15 @@ def _dump(ledger: Ledger) -> dict:
 WORKERS_COLLECT = """
 import sys, time
 sys.path.insert(0, {root!r})
-import xlsxkit.read as reading
-from xlsxkit.collect import collect
-from xlsxkit.ledger import Ledger
+import xlsxkit.read.reader as reading
+from xlsxkit.cycle.collect import collect
+from xlsxkit.cycle.ledger import Ledger
 real = reading.read_return
 def slow(*args, **kwargs):
     time.sleep(0.5)
     return real(*args, **kwargs)
 reading.read_return = slow
-import xlsxkit.collect as collecting
+import xlsxkit.cycle.collect as collecting
 collecting.read_return = slow
 with Ledger({db!r}) as ledger:
     collect(__import__("pathlib").Path({inbox!r}), ledger, workers=2)
@@ -260,8 +260,8 @@ def test_reading_workers_end_with_a_collect_killed_by_kill_9(inbox, tmp_path):
 TWO_AT_ONCE = """
 import sys
 sys.path.insert(0, {root!r})
-from xlsxkit.collect import collect
-from xlsxkit.ledger import Ledger
+from xlsxkit.cycle.collect import collect
+from xlsxkit.cycle.ledger import Ledger
 with Ledger({db!r}) as ledger:
     ledger.set_units({units!r})
     collect(__import__("pathlib").Path({inbox!r}), ledger)

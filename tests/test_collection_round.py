@@ -14,15 +14,15 @@ import openpyxl
 from openpyxl.packaging.custom import CustomPropertyList
 from typer.testing import CliRunner
 
-from cli import app
 from tests.helpers import FIXED_TIME
 from tests.returns import TEMPLATES, corpus_records
-from xlsxkit.collect import collect, recheck
-from xlsxkit.errors import Code
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.ledger import Ledger, Outcome
-from xlsxkit.record import blank_record
-from xlsxkit.status import Standing, unattributed_files, unit_statuses
+from xlsxkit.cli import app
+from xlsxkit.cycle.collect import collect, recheck
+from xlsxkit.cycle.ledger import Ledger, Outcome
+from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
+from xlsxkit.form.errors import Code
+from xlsxkit.form.record import blank_record
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 runner = CliRunner()
 UNITS = [{"code": f"60300{n}", "name": name} for n, name in enumerate(

@@ -16,8 +16,8 @@ import pytest
 import python_calamine
 
 from tests.helpers import example_records
-from xlsxkit.consolidate import consolidate
-from xlsxkit.status import Standing, UnitStatus
+from xlsxkit.cycle.consolidate import consolidate
+from xlsxkit.cycle.status import Standing, UnitStatus
 
 FORMULA_LIKE = ["=1+1", "+86", "-5", "@SUM(A1)", "\tx", "\rx"]
 

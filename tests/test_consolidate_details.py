@@ -17,16 +17,16 @@ from typing import Any
 import openpyxl
 import pytest
 
-import xlsxkit.compilation as compilation_module
+import xlsxkit.cycle.compendium as compilation_module
 from tests.helpers import FIXED_TIME, example_records
-from xlsxkit.consolidate import (
+from xlsxkit.cycle.consolidate import (
     MONEY_FORMATS,
     Summary,
     consolidate,
 )
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.load import find_template
-from xlsxkit.status import Standing, UnitStatus
+from xlsxkit.cycle.status import Standing, UnitStatus
+from xlsxkit.template.load import find_template
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 FACTOR = {"元": Decimal(1), "万元": Decimal(10000)}
 FUNDS = (("annual", "total"), ("annual", "fiscal"), ("annual", "other"), ("overall", "total"))

@@ -11,10 +11,10 @@ import pytest
 from libreoffice import pdf_page_texts
 from typer.testing import CliRunner
 
-from cli import app
-from xlsxkit.annotate import FEEDBACK_SHEET
-from xlsxkit.demo import examples_dir
-from xlsxkit.ledger import Ledger
+from xlsxkit.cli import app
+from xlsxkit.cycle.annotate import FEEDBACK_SHEET
+from xlsxkit.cycle.demo import examples_dir
+from xlsxkit.cycle.ledger import Ledger
 
 runner = CliRunner()
 

@@ -18,8 +18,8 @@ import pytest
 
 from tests.helpers import example_records
 from tests.returns import corpus_record, filled_return, read_one
-from xlsxkit.errors import Code, Severity
-from xlsxkit.read import read_return
+from xlsxkit.form.errors import Code, Severity
+from xlsxkit.read.reader import read_return
 
 
 @dataclass

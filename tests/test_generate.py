@@ -15,7 +15,10 @@ import openpyxl
 import pytest
 
 from tests.helpers import FIXED_TIME, example_records
-from xlsxkit.generate import (
+from xlsxkit.template.layout import compile_layout
+from xlsxkit.template.load import find_template
+from xlsxkit.write.form_writer import INSTRUCTIONS_SHEET, LISTS_SHEET
+from xlsxkit.write.generate import (
     UnitRecords,
     generate_blank,
     generate_for_roster,
@@ -23,9 +26,6 @@ from xlsxkit.generate import (
     read_record_groups,
     unplaced_values,
 )
-from xlsxkit.layout import compile_layout
-from xlsxkit.load import find_template
-from xlsxkit.write import INSTRUCTIONS_SHEET, LISTS_SHEET
 
 UNITS = [{"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"}, {"code": "603002", "name": "丰南分中心"}]
 

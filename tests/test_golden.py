@@ -17,8 +17,8 @@ from xml.etree.ElementTree import canonicalize
 import pytest
 
 from tests.helpers import FIXED_TIME, example_records
-from xlsxkit.generate import UnitRecords, generate_blank, generate_prefilled
-from xlsxkit.load import builtin_templates
+from xlsxkit.template.load import builtin_templates
+from xlsxkit.write.generate import UnitRecords, generate_blank, generate_prefilled
 
 GOLDEN = Path(__file__).parent / "golden"
 UNIT = {"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"}

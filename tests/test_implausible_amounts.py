@@ -16,14 +16,14 @@ import pytest
 
 from tests.helpers import FIXED_TIME, example_records
 from tests.returns import TEMPLATES, corpus_records
-from xlsxkit.cell_values import MONEY_FACTOR
-from xlsxkit.errors import Code, Finding, Severity
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.layout import compile_layout
-from xlsxkit.load import builtin_template_dir, parse_template
-from xlsxkit.read import ReadResult, read_return
-from xlsxkit.rules import implausible_amounts_across
-from xlsxkit.template import Template
+from xlsxkit.form.cell_values import MONEY_FACTOR
+from xlsxkit.form.errors import Code, Finding, Severity
+from xlsxkit.read.reader import ReadResult, read_return
+from xlsxkit.read.rules import implausible_amounts_across
+from xlsxkit.template.layout import compile_layout
+from xlsxkit.template.load import builtin_template_dir, parse_template
+from xlsxkit.template.model import Template
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 TOTAL_CELLS = {  # the 预算数 / 资金总额 field as each template's YAML writes it
     "tangshan": "{field: funds.annual.total, required: true}",

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cli import app
 from tests.test_collection_round import UNITS, send
-from xlsxkit import inbox as inbox_module
-from xlsxkit.collect import collect
-from xlsxkit.errors import Code
-from xlsxkit.inbox import inbox_paths, items_of
-from xlsxkit.ledger import Ledger
-from xlsxkit.safe_open import ZipLimits
+from xlsxkit.cli import app
+from xlsxkit.cycle import inbox as inbox_module
+from xlsxkit.cycle.collect import collect
+from xlsxkit.cycle.inbox import inbox_paths, items_of
+from xlsxkit.cycle.ledger import Ledger
+from xlsxkit.form.errors import Code
+from xlsxkit.read.safe_open import ZipLimits
 
 runner = CliRunner()
 

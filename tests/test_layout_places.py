@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 
 from tests.helpers import FIXED_TIME, example_records
-from xlsxkit.cell_values import from_cell
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.layout import compile_layout
-from xlsxkit.load import builtin_templates
-from xlsxkit.record import get_path
+from xlsxkit.form.cell_values import from_cell
+from xlsxkit.form.record import get_path
+from xlsxkit.template.layout import compile_layout
+from xlsxkit.template.load import builtin_templates
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 TEMPLATES = {t.id: t for t in builtin_templates()}
 WITH_RECORDS = sorted(t for t in TEMPLATES if example_records(t))

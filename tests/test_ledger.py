@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from xlsxkit.errors import Code, InputError
-from xlsxkit.ledger import Ledger, Outcome
-from xlsxkit.ledger_schema import SCHEMA_VERSION
+from xlsxkit.cycle.ledger import Ledger, Outcome
+from xlsxkit.cycle.ledger_schema import SCHEMA_VERSION
+from xlsxkit.form.errors import Code, InputError
 
 # The schema xlsxkit 0.1 wrote (version "1" in its meta table, no user_version).
 SCHEMA_V1 = """

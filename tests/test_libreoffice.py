@@ -14,14 +14,14 @@ import openpyxl
 import pytest
 from libreoffice import Office, Workbook, a1, is_a4, pdf_page_sizes, pdf_page_texts, skip_unless_available
 
-from xlsxkit.demo import example_record_groups
-from xlsxkit.generate import generate_blank, generate_prefilled
-from xlsxkit.layout import SheetLayout, TablePlace, compile_layout
-from xlsxkit.load import builtin_templates
-from xlsxkit.roster import read_roster
-from xlsxkit.stamp import STAMP_SHEET
-from xlsxkit.template import Template
-from xlsxkit.write import INSTRUCTIONS_SHEET, LISTS_SHEET
+from xlsxkit.cycle.demo import example_record_groups
+from xlsxkit.form.stamp import STAMP_SHEET
+from xlsxkit.template.layout import SheetLayout, TablePlace, compile_layout
+from xlsxkit.template.load import builtin_templates
+from xlsxkit.template.model import Template
+from xlsxkit.write.form_writer import INSTRUCTIONS_SHEET, LISTS_SHEET
+from xlsxkit.write.generate import generate_blank, generate_prefilled
+from xlsxkit.write.roster import read_roster
 
 pytestmark = pytest.mark.libreoffice
 

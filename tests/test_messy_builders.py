@@ -23,12 +23,12 @@ from python_calamine import CalamineWorkbook
 
 from tests import messy
 from tests.helpers import FIXED_TIME, example_records
-from xlsxkit.cell_values import from_cell, text_of
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.layout import LISTS_SHEET, compile_layout
-from xlsxkit.load import builtin_templates
-from xlsxkit.record import ValueType, get_path
-from xlsxkit.stamp import PROPERTY_PREFIX, STAMP_SHEET
+from xlsxkit.form.cell_values import from_cell, text_of
+from xlsxkit.form.record import ValueType, get_path
+from xlsxkit.form.stamp import PROPERTY_PREFIX, STAMP_SHEET
+from xlsxkit.template.layout import LISTS_SHEET, compile_layout
+from xlsxkit.template.load import builtin_templates
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 TEMPLATES = {t.id: t for t in builtin_templates()}
 RECORDS_PER_TEMPLATE = 2  # enough for order, copies and rotation; keeps the module fast

@@ -10,8 +10,8 @@ import pytest
 from tests import messy
 from tests.helpers import example_records
 from tests.returns import TEMPLATES, filled_return, without_source
-from xlsxkit.errors import Severity
-from xlsxkit.read import read_return
+from xlsxkit.form.errors import Severity
+from xlsxkit.read.reader import read_return
 
 WITH_RECORDS = sorted(t for t in TEMPLATES if example_records(t))
 NEEDS_INDICATORS = {messy.insert_rows_in_table, messy.delete_table_rows, messy.add_indicator_rows,

@@ -18,13 +18,14 @@ from openpyxl.packaging.custom import CustomPropertyList
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
 
 from tests.returns import TEMPLATES, corpus_record, edited, filled_return
-from xlsxkit import number_formats, read
-from xlsxkit.cell_values import from_cell, text_of
-from xlsxkit.layout import compile_layout
-from xlsxkit.number_formats import PercentCells, is_percent_format, percent_styles
-from xlsxkit.read import read_return
-from xlsxkit.record import ValueType
-from xlsxkit.safe_open import inspect_file
+from xlsxkit.form.cell_values import from_cell, text_of
+from xlsxkit.form.record import ValueType
+from xlsxkit.read import number_formats
+from xlsxkit.read import reader as read
+from xlsxkit.read.number_formats import PercentCells, is_percent_format, percent_styles
+from xlsxkit.read.reader import read_return
+from xlsxkit.read.safe_open import inspect_file
+from xlsxkit.template.layout import compile_layout
 
 SHEET = "项目1"
 PERCENT_95 = {"kind": "quantitative", "op": "=", "number": 95, "unit": "%", "date": None}

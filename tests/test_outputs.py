@@ -24,14 +24,14 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
 from tests.bad_files import NOT_A_ZIP, rewrite
 from tests.test_ledger import version_1_ledger
-from xlsxkit.consolidate import CSV_FILES
-from xlsxkit.errors import Code, InputError
-from xlsxkit.ledger import Ledger
-from xlsxkit.outputs import is_feedback_workbook
-from xlsxkit.read import read_return
+from xlsxkit.cli import app
+from xlsxkit.cycle.consolidate import CSV_FILES
+from xlsxkit.cycle.ledger import Ledger
+from xlsxkit.cycle.outputs import is_feedback_workbook
+from xlsxkit.form.errors import Code, InputError
+from xlsxkit.read.reader import read_return
 
 runner = CliRunner()
 

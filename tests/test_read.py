@@ -11,12 +11,12 @@ import pytest
 from openpyxl.packaging.custom import CustomPropertyList
 from typer.testing import CliRunner
 
-from cli import app
 from tests.helpers import example_records
 from tests.returns import TEMPLATES, blank_return, corpus_records, edited, filled_return, without_source
-from xlsxkit.errors import Code, Severity
-from xlsxkit.read import read_return
-from xlsxkit.record import blank_record
+from xlsxkit.cli import app
+from xlsxkit.form.errors import Code, Severity
+from xlsxkit.form.record import blank_record
+from xlsxkit.read.reader import read_return
 
 
 def _by_workbook() -> dict[tuple[str, str], list[dict]]:

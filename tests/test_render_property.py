@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import FIXED_TIME
-from xlsxkit.generate import UnitRecords, generate_prefilled
-from xlsxkit.layout import compile_layout
-from xlsxkit.load import builtin_templates
-from xlsxkit.read import read_return
-from xlsxkit.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record
-from xlsxkit.sheet_record import ITEM_NUMBERING
-from xlsxkit.template import Template
-from xlsxkit.values import parse_value
+from xlsxkit.form.indicator_values import parse_value
+from xlsxkit.form.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record
+from xlsxkit.read.reader import read_return
+from xlsxkit.read.sheet_record import ITEM_NUMBERING
+from xlsxkit.template.layout import compile_layout
+from xlsxkit.template.load import builtin_templates
+from xlsxkit.template.model import Template
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 TEMPLATES = builtin_templates()
 UNIT = {"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from xlsxkit.errors import Code, InputError
-from xlsxkit.roster import codes_by_name, read_roster
+from xlsxkit.form.errors import Code, InputError
+from xlsxkit.write.roster import codes_by_name, read_roster
 
 CSV = "code,name,contact\n603001,唐山市住房公积金管理中心（参公）本级,财务科\n603002,丰南分中心,\n"
 

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from tests import bad_files
 from tests.helpers import ROOT
-from xlsxkit import part_scans, safe_open
-from xlsxkit.errors import Code, Finding, ReturnFileError, Severity
-from xlsxkit.part_scans import NEAR
-from xlsxkit.read import read_return
-from xlsxkit.safe_open import FileFacts, ZipLimits, inspect_file
+from xlsxkit.form.errors import Code, Finding, ReturnFileError, Severity
+from xlsxkit.read import part_scans, safe_open
+from xlsxkit.read.part_scans import NEAR
+from xlsxkit.read.reader import read_return
+from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file
 
 
 @pytest.fixture(scope="module")
@@ -384,7 +384,7 @@ def test_safe_open_refuses_to_load_without_defusedxml(monkeypatch):
 def test_the_defusedxml_check_runs_at_import():
     environment = {**os.environ, "OPENPYXL_DEFUSEDXML": "False"}
     done = subprocess.run(
-        [sys.executable, "-c", "import xlsxkit.safe_open"], cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
+        [sys.executable, "-c", "import xlsxkit.read.safe_open"], cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
     )
     assert done.returncode != 0 and "install defusedxml" in done.stderr
 

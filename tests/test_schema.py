@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli import app
+from xlsxkit.cli import app
 
 TANGSHAN = Path(__file__).resolve().parent.parent / "templates" / "tangshan.yaml"
 

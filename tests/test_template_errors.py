@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from xlsxkit.errors import Code, Problem, TemplateError
-from xlsxkit.load import parse_template
-from xlsxkit.template import RowsBlock
+from xlsxkit.cli import app
+from xlsxkit.form.errors import Code, Problem, TemplateError
+from xlsxkit.template.load import parse_template
+from xlsxkit.template.model import RowsBlock
 
 TANGSHAN = Path(__file__).resolve().parent.parent / "templates" / "tangshan.yaml"
 NAME = "tangshan.yaml"

@@ -11,7 +11,7 @@ from helpers import ROOT, example_records
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlsxkit.values import DEADLINE_BOUNDS, KINDS, PREFIX_OPERATORS, SUFFIX_OPERATORS, parse_value
+from xlsxkit.form.indicator_values import DEADLINE_BOUNDS, KINDS, PREFIX_OPERATORS, SUFFIX_OPERATORS, parse_value
 
 # The transcribers' ground truth: ../shared/corpus/records, copied into the tests.
 CORPUS_RECORDS = ROOT / "tests" / "corpus"

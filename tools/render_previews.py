@@ -27,13 +27,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from libreoffice import Office, missing, pdf_to_png
 
-from xlsxkit.demo import example_record_groups
-from xlsxkit.generate import generate_blank, generate_prefilled
-from xlsxkit.load import builtin_template_dir, builtin_templates
-from xlsxkit.roster import read_roster
-from xlsxkit.stamp import STAMP_SHEET
-from xlsxkit.template import Template
-from xlsxkit.write import INSTRUCTIONS_SHEET, LISTS_SHEET
+from xlsxkit.cycle.demo import example_record_groups
+from xlsxkit.form.stamp import STAMP_SHEET
+from xlsxkit.template.load import builtin_template_dir, builtin_templates
+from xlsxkit.template.model import Template
+from xlsxkit.write.form_writer import INSTRUCTIONS_SHEET, LISTS_SHEET
+from xlsxkit.write.generate import generate_blank, generate_prefilled
+from xlsxkit.write.roster import read_roster
 
 EXAMPLES = ROOT / "examples"
 GENERATED_AT = dt.datetime(2025, 1, 15, 9, 30, 0)

@@ -1,0 +1,55 @@
+"""The typer application and what its commands share: exit codes, showing problems, progress bars,
+the options several commands take.
+
+Exit codes: 0 all done; 1 done, but some units or lines had problems (listed); 2 nothing could be
+done (unusable template, roster, records file or ledger)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import track
+
+from xlsxkit.form.errors import Problem, XlsxkitError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Collect 项目支出绩效目标表 through Excel workbooks.")
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
+T = TypeVar("T")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON output for scripts.")]
+LedgerOption = Annotated[Path, typer.Option("--db", help="The ledger (SQLite).")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Replace existing files xlsxkit did not write (never the ledger, nor a file in an inbox).")]
+CollectionTemplateOption = Annotated[str | None, typer.Option(
+    "--template", help="The collection's template (id or YAML file): reads returns without an xlsxkit stamp; "
+    "kept in the ledger. Default: the template of the stamped returns.")]
+CollectionYearOption = Annotated[int | None, typer.Option(
+    help="The collection's budget year; kept in the ledger. Default: the year of the stamped returns.")]
+DropUnitsOption = Annotated[bool, typer.Option(
+    "--drop-units", help="Take a roster that leaves out units whose returns the ledger holds.")]
+WorkersOption = Annotated[int, typer.Option(min=1, max=64, help="Processes reading returns in parallel.")]
+
+
+def fail(error: XlsxkitError) -> typer.Exit:
+    """Show a catalogued error's problems; the exit for `raise ... from None`."""
+    show_problems(error.problems)
+    return typer.Exit(EXIT_UNUSABLE)
+
+
+def show_problems(problems: list[Problem]) -> None:
+    """Each problem on a line of standard error."""
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+
+
+def progress(items: list[T], what: str) -> Iterable[T]:
+    """A progress bar on a terminal for long batches; the items unchanged elsewhere."""
+    if len(items) < 20 or not sys.stderr.isatty():
+        return items
+    return track(items, description=what, console=Console(stderr=True), transient=True)

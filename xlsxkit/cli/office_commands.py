@@ -1,0 +1,123 @@
+"""Commands on a filled ledger: status, feedback workbooks, the summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xlsxkit.cli.app import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_UNUSABLE,
+    ForceOption,
+    LedgerOption,
+    app,
+    fail,
+    show_problems,
+)
+from xlsxkit.cli.ledger_access import open_ledger
+from xlsxkit.cycle.consolidate import MONEY_UNITS
+from xlsxkit.cycle.inbox import printable
+from xlsxkit.cycle.office_steps import feedback_for_units, write_summary
+from xlsxkit.cycle.outputs import OutputGuard, write_problem
+from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
+
+
+@app.command()
+def status(
+    db: LedgerOption = Path("returns.sqlite"),
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
+) -> None:
+    """Who returned, who is missing or has errors; files that belong to no unit (未识别文件).
+
+    Exit code 0: every unit's latest return accepted and no unattributed file; 1 otherwise."""
+    with open_ledger(db, read_only=True) as ledger:
+        statuses = unit_statuses(ledger)
+        strays = unattributed_files(ledger)
+        collection = ledger.collection()
+    settled = all(s.standing in (Standing.accepted, Standing.warnings) for s in statuses) and not strays
+    if as_json:
+        typer.echo(json.dumps({
+            "collection": {"template": collection.template_id, "year": collection.year},
+            "units": [{
+                "code": s.code, "name": s.name, "standing": s.standing.value, "versions": s.versions,
+                "last_received": s.last_received.isoformat() if s.last_received else None, "errors": s.errors,
+                "warnings": s.warnings, "projects": s.projects, "file": s.file,
+            } for s in statuses],
+            "unattributed": [{"path": r.path, "outcome": r.outcome.value, "reason": r.reason,
+                              "received_at": r.received_at.isoformat()} for r in strays],
+        }, ensure_ascii=False, indent=2))
+        raise typer.Exit(EXIT_OK if settled else EXIT_PROBLEMS)
+    console = Console(width=max(Console().width, 160))
+    console.print(f"收取：模板 {collection.template_id or '（未定）'}，{collection.year or '（未定）'} 年度")
+    table = Table("单位代码", "单位名称", "状态", "报送次数", "最后报送", "项目", "错误", "提示", "文件")
+    for column in table.columns[:3]:
+        column.no_wrap = True  # a name is never cut to a shared prefix (丰南… / 丰润…)
+    for s in statuses:
+        received = s.last_received.strftime("%Y-%m-%d %H:%M") if s.last_received else ""
+        table.add_row(printable(s.code), printable(s.name), s.standing.label, str(s.versions), received,
+                      str(s.projects), str(s.errors), str(s.warnings), printable(s.file or ""))
+    console.print(table)
+    if strays:
+        listing = Table("未识别文件", "结果", "原因", "收到", title="未识别文件（不属于名单中的任何单位）")
+        for r in strays:
+            listing.add_row(printable(r.path), r.outcome.value, r.reason, r.received_at.strftime("%Y-%m-%d %H:%M"))
+        console.print(listing)
+    raise typer.Exit(EXIT_OK if settled else EXIT_PROBLEMS)
+
+
+@app.command()
+def feedback(
+    db: Annotated[Path, typer.Option(help="The ledger (SQLite).")] = Path("returns.sqlite"),
+    out: Annotated[Path, typer.Option(help="Folder for the annotated workbooks (not in an inbox).")] = Path("feedback"),
+    force: ForceOption = False,
+) -> None:
+    """Each unit whose latest return has findings gets its own workbook back, findings marked.
+
+    Exit code 0: every workbook written; 1: a unit's return could not be marked (listed; the
+    others are written); 2: nothing written (no ledger, an output refused)."""
+    with open_ledger(db, read_only=True) as ledger:
+        try:
+            report = feedback_for_units(ledger, out, guard=OutputGuard.for_ledger(ledger, force=force))
+        except OSError as error:
+            raise fail(write_problem(error, out)) from None
+    for path in report.written:
+        typer.echo(str(path))
+    show_problems(report.problems)
+    typer.echo(f"{len(report.written)} feedback workbooks written, {len(report.problems)} problems.", err=True)
+    raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
+
+
+@app.command("consolidate")
+def consolidate_command(
+    db: Annotated[Path, typer.Option(help="The ledger (SQLite).")] = Path("returns.sqlite"),
+    out: Annotated[Path, typer.Option(help="The summary workbook.")] = Path("汇总表.xlsx"),
+    jsonl: Annotated[Path | None, typer.Option(help="Also the canonical records as JSON Lines.")] = None,
+    csv_dir: Annotated[Path | None, typer.Option("--csv", help="Also projects.csv and indicators.csv in this folder.")] = None,
+    money: Annotated[str, typer.Option(help="Money unit of the summary: 万元 or 元.")] = "万元",
+    compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
+    force: ForceOption = False,
+) -> None:
+    """The summary workbook of every unit's latest accepted return (and JSONL/CSV exports).
+
+    No output may be the ledger or lie in an inbox; a file xlsxkit did not write is replaced only with --force."""
+    if money not in MONEY_UNITS:
+        typer.echo("--money must be 万元 or 元", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    with open_ledger(db, read_only=True) as ledger:  # a problem (e.g. 汇编 of a template not built in) exits 2
+        try:
+            summary = write_summary(ledger, out, money_unit=money, jsonl=jsonl, csv_dir=csv_dir, compilation=compilation,
+                                guard=OutputGuard.for_ledger(ledger, force=force))
+        except OSError as error:
+            raise fail(write_problem(error, out)) from None
+    typer.echo(f"{summary.workbook}: {summary.projects} projects, {summary.indicators} indicators, {summary.units} units")
+    for path in [summary.jsonl, *summary.csv]:
+        if path is not None:
+            typer.echo(str(path))
+
+

@@ -1,0 +1,416 @@
+"""Collect an inbox of returns into the ledger: read each file (and each file inside a .zip
+there), attribute it to a roster unit, judge it, record it with its outcome.
+
+Every file ends with exactly one outcome: accepted, accepted_with_warnings, rejected (it could
+not be read, it has errors, it is of another year or template, it is another unit's, it belongs
+to no unit on the roster) or skipped (a lock file, or the same bytes as its unit's latest
+version). A workbook without our stamp (a sheet copied into a new workbook, an .xls or .ods) is
+read with the collection's template and attributed by the unit code, else the unit name, in its
+file or folder name — said in a warning.
+
+The collection (template and year) is given the first time, or taken from the stamped returns
+of the first batch read, and kept in the ledger. A file recorded before — the same path with the
+same bytes — is left alone, unless its outcome depended on the roster, its name or a template
+not known then: such a file is judged again, so fixes take. `recheck` judges every recorded
+file again from its stored bytes. Reading runs in `workers` processes; the ledger is written in
+inbox order by this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from xlsxkit.cycle.inbox import InboxItem, inbox_paths, items_of, refused_item, whole_item
+from xlsxkit.cycle.ledger import Collection, Evaluation, Ledger, Outcome, Receipt, Received
+from xlsxkit.cycle.outputs import is_feedback_workbook
+from xlsxkit.form.errors import Code, Finding, InputError, Problem, Severity
+from xlsxkit.read.reader import read_return
+from xlsxkit.template.load import builtin_template, parse_template
+from xlsxkit.template.model import Template
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+BATCH = 64  # files read (in parallel with workers) before they are recorded
+WATCH_SECONDS = 0.5  # how often a reading worker looks whether its collect is still there
+LEADING_CODE = re.compile(r"^\s*([0-9A-Za-z]+)")
+# Outcomes that depend on the roster, the file's name or a template not known when judged:
+# `collect` judges such a file again when it meets it once more.
+JUDGED_AGAIN = frozenset({Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code,
+                          Code.R_NO_STAMP.code})
+
+
+@dataclass
+class CollectReport:
+    outcomes: list[tuple[str, Outcome, str]] = field(default_factory=list)  # (label, outcome, reason)
+    unchanged: int = 0  # files recorded before, their outcome unchanged
+
+    def count(self) -> Counter[Outcome]:
+        return Counter(outcome for _, outcome, _ in self.outcomes)
+
+    @property
+    def all_accepted(self) -> bool:
+        """Every file accepted (warnings allowed) or skipped on purpose."""
+        return all(outcome is not Outcome.rejected for _, outcome, _ in self.outcomes)
+
+
+Now = Callable[[], dt.datetime]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def collect(
+    inbox: Path, ledger: Ledger, *, template: Template | None = None, template_yaml: str | None = None,
+    year: int | None = None, workers: int = 1, now: Now = _now,
+    progress: Callable[[list[Path]], Iterable[Path]] = lambda paths: paths,
+) -> CollectReport:
+    """Read every new file of `inbox` into `ledger`. `template` (with the YAML it was loaded
+    from, where it is not built in) and `year` say what the collection is: needed once, kept in
+    the ledger. Files stream through in batches, so memory does not grow with the inbox."""
+    settle_collection(ledger, template, year, template_yaml)
+    ledger.remember_inbox(inbox)  # outputs are never written into it
+    report = CollectReport()
+    paths = inbox_paths(inbox)
+    with _Readers(workers) as readers:
+        for batch in _batches(_to_judge(inbox, progress(paths), ledger, report), BATCH):
+            for item, received in zip(batch, _read_batch(readers, batch, ledger)):
+                evaluation, received = judge(item.label, received, ledger, before=item.receipt_id)
+                if item.receipt_id is None:
+                    if ledger.record(item.label, received, evaluation, now()) is None:
+                        report.unchanged += 1
+                        continue
+                elif evaluation != _current(ledger, item.receipt_id):
+                    ledger.reevaluate(item.receipt_id, received, evaluation, now())
+                else:
+                    report.unchanged += 1
+                    continue
+                report.outcomes.append((item.label, evaluation.outcome, evaluation.reason))
+    return report
+
+
+def recheck(
+    ledger: Ledger, *, template: Template | None = None, template_yaml: str | None = None, year: int | None = None,
+    workers: int = 1, now: Now = _now,
+) -> CollectReport:
+    """Judge every recorded file again, from its stored bytes, with the ledger's current roster,
+    template and rules; each gets a new evaluation (the earlier ones are kept)."""
+    settle_collection(ledger, template, year, template_yaml)
+    report = CollectReport()
+    items = (_stored(ledger, receipt) for receipt in ledger.receipts())
+    with _Readers(workers) as readers:
+        for batch in _batches(items, BATCH):
+            for item, received in zip(batch, _read_batch(readers, batch, ledger)):
+                assert item.receipt_id is not None
+                evaluation, received = judge(item.label, received, ledger, before=item.receipt_id)
+                ledger.reevaluate(item.receipt_id, received, evaluation, now())
+                report.outcomes.append((item.label, evaluation.outcome, evaluation.reason))
+    return report
+
+
+def _stored(ledger: Ledger, receipt: Receipt) -> InboxItem:
+    """A recorded file as it was received: its stored bytes, or the reason it was not read then
+    (a file refused unread was not stored)."""
+    content = ledger.content_of_receipt(receipt.id)
+    name = PurePosixPath(receipt.path).name
+    if content is None:
+        why = ledger.findings_of(ledger.evaluation_of(receipt.id))[0]
+        return refused_item(receipt.path, name, why, receipt.sha256).recorded_as(receipt.id)
+    return whole_item(receipt.path, name, content).recorded_as(receipt.id)
+
+
+def _current(ledger: Ledger, receipt_id: int) -> Evaluation:
+    return ledger.history(receipt_id)[-1]
+
+
+# --- the collection: template and year --------------------------------------------------------
+
+
+def settle_collection(ledger: Ledger, template: Template | None, year: int | None, template_yaml: str | None = None) -> None:
+    """Record the template and year given, where the ledger has none yet; refuse another one."""
+    current = ledger.collection()
+    problems = []
+    if template is not None and current.template_id not in (None, template.id):
+        problems.append(Problem(Code.L_COLLECTION_CHANGED, str(ledger.path),
+                                {"what": "模板", "current": current.template_id, "given": template.id}))
+    if year is not None and current.year not in (None, year):
+        problems.append(Problem(Code.L_COLLECTION_CHANGED, str(ledger.path),
+                                {"what": "年度", "current": current.year, "given": year}))
+    if problems:
+        raise InputError(problems)
+    if template is not None and current.template_id is None:
+        builtin = builtin_template(template.id) == template
+        ledger.set_collection(template_id=template.id, template_yaml=None if builtin else template_yaml)
+    if year is not None and current.year is None:
+        ledger.set_collection(year=year)
+
+
+def collection_template(collection: Collection) -> Template | None:
+    """The collection's template, from the built-in ones or from the YAML the ledger keeps."""
+    if collection.template_id is None:
+        return None
+    if collection.template_yaml:
+        return parse_template(collection.template_yaml, f"ledger:{collection.template_id}")
+    return builtin_template(collection.template_id)
+
+
+def _settle_from_stamps(ledger: Ledger, received: list[Received]) -> bool:
+    """Where the ledger does not know its template or year yet, take the most common among the
+    stamped returns read (of the same template, the latest year on a tie); True when anything
+    became known."""
+    current = ledger.collection()
+    stamped = [(r.template_id, r.year) for r in received if r.stamped and r.template_id]
+    if not stamped:
+        return False
+    template_id = current.template_id
+    if template_id is None:
+        template_id = Counter(t for t, _ in stamped).most_common(1)[0][0]
+        if builtin_template(template_id) is None:
+            return False
+        ledger.set_collection(template_id=template_id)
+    years = Counter(y for t, y in stamped if t == template_id and y is not None)
+    if current.year is None and years:
+        ledger.set_collection(year=max(years.items(), key=lambda pair: (pair[1], pair[0]))[0])
+    return ledger.collection() != current
+
+
+def _read_batch(readers: _Readers, batch: list[InboxItem], ledger: Ledger) -> Iterable[Received]:
+    """The batch read, streamed; where the collection is not settled yet, read whole first, the
+    collection taken from its stamped returns, and the returns without a stamp read again with it."""
+    collection = ledger.collection()
+    template = collection_template(collection)
+    if template is not None and collection.year is not None:
+        return readers.read(batch, template)
+    results = list(readers.read(batch, template))
+    if _settle_from_stamps(ledger, results) and template is None:
+        template = collection_template(ledger.collection())
+        unstamped = [i for i, r in enumerate(results) if _no_stamp(r)]
+        for i, again in zip(unstamped, readers.read([batch[i] for i in unstamped], template)):
+            results[i] = again
+    return results
+
+
+def _no_stamp(received: Received) -> bool:
+    return any(f["code"] == Code.R_NO_STAMP.code for f in received.findings)
+
+
+# --- the inbox ------------------------------------------------------------------------------
+
+
+def _to_judge(inbox: Path, paths: Iterable[Path], ledger: Ledger, report: CollectReport) -> Iterator[InboxItem]:
+    """New files, and files recorded before whose outcome may change now."""
+    for path in paths:
+        for item in items_of(inbox, path):
+            receipt_id = ledger.receipt_id(item.label, item.sha256)
+            if receipt_id is None:
+                yield item
+            elif _current(ledger, receipt_id).reason in JUDGED_AGAIN:
+                yield item.recorded_as(receipt_id)
+            else:
+                report.unchanged += 1
+
+
+def _batches(items: Iterable[InboxItem], size: int) -> Iterator[list[InboxItem]]:
+    batch: list[InboxItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Readers:
+    """Read returns here, or in worker processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_die_with, initargs=(os.getpid(),))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def read(self, batch: list[InboxItem], template: Template | None) -> Iterator[Received]:
+        """What each item of the batch turned out to be, in batch order, as each is read."""
+        tasks = [(i.name, i.content, i.sha256, template) for i in batch if i.content is not None]
+        if self.pool is None:
+            results: Iterator[Received] = (receive(*task) for task in tasks)
+        else:
+            results = self.pool.map(_receive_task, tasks, chunksize=max(1, len(tasks) // 8))
+        for one in batch:
+            yield unread(one) if one.content is None else next(results)
+
+
+def _die_with(parent: int) -> None:
+    """In a reading worker: end when the collect that started it ends, even by kill -9 (a worker
+    left behind would go on holding its memory)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="xlsxkit-watch-parent", daemon=True).start()
+
+
+def unread(one: InboxItem) -> Received:
+    """A file refused before it was read: its bytes are not stored, its hash and size are."""
+    assert one.refused is not None
+    return not_a_return(one.sha256, one.size, None, one.refused)
+
+
+def not_a_return(sha256: str, size: int, content: bytes | None, why: dict[str, Any]) -> Received:
+    """A file that is no one's return, for the reason `why` (a finding, as a dict)."""
+    return Received(sha256=sha256, size=size, content=content, unit_code=None, unit_name=None, year=None,
+                    template_id=None, template_version=None, readable=False, stamped=False, findings=(why,), records=())
+
+
+# --- reading one file -------------------------------------------------------------------------
+
+
+def _receive_task(task: tuple[str, bytes, str, Template | None]) -> Received:
+    return receive(*task)
+
+
+def receive(name: str, content: bytes, sha256: str, template: Template | None) -> Received:
+    """Read one file's bytes into what the ledger records; `template` reads a workbook without a
+    stamp. Nothing is written to disk (a worker killed half way leaves nothing behind)."""
+    result = read_return(name, fallback=template, content=content)  # from the bytes: no temporary file
+    stamp = result.stamp
+    records = [r.record for r in result.records]
+    if is_feedback_workbook(result.facts, records):  # our own feedback, unchanged: no return
+        return not_a_return(sha256, len(content), content, Finding(Code.O_FEEDBACK_COLLECTED).as_dict())
+    return Received(
+        sha256=sha256, size=len(content), content=content,
+        unit_code=(stamp.unit_code or None) if stamp else None, unit_name=(stamp.unit_name or None) if stamp else None,
+        year=stamp.year if stamp else next((r["year"] for r in records if r.get("year")), None),
+        template_id=result.template.id if result.template else None,
+        template_version=result.template.version if result.template else None,
+        readable=result.readable, stamped=stamp is not None,
+        findings=tuple(f.as_dict() for f in result.all_findings()),
+        records=tuple((r.sheet, r.record) for r in result.records),
+    )
+
+
+# --- judging one file -------------------------------------------------------------------------
+
+
+def judge(label: str, received: Received, ledger: Ledger, before: int | None = None) -> tuple[Evaluation, Received]:
+    """The outcome of one file read from the inbox at `label` (received before receipt `before`,
+    when it is judged again), and what is recorded of it: attributed records, the collector's
+    own findings (L codes) added."""
+    roster = {unit["code"]: unit["name"] for unit in ledger.units()}
+    collection = ledger.collection()
+    verdict = _Verdict(received)
+    errors = [f["code"] for f in received.findings if f["severity"] == Severity.error.value]
+    if not received.readable and not errors:  # skipped on purpose (an Excel lock file)
+        return verdict.done(Outcome.skipped, received.findings[0]["code"], counts=False, unit=None)
+    named = _named_unit(label, roster)
+    if received.stamped:
+        unit = received.unit_code
+        if unit is None or unit not in roster:
+            return verdict.done_with(Finding(Code.L_NOT_ON_ROSTER, details={
+                "unit": unit or "（未知）", "name": received.unit_name or ""}), counts=False, unit=unit)
+        if named is not None and named[0] != unit:
+            return verdict.done_with(Finding(Code.L_OTHER_UNIT, details={
+                "named": named[0], "stamped": unit, "stamped_name": received.unit_name or roster[unit]}),
+                counts=False, unit=unit)
+        if received.unit_name and _compact(received.unit_name) != _compact(roster[unit]):
+            verdict.add(Finding(Code.L_NAME_DIFFERS, details={
+                "stamped": received.unit_name, "unit": unit, "roster": roster[unit]}))
+    else:
+        if named is None:
+            if not received.readable:
+                return verdict.done(Outcome.rejected, errors[0], counts=False, unit=None)
+            return verdict.done_with(Finding(Code.L_UNATTRIBUTED), counts=False, unit=None)
+        unit = named[0]
+        if received.readable and not _no_stamp(received):
+            verdict.add(Finding(Code.L_ATTRIBUTED_BY_NAME, details={
+                "where": named[1], "named_by": named[2], "unit": unit, "name": roster[unit]}))
+        verdict.attribute(unit, roster[unit], collection.year)
+    latest = ledger.latest_counting(unit, before)
+    if latest is not None and latest[1] == received.sha256:
+        return verdict.done_with(Finding(Code.L_DUPLICATE, details={"first": latest[0]}), counts=False, unit=unit,
+                                 outcome=Outcome.skipped)
+    if not received.readable:
+        return verdict.done(Outcome.rejected, errors[0], counts=True, unit=unit)
+    if collection.template_id and received.template_id and received.template_id != collection.template_id:
+        return verdict.done_with(Finding(Code.L_OTHER_TEMPLATE, details={
+            "stamped": received.template_id, "template": collection.template_id}), counts=True, unit=unit)
+    if collection.year and received.year and received.year != collection.year:
+        return verdict.done_with(Finding(Code.L_OTHER_YEAR, details={"stamped": received.year, "year": collection.year}),
+                                 counts=True, unit=unit)
+    if errors:
+        return verdict.done(Outcome.rejected, errors[0], counts=True, unit=unit)
+    if verdict.received.count(Severity.warning.value):
+        return verdict.done(Outcome.accepted_with_warnings, "", counts=True, unit=unit)
+    return verdict.done(Outcome.accepted, "", counts=True, unit=unit)
+
+
+class _Verdict:
+    """What `judge` builds up: the received file, with the collector's findings and the unit it
+    is attributed to."""
+
+    def __init__(self, received: Received) -> None:
+        self.received = received
+
+    def add(self, finding: Finding) -> None:
+        self.received = replace(self.received, findings=(*self.received.findings, finding.as_dict()))
+
+    def attribute(self, code: str, name: str, year: int | None) -> None:
+        """Records read without a stamp belong to the unit the file's name says."""
+        records = tuple((sheet, _attributed(record, code, name, year)) for sheet, record in self.received.records)
+        self.received = replace(self.received, unit_code=code, unit_name=name, records=records,
+                                year=self.received.year or year)
+
+    def done(self, outcome: Outcome, reason: str, *, counts: bool, unit: str | None) -> tuple[Evaluation, Received]:
+        return Evaluation(outcome, reason, counts, unit), self.received
+
+    def done_with(self, finding: Finding, *, counts: bool, unit: str | None,
+                  outcome: Outcome = Outcome.rejected) -> tuple[Evaluation, Received]:
+        self.add(finding)
+        return self.done(outcome, finding.code.code, counts=counts, unit=unit)
+
+
+def _attributed(record: dict[str, Any], code: str, name: str, year: int | None) -> dict[str, Any]:
+    """The record as its unit's: the unit the ledger counts it for (whatever the form printed), and
+    the collection's year where the form printed none."""
+    return {**record, "unit": {"code": code, "name": name}, "year": record.get("year") or year}
+
+
+def _compact(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _named_unit(label: str, roster: dict[str, str]) -> tuple[str, str, str] | None:
+    """The roster unit a file's name or folder names — by its code ("603001-唐山….xlsx",
+    "603001/…"), else by its name ("唐山市….xls") — as (code, 文件名/文件夹, the part that named it)."""
+    parts = PurePosixPath(label).parts
+    places = [("文件名" if index == len(parts) - 1 else "文件夹", part) for index, part in reversed(list(enumerate(parts)))]
+    for where, part in places:
+        match = LEADING_CODE.match(unicodedata.normalize("NFKC", part))  # ６０３００１ as 603001
+        if match and match.group(1) in roster:
+            return match.group(1), where, part
+    names = sorted(roster.items(), key=lambda item: -len(item[1]))  # the longest name first: 丰南区 before 丰南
+    for where, part in places:
+        for code, name in names:
+            if name and name in part:
+                return code, where, part
+    return None

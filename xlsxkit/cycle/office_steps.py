@@ -1,0 +1,88 @@
+"""The office's steps after collecting, on a ledger: feedback to the units whose latest return
+has findings, and the summary of the latest accepted returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsxkit.cycle.annotate import annotate, feedback_name
+from xlsxkit.cycle.consolidate import CSV_FILES, Summary, consolidate
+from xlsxkit.cycle.ledger import ACCEPTED, Ledger
+from xlsxkit.cycle.outputs import OutputGuard
+from xlsxkit.cycle.status import unit_statuses
+from xlsxkit.form.errors import Code, Problem, ReturnFileError, XlsxkitError
+
+
+@dataclass
+class FeedbackReport:
+    """The feedback workbooks written, and the units whose workbook could not be."""
+
+    written: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def feedback_for_units(ledger: Ledger, out_dir: Path, *, guard: OutputGuard | None = None) -> FeedbackReport:
+    """Each unit's own latest workbook, its findings marked, for every unit whose latest return
+    has errors or warnings. A return that cannot be opened to be marked (one the guarded open
+    refuses, one openpyxl fails on) is a problem of its unit, and the others' are written.
+    With a `guard`, the folder and every workbook about to be written are checked first."""
+    names = {unit["code"]: unit["name"] for unit in ledger.units()}
+    due = [(code, latest, out_dir / feedback_name(code, names[code], Path(latest.path).name))
+           for code, latest in ledger.latest_returns().items()
+           if code in names and (latest.errors or latest.warnings)]
+    if guard is not None:
+        guard.check(folders=[(out_dir, "问题反馈文件夹")])
+        guard.check(files=[(target, "问题反馈工作簿") for _, _, target in due])
+    if due:
+        out_dir.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made stops all, before any unit
+    report = FeedbackReport()
+    for code, latest, target in due:
+        findings = [f for f in ledger.findings_of(latest.evaluation_id) if f["severity"] != "info"]
+        records = list(ledger.records_of([latest.evaluation_id]))
+        content = ledger.content_of_receipt(latest.receipt_id)
+        details = {"unit": code, "name": names[code]}
+        if content is None:
+            report.problems.append(Problem(Code.O_FEEDBACK_FAILED, latest.path, {**details, "detail": "账本中没有这个文件的内容"}))
+            continue
+        try:
+            report.written.append(annotate(content, findings, target, unit_name=names[code], records=records))
+        except Exception as error:  # noqa: BLE001 — one unit's return that cannot be marked stops no other unit's
+            report.problems.append(Problem(Code.O_FEEDBACK_FAILED, latest.path, {**details, "detail": _why(error, target)}))
+    return report
+
+
+def _why(error: Exception, target: Path) -> str:
+    """Why a unit's feedback workbook could not be written, in a few words."""
+    if isinstance(error, ReturnFileError):  # the guarded open refuses the return: its finding says why
+        return error.finding.message
+    if isinstance(error, OSError):
+        return f"无法写入 {target}（{error.strerror or error}）"
+    first_line = next(iter(str(error).splitlines()), "")  # openpyxl fails on some files the reader reads
+    return f"openpyxl 无法打开这个文件（{type(error).__name__}: {first_line}）"
+
+
+def write_feedback(ledger: Ledger, out_dir: Path) -> list[Path]:
+    """The feedback workbooks (feedback_for_units), for callers that stop at a problem: the paths
+    written, or XlsxkitError listing the units whose workbook failed (the others' are written)."""
+    report = feedback_for_units(ledger, out_dir)
+    if report.problems:
+        raise XlsxkitError(report.problems)
+    return report.written
+
+
+def write_summary(
+    ledger: Ledger, target: Path, *, money_unit: str = "万元", jsonl: Path | None = None, csv_dir: Path | None = None,
+    compilation: bool = True, guard: OutputGuard | None = None,
+) -> Summary:
+    """The summary workbook (and exports) of every roster unit's latest return, where accepted.
+    With a `guard`, every output is checked before anything is written."""
+    if guard is not None:
+        csv_files = [(csv_dir / name if csv_dir is not None else None, f"CSV 文件 {name}") for name in CSV_FILES]
+        guard.check(files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files],
+                    folders=[(csv_dir, "CSV 文件夹")])
+    latest = ledger.latest_returns()
+    evaluation_ids = [latest[u["code"]].evaluation_id for u in ledger.units()
+                      if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED]
+    return consolidate(ledger.records_of(evaluation_ids), unit_statuses(ledger), target, money_unit=money_unit,
+                       jsonl=jsonl, csv_dir=csv_dir, compilation=compilation)

@@ -1,0 +1,78 @@
+"""Where each roster unit stands in a collection: returned, missing, returned with errors or
+with warnings, how many versions, when last received. Built from the ledger; shown by
+`xlsxkit status` and on the summary workbook's 填报情况 sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+
+from xlsxkit.cycle.ledger import Ledger, Outcome, Receipt
+from xlsxkit.form.errors import Code
+
+
+class Standing(str, Enum):
+    accepted = "accepted"  # the latest return read without findings
+    warnings = "warnings"  # … with warnings only
+    errors = "errors"  # the latest return has errors (or could not be read): feedback goes back
+    missing = "missing"  # nothing received
+
+    @property
+    def label(self) -> str:
+        return STANDING_LABELS[self]
+
+
+STANDING_LABELS = {
+    Standing.accepted: "已报送", Standing.warnings: "已报送（有提示）", Standing.errors: "有错误，待修改", Standing.missing: "未报送",
+}
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    code: str
+    name: str
+    standing: Standing
+    versions: int = 0  # returns received from the unit (a resubmission is a new version)
+    last_received: dt.datetime | None = None
+    errors: int = 0  # findings in the latest return
+    warnings: int = 0
+    projects: int = 0  # records in the latest return
+    file: str | None = None  # the latest return's file name
+
+
+def unit_statuses(ledger: Ledger) -> list[UnitStatus]:
+    """Every roster unit's standing, in roster order, from its latest return."""
+    latest = ledger.latest_returns()
+    statuses = []
+    for unit in ledger.units():
+        last = latest.get(unit["code"])
+        if last is None:
+            statuses.append(UnitStatus(unit["code"], unit["name"], Standing.missing))
+            continue
+        statuses.append(UnitStatus(
+            unit["code"], unit["name"], STANDING_OF[last.outcome], versions=last.versions,
+            last_received=last.received_at, errors=last.errors, warnings=last.warnings, projects=last.projects,
+            file=last.path,
+        ))
+    return statuses
+
+
+STANDING_OF = {
+    Outcome.accepted: Standing.accepted, Outcome.accepted_with_warnings: Standing.warnings,
+    Outcome.rejected: Standing.errors, Outcome.skipped: Standing.errors,
+}
+
+
+def unattributed_files(ledger: Ledger) -> list[Receipt]:
+    """Files received that belong to no roster unit (未识别文件): not attributable, stamped for a
+    unit not on the roster, another unit's workbook, or unreadable with no unit in their name."""
+    roster = {unit["code"] for unit in ledger.units()}
+    return [
+        receipt for receipt in ledger.receipts()
+        if receipt.reason in UNATTRIBUTED
+        or (receipt.outcome is Outcome.rejected and (receipt.unit_code is None or receipt.unit_code not in roster))
+    ]
+
+
+UNATTRIBUTED = frozenset({Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code})

@@ -1,0 +1,174 @@
+"""Record values ↔ cell values, per value type.
+
+Money is yuan in the record (a two-decimal string) and the form's unit in the cell;
+percent is "50" in the record and 0.5 in a percent-formatted cell; dates are ISO strings
+in the record and Excel dates in the cell. Conversions go through Decimal, never through
+float arithmetic.
+
+Reading, a number is taken as the cell shows it: whether its cell is percent-formatted (True,
+False, or None where the reader cannot tell) decides between 0.95 and "95%".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any
+
+from xlsxkit.form.record import ValueType
+
+MONEY_FACTOR = {"元": Decimal(1), "万元": Decimal(10000)}
+
+
+class CellValueError(ValueError):
+    """A record value that cannot be shown in a cell of its type."""
+
+
+def to_cell(kind: ValueType, value: Any, money_unit: str | None) -> str | float | int | dt.datetime | None:
+    """The value to write for a record value (None for a blank cell)."""
+    if value is None:
+        return None
+    try:
+        if kind is ValueType.money:
+            return float(Decimal(str(value)) / MONEY_FACTOR[money_unit or "元"])
+        if kind is ValueType.percent:
+            return float(Decimal(str(value)) / 100)
+        if kind is ValueType.integer:
+            number = Decimal(str(value))
+            if number != number.to_integral_value():
+                raise CellValueError(f"不是整数：{value}")
+            return int(number)
+        if kind is ValueType.date:
+            return dt.datetime.fromisoformat(str(value))
+        if kind is ValueType.coded_name:
+            return format_coded_name(value)
+    except (InvalidOperation, ValueError) as error:
+        raise CellValueError(str(error)) from None
+    return str(value)
+
+
+def format_coded_name(value: Any) -> str:
+    if isinstance(value, dict):
+        code, name = value.get("code"), value.get("name") or ""
+        return f"[{code}]{name}" if code else name
+    return str(value)
+
+
+CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.DOTALL)
+CENT = Decimal("0.01")
+MAX_DIGITS = 15  # Excel keeps 15 significant digits: a number past 10^15 in a form cell is no amount, year or share
+EXCEL_EPOCH = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
+
+# Numbers as people type them, after NFKC has made full-width digits and signs plain:
+# "1,000,000.00", " 58.5 ", "58.5万元", "50%", "3年".
+_NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)\s*(万元|元|%|年)?$")
+# Dates typed as text: 2025-12-31, 2025/12/31, 2025.12.31, 2025年12月31日 (time parts ignored).
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+def from_cell(
+    kind: ValueType, value: Any, money_unit: str | None, date1904: bool = False, percent: bool | None = None,
+) -> Any:
+    """The record value of a cell value, as our writer wrote it or as people type it:
+    numbers stored as text, "1,000,000", full-width digits and signs, "58.5万元" (an amount's
+    own unit wins over the form's), "50%", dates as serials or text. Blank → None; text trimmed.
+    `percent` says whether the cell is percent-formatted (None: not known): a percentage is
+    "50" for 0.5 in a percent-formatted cell (or one not known, as our own cells are), for 50
+    in another; a text holds a percent-formatted number as shown, "95%".
+    Raises CellValueError for a value that is not of the cell's type."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if kind is ValueType.money:
+        number, unit = _number(value, allowed=("元", "万元"))
+        yuan = number * MONEY_FACTOR[unit or money_unit or "元"]
+        if yuan != yuan.quantize(CENT):
+            raise CellValueError(f"金额精确到分以下：{yuan} 元")
+        return str(yuan.quantize(CENT))
+    if kind is ValueType.percent:
+        number, _ = _number(value, allowed=("%",))
+        # "50" or "50%" typed as text, or 50 in a cell not formatted as a percentage, means 50 %
+        fraction = not isinstance(value, str) and percent is not False
+        return _plain(number * 100 if fraction else number)
+    if kind is ValueType.integer:
+        number, _ = _number(value, allowed=("年",))
+        if number != number.to_integral_value():
+            raise CellValueError(f"不是整数：{value}")
+        return int(number)
+    if kind is ValueType.date:
+        return _date(value, date1904)
+    if kind is ValueType.coded_name:
+        text = text_of(value, percent)
+        match = CODED_NAME.match(text)
+        if match:
+            return {"code": match.group(1) or None, "name": match.group(2) or None}
+        return {"code": None, "name": text}
+    return text_of(value, percent)
+
+
+def text_of(value: Any, percent: bool | None = False) -> str:
+    """A cell's text as the record keeps it: trimmed, line breaks as "\n", a whole number
+    typed into a text cell without ".0", a date as its ISO date, and a number in a cell
+    formatted as a percentage (`percent` True) as the percentage shown: 0.95 → "95%"."""
+    if type(value) is str and "\r" not in value:  # most cells: nothing but trimming to do
+        return value.strip()
+    if percent and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _percent_text(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        value = value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+SHOWN_DIGITS = Context(prec=15)  # Excel shows at most 15 significant digits of a number
+
+
+def _percent_text(number: float) -> str:
+    """A number in a percent-formatted cell as the percentage it stands for: 0.95 → "95%",
+    0.955 → "95.5%". Every digit is kept, whatever places the format shows (0.12345 under "0%"
+    shows "12%" but is "12.345%"), up to the 15 significant digits Excel keeps (0.1 + 0.2 → "30%")."""
+    return f"{_plain(SHOWN_DIGITS.plus(_number(number, allowed=())[0] * 100))}%"
+
+
+def _number(value: Any, allowed: tuple[str, ...]) -> tuple[Decimal, str | None]:
+    """A cell number as Decimal — a float through its shortest repr, so 58.5 is 58.5, not
+    58.4999… — and the unit typed after it, if any."""
+    if isinstance(value, (bool, dt.date, dt.datetime)):
+        raise CellValueError(f"不是数字：{text_of(value)}")
+    if isinstance(value, (int, float)):
+        number = Decimal(repr(value) if isinstance(value, float) else value)
+        if not number.is_finite() or number.adjusted() > MAX_DIGITS:
+            raise CellValueError(f"数字超出范围：{text_of(value)}")
+        return number, None
+    match = _NUMBER.match(unicodedata.normalize("NFKC", str(value)).strip())
+    if not match or (match.group(2) and match.group(2) not in allowed):
+        raise CellValueError(f"不是数字：{text_of(value)}")
+    number = Decimal(match.group(1).replace(",", ""))
+    if number.adjusted() > MAX_DIGITS:
+        raise CellValueError(f"数字超出范围：{text_of(value)}")
+    return number, match.group(2)
+
+
+def _date(value: Any, date1904: bool) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:  # Excel's serial range: 1900-01-01 … 9999-12-31
+            raise CellValueError(f"不是日期：{text_of(value)}")
+        return (EXCEL_EPOCH[date1904] + dt.timedelta(days=int(value))).date().isoformat()
+    match = _DATE_TEXT.match(unicodedata.normalize("NFKC", str(value)).strip())
+    if match:
+        try:
+            return dt.date(*(int(part) for part in match.groups())).isoformat()
+        except ValueError:
+            pass
+    raise CellValueError(f"不是日期：{text_of(value)}")
+
+
+def _plain(number: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 50, 33.3."""
+    return format(number.normalize(), "f")

@@ -1,0 +1,95 @@
+"""The identity every generated workbook carries: which template (id, version, hash), which
+unit and year, which generation. Written to a very hidden sheet and to custom document
+properties; the reader checks it before trusting any address."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from xlsxkit import __version__
+
+STAMP_SHEET = "_xlsxkit"
+PROPERTY_PREFIX = "xlsxkit."
+YEAR = re.compile(r"(?:19|20)\d{2}")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    template_id: str
+    template_version: str
+    template_hash: str
+    form: str
+    unit_code: str
+    unit_name: str
+    year: int
+    generation_id: str
+    generated_at: dt.datetime
+
+    def items(self) -> list[tuple[str, str]]:
+        return [
+            ("template_id", self.template_id),
+            ("template_version", self.template_version),
+            ("template_hash", self.template_hash),
+            ("form", self.form),
+            ("unit_code", self.unit_code),
+            ("unit_name", self.unit_name),
+            ("year", str(self.year)),
+            ("generation_id", self.generation_id),
+            ("generated_at", self.generated_at.isoformat()),
+            ("xlsxkit_version", __version__),
+        ]
+
+    def properties(self) -> list[tuple[str, str]]:
+        return [(PROPERTY_PREFIX + key, value) for key, value in self.items()]
+
+
+def generation_time(explicit: dt.datetime | None = None) -> dt.datetime:
+    """The generation time: given, else SOURCE_DATE_EPOCH (reproducible builds), else now.
+    Whole seconds, UTC, naive (as xlsx document times are)."""
+    if explicit is not None:
+        moment = explicit
+    elif os.environ.get("SOURCE_DATE_EPOCH"):
+        moment = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.timezone.utc)
+    else:
+        moment = dt.datetime.now(dt.timezone.utc)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def make_stamp(template: Any, unit: dict[str, Any], year: int, content: Any, generated_at: dt.datetime) -> Stamp:
+    """A stamp whose generation id is a hash of everything the workbook is made from, so the
+    same inputs give the same id (and the same bytes)."""
+    basis = json.dumps(
+        [template.digest, unit.get("code"), year, content, generated_at.isoformat()],
+        ensure_ascii=False, sort_keys=True, default=str,
+    )
+    return Stamp(
+        template_id=template.id, template_version=template.version, template_hash=template.digest,
+        form=template.form, unit_code=str(unit.get("code") or ""), unit_name=str(unit.get("name") or ""),
+        year=year, generation_id=hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16], generated_at=generated_at,
+    )
+
+
+def read_stamp(values: dict[str, str]) -> Stamp | None:
+    """The stamp from custom document properties ("xlsxkit.template_id" …) or from the rows of
+    the stamp sheet ("template_id" …); None when there is none or it is damaged."""
+    plain = {key.removeprefix(PROPERTY_PREFIX): str(value) for key, value in values.items()}
+    if not YEAR.fullmatch(plain.get("year", "").strip()):
+        return None  # damaged (a year of 20 digits is no budget year)
+    try:
+        return Stamp(
+            template_id=plain["template_id"], template_version=plain["template_version"],
+            template_hash=plain.get("template_hash", ""), form=plain.get("form", ""),
+            unit_code=plain.get("unit_code", ""), unit_name=plain.get("unit_name", ""),
+            year=int(plain["year"]), generation_id=plain.get("generation_id", ""),
+            generated_at=dt.datetime.fromisoformat(plain["generated_at"]) if plain.get("generated_at") else dt.datetime.min,
+        )
+    except (KeyError, ValueError):
+        return None

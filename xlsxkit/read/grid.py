@@ -1,0 +1,136 @@
+"""One sheet of a return as a grid of cell values and merged ranges, whoever saved it.
+
+The reader sees sheets only through a Grid: python-calamine fills it (fast), and openpyxl's
+streaming reader fills it where calamine cannot serve — a sheet whose cells reach so far that
+calamine would allocate the whole range — reading only the first rows and columns, within a
+cell budget. Rows and columns are 0-based, as in the Layout.
+
+Neither reader says which numbers are shown as percentages (0.95 for "95%"); the grid is told
+by the guard's scan of the file (number_formats), where the file format lets it tell.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import openpyxl
+from openpyxl.utils.cell import range_boundaries
+
+from xlsxkit.template.layout import Box
+
+MAX_CELL_TEXT = 32767  # Excel's limit on the characters in one cell
+
+
+@dataclass
+class Grid:
+    name: str
+    rows: list[list[Any]]
+    merges: list[Box] = field(default_factory=list)
+    # the numeric cells shown as percentages; None: not known (the file format does not tell)
+    percent_cells: frozenset[tuple[int, int]] | None = None
+    _merge_of: dict[tuple[int, int], Box] | None = field(default=None, repr=False)
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    def value(self, row: int, col: int) -> Any:
+        """The value stored in a cell; None for a blank cell or one outside the grid."""
+        if 0 <= row < len(self.rows):
+            cells = self.rows[row]
+            if 0 <= col < len(cells):
+                value = cells[col]
+                return None if value == "" else value
+        return None
+
+    def merge_at(self, row: int, col: int) -> Box | None:
+        if self._merge_of is None:
+            self._merge_of = {
+                (r, c): box for box in self.merges
+                for r in range(box.row, box.last_row + 1) for c in range(box.col, box.last_col + 1)
+            }
+        return self._merge_of.get((row, col))
+
+    def shown(self, row: int, col: int) -> Any:
+        """What a person sees in a cell: its own value, or the merged range's where it is blank."""
+        value = self.value(row, col)
+        if value is None:
+            box = self.merge_at(row, col)
+            if box is not None:
+                return self.value(box.row, box.col)
+        return value
+
+    def percent(self, row: int, col: int) -> bool | None:
+        """Whether the number `shown` in a cell is percent-formatted; None when not known."""
+        if self.percent_cells is None:
+            return None
+        if not self.percent_cells:  # most sheets: no percentages at all
+            return False
+        if self.value(row, col) is None:
+            box = self.merge_at(row, col)
+            if box is not None:
+                row, col = box.row, box.col
+        return (row, col) in self.percent_cells
+
+    def texts(self) -> Iterator[tuple[int, int, str]]:
+        for r, cells in enumerate(self.rows):
+            for c, value in enumerate(cells):
+                if isinstance(value, str) and value:
+                    yield r, c, value
+
+    def last_filled_row(self) -> int:
+        for r in range(len(self.rows) - 1, -1, -1):
+            if any(v not in ("", None) for v in self.rows[r]):
+                return r
+        return -1
+
+
+def grid_from_calamine(sheet: Any, percent_cells: frozenset[tuple[int, int]] | None = None) -> Grid:
+    """A grid from a python-calamine sheet (values from A1; merged ranges), and which of its
+    numbers are shown as percentages, where that is known."""
+    rows = sheet.to_python(skip_empty_area=False)
+    merges = [Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or ())]
+    return Grid(sheet.name, rows, merges, percent_cells)
+
+
+def grid_from_openpyxl(
+    path: Any, sheet_name: str, max_rows: int, max_cols: int, percent_cells: frozenset[tuple[int, int]] | None = None,
+) -> Grid:
+    """A grid of the first max_rows × max_cols cells of a sheet, streamed by openpyxl (read-only
+    mode never builds the whole range), with its merged ranges inside that window, and which of
+    its numbers are shown as percentages, where that is known."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book[sheet_name]
+        rows = [["" if v is None else v for v in cells]
+                for cells in sheet.iter_rows(max_row=max_rows, max_col=max_cols, values_only=True)]
+        merges = _merged_ranges_streamed(book, sheet_name, max_rows, max_cols)
+    finally:
+        book.close()
+    while rows and all(v == "" for v in rows[-1]):
+        rows.pop()
+    return Grid(sheet_name, rows, merges, percent_cells)
+
+
+def _merged_ranges_streamed(book: Any, sheet_name: str, max_rows: int, max_cols: int) -> list[Box]:
+    """Merged ranges within the window, read from the sheet's XML without loading its cells."""
+    sheet = book[sheet_name]
+    part = getattr(sheet, "_worksheet_path", None) or getattr(sheet, "path", None)
+    archive: zipfile.ZipFile = book._archive
+    boxes: list[Box] = []
+    if part is None:
+        return boxes
+    with archive.open(part.lstrip("/")) as stream:
+        tail = b""
+        while chunk := stream.read(1 << 16):
+            data = tail + chunk
+            for match in re.finditer(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', data):
+                c0, r0, c1, r1 = range_boundaries(match.group(1).decode())
+                if r0 <= max_rows and c0 <= max_cols:
+                    boxes.append(Box(r0 - 1, c0 - 1, r1 - r0 + 1, c1 - c0 + 1))
+            tail = data[-64:]
+    return list(dict.fromkeys(boxes))

@@ -1,0 +1,235 @@
+"""One located form sheet → one canonical record, with the cell every value came from.
+
+Field values go through `cell_values.from_cell` (numbers typed as text, full-width digits,
+万元 → yuan, dates as serials or text); a value that is not of its cell's type is a finding and
+stays out of the record, never coerced. Table rows are read under the header found on the
+sheet: blank rows are skipped, 一级/二级 are filled down from merged cells or from the row
+above, and normalised to the template's taxonomy names.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from xlsxkit.form.cell_values import CellValueError, from_cell, text_of
+from xlsxkit.form.errors import Code, Finding
+from xlsxkit.form.indicator_values import parse_value
+from xlsxkit.form.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record
+from xlsxkit.read.grid import Grid
+from xlsxkit.read.locate import Located, LocatedTable, compact
+from xlsxkit.template.layout import SheetLayout
+from xlsxkit.template.model import Template
+
+LEVEL_KEYS = ("level1", "level2")
+# 分项绩效目标 headings keep their text without the numbering: "（一）做好…" → "做好…"
+ITEM_NUMBERING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+[、.．])\s*")
+
+EXPECTED = {
+    ValueType.money: ("金额", "58.50"),
+    ValueType.percent: ("百分比", "50%"),
+    ValueType.integer: ("整数", "3"),
+    ValueType.date: ("日期", "2025-12-31"),
+}
+
+
+@functools.lru_cache(maxsize=65536)
+def cell_name(row: int, col: int) -> str:
+    """"D14" for 0-based (13, 3)."""
+    return xl_rowcol_to_cell(row, col)
+
+
+@dataclass
+class SheetRecord:
+    """A record read from one sheet, and where each of its values stands on that sheet."""
+
+    record: dict[str, Any]
+    sheet: str
+    cells: dict[str, str] = field(default_factory=dict)  # "funds.annual.total" / "indicators[2].value" → "D14"
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a sheet's record takes from outside the sheet."""
+
+    template: Template
+    year: int | None
+    unit: dict[str, Any]
+    date1904: bool = False
+
+
+def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Context) -> SheetRecord:
+    template = context.template
+    record = blank_record(template.form)
+    record["template"] = {"id": template.id, "version": template.version}
+    record["year"] = context.year
+    record["unit"] = dict(context.unit)
+    if template.form == "project":
+        record["funds"]["source_unit"] = template.money_unit
+    result = SheetRecord(record, grid.name)
+    for place in located.unlabelled:
+        row, col = located.fields[place.key]
+        result.findings.append(Finding(Code.R_LABEL_NOT_FOUND, grid.name, cell_name(row, col), {"label": place.label}))
+    _read_fields(grid, sheet, located, context, result)
+    for place in sheet.tables:
+        if place.bind not in located.tables:
+            headers = "、".join(dict.fromkeys(c.header for c in place.columns))
+            result.findings.append(Finding(Code.R_TABLE_NOT_FOUND, grid.name, details={"headers": headers}))
+    for table in located.tables.values():
+        result.cells[f"{table.place.bind}.header"] = cell_name(table.header_row, table.columns[0][1])
+        record[table.place.bind] = _read_table(grid, table, context, result)
+    for row, col, length in located.too_long:
+        result.findings.append(Finding(Code.R_CELL_TOO_LONG, grid.name, cell_name(row, col), {"length": length}))
+    return result
+
+
+def _read_fields(grid: Grid, sheet: SheetLayout, located: Located, context: Context, result: SheetRecord) -> None:
+    record = result.record
+    for place in sheet.fields:
+        _make_room(record, place.key)
+    for place in sheet.fields:
+        row, col = located.fields[place.key]
+        raw = grid.value(row, col)
+        percent = grid.percent(row, col) if isinstance(raw, (int, float)) else None  # only a number has a format
+        result.cells[place.key] = cell_name(row, col)
+        try:
+            value = from_cell(place.type, raw, context.template.money_unit, context.date1904, percent)
+        except CellValueError:
+            expected, example = EXPECTED.get(place.type, ("文字", ""))
+            label = (place.label or place.key).rstrip("：: ")
+            details = {"label": label, "expected": expected, "value": text_of(raw, percent), "example": example}
+            result.findings.append(Finding(Code.R_WRONG_TYPE, grid.name, cell_name(row, col), details))
+            value = None
+        _set(record, place.key, value)
+
+
+def _make_room(record: dict[str, Any], key: str) -> None:
+    """A form with any 资金支出计划 or 中期资金 cell has the whole object, every key null at first."""
+    if key.startswith("spending_plan.") and record.get("spending_plan") is None:
+        record["spending_plan"] = {month: None for month in SPENDING_MONTHS}
+    elif key.startswith("funds.overall.") and record["funds"].get("overall") is None:
+        record["funds"]["overall"] = {fund: None for fund in FUND_KEYS}
+
+
+def _set(record: dict[str, Any], key: str, value: Any) -> None:
+    *parents, last = key.split(".")
+    target = record
+    for part in parents:
+        target = target[part]
+    target[last] = value
+
+
+def _read_table(grid: Grid, table: LocatedTable, context: Context, result: SheetRecord) -> list[Any]:
+    bind = table.place.bind
+    keys = TABLE_COLUMNS[context.template.form][bind]
+    items: list[Any] = []
+    previous: dict[str, Any] = {}
+    for row in range(table.first_row, table.last_row + 1):
+        values, cells = _row_values(grid, table, row)
+        content = [key for key in values if key not in LEVEL_KEYS and values[key] is not None]
+        if not content:
+            if any(values.get(key) for key in LEVEL_KEYS):
+                previous = {key: values.get(key) for key in LEVEL_KEYS}  # a skeleton row: its levels fill down
+            continue
+        path = f"{bind}[{len(items)}]"
+        for key, cell in cells.items():
+            result.cells[f"{path}.{key}"] = cell
+        if bind == "measures":
+            items.append(values.get("text"))
+            continue
+        if bind == "items":
+            title = values.get("title")
+            if title:  # a heading that is nothing but a number keeps it
+                values["title"] = ITEM_NUMBERING.sub("", title) or title
+            items.append({key: values.get(key) for key in keys})
+            continue
+        _fill_levels(values, previous, context.template)
+        previous = {key: values.get(key) for key in LEVEL_KEYS}
+        item = {key: values.get(key) for key in keys}
+        item["parsed"] = parse_value(item["value"], context.year)  # null for a blank 指标值 (a finding, C013)
+        items.append(_indicator_in_order(item))
+    return items
+
+
+def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """A table row's text per column key (a key shown twice, as 六安's 二级指标, takes the first
+    filled), and the cell of each; merged cells give their range's value, a number as shown
+    (0.95 in a percent-formatted cell is "95%")."""
+    values: dict[str, Any] = {}
+    cells: dict[str, str] = {}
+    for column, col in table.columns:
+        raw = grid.shown(row, col)
+        if raw is None:
+            text = None
+        elif type(raw) is str:  # most cells
+            text = text_of(raw) or None
+        else:
+            text = text_of(raw, grid.percent(row, col)) or None
+        if values.get(column.key) is None:
+            values[column.key] = text
+            cells[column.key] = cell_name(row, col)
+    return values, cells
+
+
+def _fill_levels(values: dict[str, Any], previous: dict[str, Any], template: Template) -> None:
+    """一级/二级 left blank under a broken-up merge take the row above's; names are normalised
+    to the taxonomy (进度指标 → 时效指标)."""
+    if values.get("level1") is None:
+        values["level1"] = previous.get("level1")
+        if values.get("level2") is None:
+            values["level2"] = previous.get("level2")
+    elif values.get("level2") is None and _same_level(values["level1"], previous.get("level1"), template):
+        values["level2"] = previous.get("level2")
+    for key in LEVEL_KEYS:
+        if values.get(key) is not None:
+            values[key] = normalise_level(values[key], template)
+
+
+def _same_level(a: str | None, b: str | None, template: Template) -> bool:
+    return a is not None and b is not None and normalise_level(a, template) == normalise_level(b, template)
+
+
+def normalise_level(name: str, template: Template) -> str:
+    """A level name as the taxonomy spells it: white space dropped, aliases resolved."""
+    return _level_names(template).get(compact(name), name)
+
+
+_LEVEL_NAMES: dict[str, dict[str, str]] = {}
+
+
+def _level_names(template: Template) -> dict[str, str]:
+    """Every spelling of a level name the taxonomy knows (names and aliases, without white
+    space) → the taxonomy's name; once per template."""
+    names = _LEVEL_NAMES.get(template.digest)
+    if names is None:
+        taxonomy = template.taxonomy
+        names = {}
+        if taxonomy is not None:
+            names.update({compact(alias): target for alias, target in taxonomy.aliases.items()})
+            names.update({compact(n): n for n in (*taxonomy.level1, *(n for ns in taxonomy.level2.values() for n in ns))})
+        _LEVEL_NAMES[template.digest] = names
+    return names
+
+
+def _indicator_in_order(item: dict[str, Any]) -> dict[str, Any]:
+    """An indicator's keys in the spec's order."""
+    order = ("level1", "level2", "level3", "description", "value", "parsed", "overall_value", "basis", "note")
+    return {key: item.get(key) for key in order}
+
+
+def find_year(grid: Grid, before_row: int) -> int | None:
+    """The budget year printed above the form ("2025年度", "（2022 年度）"), for workbooks without a stamp."""
+    pattern = re.compile(r"((?:19|20)\d{2})\s*年")
+    for row, _, text in grid.texts():
+        if row >= before_row:
+            break
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    return None
+

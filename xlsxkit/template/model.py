@@ -1,0 +1,234 @@
+"""The template language: pydantic models of one form's YAML description.
+
+Pydantic checks shapes (unknown keys are errors, `extra="forbid"`); `checks.py` checks
+what shapes cannot (taxonomy references, bound keys, lists, row widths) and `load.py`
+turns both kinds of failure into file:line problems. `template_schema()` is the JSON
+Schema that editors use to check templates as they are typed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from xlsxkit.form.record import FIELD_TYPES, ValueType
+
+# The type of every key a form may bind (a key means the same on every form that has it).
+_KEY_TYPES = {key: kind for types in FIELD_TYPES.values() for key, kind in types.items()}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Font(Strict):
+    """The form's font. xlsx names one font per cell; `fallback` is what we name where the
+    first is unknown to the office suite rendering our PDFs and previews."""
+
+    name: str = "宋体"
+    fallback: str = "SimSun"
+    size: float = Field(11, gt=0, le=72)
+
+
+class Margins(Strict):
+    """Page margins in inches, as Excel's page setup has them."""
+
+    left: float = Field(0.6, ge=0)
+    right: float = Field(0.6, ge=0)
+    top: float = Field(0.75, ge=0)
+    bottom: float = Field(0.75, ge=0)
+
+
+class Page(Strict):
+    paper: Literal["A4"] = "A4"
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    margins: Margins = Margins()
+    fit_to_width: bool = True
+    repeat_table_header: bool = Field(True, description="Repeat each table's header row on every printed page.")
+    center_horizontally: bool = True
+    gridlines: bool = Field(False, description="Show Excel's gridlines (off: the sheet looks like the printed form).")
+    footer: str | None = Field(
+        "&C第 &P 页，共 &N 页", description="Excel page footer codes (&P page, &N pages); null for none.",
+    )
+
+
+class Style(Strict):
+    """Overrides of a named cell style (see styles.py for the built-in ones)."""
+
+    bold: bool | None = None
+    size: float | None = Field(None, gt=0, le=72)
+    font: str | None = None
+    align: Literal["left", "center", "right"] | None = None
+    valign: Literal["top", "vcenter", "bottom"] | None = None
+    wrap: bool | None = None
+    border: int | None = Field(None, ge=0, le=2)
+    fill: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    vertical: bool | None = Field(None, description="Characters stacked top to bottom (a narrow 绩效指标 column).")
+
+
+class Cell(Strict):
+    """One cell (or merged block) of a row: exactly one of `text`, `label` or `field`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["label"]}, {"required": ["field"]}]},
+    )
+
+    text: str | None = Field(None, description="Static text, rendered with jinja2 (title, unit line).")
+    label: str | None = Field(None, description="A field label or header as printed on the form (jinja2).")
+    field: str | None = Field(None, description="The record key whose value goes here, e.g. project.name.")
+    span: int = Field(1, ge=1, le=50, description="Columns the cell covers (merged).")
+    rows: int = Field(1, ge=1, le=50, description="Rows the cell covers (merged).")
+    style: str | None = None
+    type: ValueType | None = Field(None, description="Defaults to the bound key's type.")
+    required: bool = False
+    list: str | None = Field(None, description="Name of a list in `lists` (choice fields).")
+    input_message: str | None = Field(None, max_length=250, description="Shown when the cell is selected (Chinese).")
+    number_format: str | None = Field(None, description='Excel number format instead of the type\'s, e.g. 0"年".')
+    # A check on reading, not part of the workbook: kept out of `Template.digest` (the stamp's
+    # template hash), so setting or changing it does not make earlier returns "another version".
+    warn_above: float | None = Field(
+        None, gt=0, strict=True, exclude=True,
+        description="Money fields: warn (C026) when a returned amount is above this, in the form's money_unit.",
+    )
+
+    @field_validator("warn_above")
+    @classmethod
+    def _money_only(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """A bound on an amount belongs on a money field. A label or text cell is refused by
+        `_one_kind` (T043), an unknown key by the template checks (T020)."""
+        key = info.data.get("field")
+        if value is None or key is None:
+            return value
+        kind = info.data.get("type") or _KEY_TYPES.get(key)
+        if kind is not None and kind is not ValueType.money:
+            raise ValueError(f"只能用于金额字段（{key} 是 {kind.value} 字段）")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Cell:
+        # Custom error types, which load.py maps to catalogued problems (T042, T043).
+        kinds = [name for name in ("text", "label", "field") if getattr(self, name) is not None]
+        if len(kinds) != 1:
+            raise PydanticCustomError("cell_kinds", "a cell has exactly one of text, label, field", {"kinds": kinds})
+        if self.field is None:
+            field_only = ("type", "required", "list", "input_message", "number_format", "warn_above")
+            extra = [name for name in field_only if getattr(self, name)]
+            if extra:
+                raise PydanticCustomError("field_only", "{keys} belong to field cells", {"keys": extra})
+        return self
+
+
+class Row(Strict):
+    cells: list[Cell] = Field(min_length=1)
+    height: float | None = Field(None, gt=0, le=409, description="Row height in points.")
+
+
+class RowsBlock(Strict):
+    rows: list[Row] = Field(min_length=1)
+
+
+class Column(Strict):
+    key: str = Field(description="A column of the bound list: level1, level2, level3, description, value, …")
+    header: str
+    span: int = Field(1, ge=1, le=20)
+    list: str | None = Field(None, description="A list in `lists` offered as a dropdown.")
+    strict: bool = Field(False, description="Refuse values outside the list (else warn only).")
+
+
+class SideLabel(Strict):
+    text: str
+    span: int = Field(1, ge=1, le=5)
+    style: str | None = None
+
+
+class TableBlock(Strict):
+    table: str = Field(description="The record list laid out here: indicators, items or measures.")
+    side_label: SideLabel | None = None
+    columns: list[Column] = Field(min_length=1)
+    rows: int = Field(10, ge=1, le=500, description="Empty rows prepared in a blank workbook.")
+    header_height: float | None = Field(None, gt=0, le=409)
+    row_height: float | None = Field(None, gt=0, le=409)
+    skeleton: list[tuple[str, str]] = Field(
+        default_factory=list, description="一级/二级 pairs prefilled in a blank workbook's first rows."
+    )
+    merge: list[str] = Field(
+        default_factory=list, description="Columns merged down over equal values when rendering records."
+    )
+
+
+_TABLE_ONLY_KEYS = frozenset({"table", "side_label", "columns", "header_height", "row_height", "skeleton", "merge"})
+
+
+def _block_kind(value: Any) -> str:
+    """A body block is a table when it has any key only a table has (so a misspelt `tabel:`
+    is reported against TableBlock, with "did you mean table"), or a number of rows."""
+    if isinstance(value, dict):
+        if _TABLE_ONLY_KEYS & set(value) or isinstance(value.get("rows"), int):
+            return "table"
+        return "rows"
+    return "table" if hasattr(value, "table") else "rows"
+
+
+Block = Annotated[
+    Annotated[RowsBlock, Tag("rows")] | Annotated[TableBlock, Tag("table")],
+    Discriminator(_block_kind),
+]
+
+
+class Taxonomy(Strict):
+    level1: list[str] = Field(min_length=1)
+    level2: dict[str, list[str]]
+    aliases: dict[str, str] = Field(
+        default_factory=dict, description="Other spellings of level names → the taxonomy's name."
+    )
+
+    def level2_of(self, level1: str) -> list[str]:
+        return self.level2.get(level1, [])
+
+
+class Template(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: str = Field(min_length=1)
+    name: str = Field(description="The form's name in listings.")
+    form: Literal["project", "department"] = "project"
+    money_unit: Literal["元", "万元"] | None = None
+    title: str = Field(description="Title printed on each sheet (jinja2: year, unit, project, index).")
+    sheet_name: str = "项目{{ index }}"
+    file_name: str = "{{ unit.code }}-{{ unit.name }}.xlsx"
+    projects: int = Field(1, ge=1, le=100, description="Blank project sheets per unit workbook.")
+    password: str | None = None
+    font: Font = Font()
+    page: Page = Page()
+    columns: list[float] = Field(min_length=1, description="Column widths (characters), A onwards.")
+    styles: dict[str, Style] = Field(default_factory=dict)
+    lists: dict[str, list[str]] = Field(default_factory=dict)
+    taxonomy: Taxonomy | None = None
+    instructions: str = Field("", description="The 填报说明 sheet (jinja2), one paragraph per line.")
+    body: list[Block] = Field(min_length=1)
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of everything that shapes the workbook (comments and spacing excluded)."""
+        canonical = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Template:
+        """A copy; its digest is computed anew (the cached one describes the original)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("digest", None)
+        return copy
+
+    def tables(self) -> list[TableBlock]:
+        return [block for block in self.body if isinstance(block, TableBlock)]
+
+
+def template_schema() -> dict[str, Any]:
+    schema = Template.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "xlsxkit template"
+    return schema

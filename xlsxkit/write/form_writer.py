@@ -1,0 +1,375 @@
+"""Render a Layout, and optionally records, into one unit's workbook with xlsxwriter.
+
+Sheets: 填报说明 (instructions), one sheet per project, a hidden `_lists` sheet with the
+dropdown lists, and the very hidden `_xlsxkit` identity stamp. Every position comes from
+the Layout. User text is only ever written with write_string, so "=1+1" stays text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from xlsxkit.form.cell_values import to_cell
+from xlsxkit.form.record import ValueType, blank_record, get_path
+from xlsxkit.form.stamp import STAMP_SHEET, Stamp
+from xlsxkit.form.text_fit import default_row_height, height_for
+from xlsxkit.template.layout import (
+    LEVEL1_LIST,
+    LEVEL2_LIST_PREFIX,
+    LISTS_SHEET,
+    Box,
+    FieldPlace,
+    Layout,
+    SheetLayout,
+    TablePlace,
+    list_name,
+)
+from xlsxkit.template.model import Template
+from xlsxkit.template.styles import FormatCache, style_properties
+
+INSTRUCTIONS_SHEET = "填报说明"
+INSTRUCTIONS_WIDTH = 100
+
+_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False)
+_COMPILED: dict[str, jinja2.Template] = {}
+
+
+def render_text(source: str, context: dict[str, Any]) -> str:
+    """Render a template text (title, labels, file names) with jinja2, compiled once."""
+    if "{" not in source:
+        return source
+    compiled = _COMPILED.get(source)
+    if compiled is None:
+        compiled = _COMPILED[source] = _ENV.from_string(source)
+    return compiled.render(context)
+
+
+@dataclass(frozen=True)
+class SheetContent:
+    """One project sheet: its record (None for a blank sheet) and its 1-based number."""
+
+    index: int
+    record: dict[str, Any] | None
+
+
+def write_workbook(
+    target: str | IO[bytes], layout: Layout, stamp: Stamp, unit: dict[str, Any],
+    sheets: Sequence[SheetContent], password: str | None = None,
+) -> None:
+    template = layout.template
+    workbook = Workbook(target, {
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True,
+    })
+    workbook.set_properties({"title": template.name, "created": stamp.generated_at, "author": "xlsxkit"})
+    for name, value in stamp.properties():
+        workbook.set_custom_property(name, value)
+    formats = FormatCache(workbook, template)
+    base = {"year": stamp.year, "unit": unit, "money_unit": template.money_unit or "",
+            "template": {"id": template.id, "version": template.version, "name": template.name}}
+    _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template, base, password)
+    names: set[str] = set()
+    project_sheets = []
+    for content in sheets:
+        record = content.record or blank_record(template.form)
+        context = {**base, "index": content.index, "project": record.get("project") or {}, "record": record}
+        context["title"] = render_text(template.title, context)
+        name = _unique_sheet_name(render_text(template.sheet_name, context), names)
+        rows = {t.table: len(record[t.table]) for t in template.tables() if record.get(t.table)}  # else blank rows
+        project_sheets.append(workbook.add_worksheet(name))
+        _write_project_sheet(project_sheets[-1], formats, layout, layout.sheet(rows), record, context, password)
+    _write_lists(workbook, layout, password)
+    _write_stamp(workbook, stamp, password)
+    if project_sheets:
+        project_sheets[0].activate()
+    workbook.close()
+
+
+def _unique_sheet_name(name: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts: its forbidden characters []:*?/\\ become _, at most 31
+    characters (Excel's limit), made unique with (2), (3) … The record keeps the full text."""
+    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in name).strip("'")[:31] or "项目"
+    candidate, n = clean, 2
+    while candidate.lower() in taken:
+        suffix = f"({n})"
+        candidate, n = clean[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _protect(sheet: Worksheet, password: str | None) -> None:
+    sheet.protect(password or "", {
+        "insert_rows": True, "delete_rows": True, "format_rows": True, "format_columns": True,
+        "select_locked_cells": True, "select_unlocked_cells": True,
+    })
+
+
+def _write_instructions(
+    sheet: Worksheet, formats: FormatCache, template: Template, context: dict[str, Any], password: str | None,
+) -> None:
+    sheet.set_column(0, 0, INSTRUCTIONS_WIDTH)
+    cells = _CellWriter(sheet, formats, (INSTRUCTIONS_WIDTH,), {}, template.font.size)
+    title, body = formats.get("title"), formats.get("instructions")
+    for row, line in enumerate(render_text(template.instructions, context).splitlines()):
+        cells.put(Box(row, 0), line, title if row == 0 else body)
+    cells.set_row_heights()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.hide_gridlines(2)
+    _protect(sheet, password)
+
+
+def _write_project_sheet(
+    sheet: Worksheet, formats: FormatCache, layout: Layout, sheet_layout: SheetLayout,
+    record: dict[str, Any], context: dict[str, Any], password: str | None,
+) -> None:
+    template = layout.template
+    for col, width in enumerate(sheet_layout.widths):
+        sheet.set_column(col, col, width)
+    draw_form(sheet, formats, layout, sheet_layout, record, context)
+    set_page(sheet, template.page)
+    if template.page.repeat_table_header and sheet_layout.tables:
+        header = sheet_layout.tables[0].header_row
+        sheet.repeat_rows(header, header)
+    area = sheet_layout.print_area
+    sheet.print_area(area.row, area.col, area.last_row, area.last_col)
+    _protect(sheet, password)
+
+
+def set_page(sheet: Worksheet, page: Any, scale: int | None = None) -> None:
+    """The template's page: A4, orientation, margins, centring, gridlines, footer, black and
+    white; fitted to one page width, or printed at `scale` percent where manual page breaks must
+    hold (Excel ignores them on a sheet fitted to pages)."""
+    sheet.set_paper(9)
+    sheet.set_portrait() if page.orientation == "portrait" else sheet.set_landscape()
+    sheet.set_margins(page.margins.left, page.margins.right, page.margins.top, page.margins.bottom)
+    if page.fit_to_width:
+        sheet.set_print_scale(scale) if scale else sheet.fit_to_pages(1, 0)
+    if page.center_horizontally:
+        sheet.center_horizontally()
+    if not page.gridlines:
+        sheet.hide_gridlines(2)
+    if page.footer:
+        sheet.set_footer(page.footer)
+    sheet.print_black_and_white()
+
+
+def draw_form(
+    sheet: Worksheet, formats: FormatCache, layout: Layout, sheet_layout: SheetLayout,
+    record: dict[str, Any], context: dict[str, Any], *, top: int = 0, printable: bool = False,
+) -> None:
+    """Draw one form's cells with its first row at row `top` of `sheet`; column widths and the
+    page setup are the caller's (one sheet may hold many forms). `printable` draws a plain copy
+    to print (the consolidated 汇编): no input prompts or dropdowns (data validations), and the
+    caller passes `PrintFormats`, which drop the input fill."""
+    template = layout.template
+    cells = _CellWriter(sheet, formats, sheet_layout.widths, dict(sheet_layout.row_heights), template.font.size, top)
+    for static in sheet_layout.statics:
+        cells.put(static.box, render_text(static.text, context), formats.get(static.style))
+    for place in sheet_layout.fields:
+        _write_field(cells, layout, place, record, validate=not printable)
+    for table in sheet_layout.tables:
+        items = record.get(table.bind) or []
+        _write_table(cells, layout, table, items, bool(items), validate=not printable)
+    cells.set_row_heights()
+
+
+class PrintFormats(FormatCache):
+    """The formats of a printed copy: input cells look like the rest of the form (the pale
+    yellow that marks them on screen is dropped) and nothing is unlocked."""
+
+    def get(
+        self, name: str, value_type: ValueType | None = None, locked: bool = True, number_format: str | None = None,
+    ) -> Format:
+        key = (name, value_type, True, number_format)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            properties = style_properties(self._template, name, value_type, True, number_format)
+            if name.startswith("input"):
+                properties.pop("bg_color", None)
+                properties.pop("pattern", None)
+            fmt = self._formats[key] = self._workbook.add_format(properties)
+        return fmt
+
+
+class _CellWriter:
+    """Writes values into (possibly merged) boxes of one sheet, by their type, and grows the
+    rows that wrapped text needs (Excel does not grow them for text written by a program)."""
+
+    def __init__(self, sheet: Worksheet, formats: FormatCache, widths: Sequence[float],
+                 heights: dict[int, float], font_size: float, top: int = 0) -> None:
+        self.sheet = sheet
+        self.formats = formats
+        self.top = top  # sheet row of the form's first row; boxes and heights count from it
+        self._widths = widths
+        self._heights = heights
+        self._font_size = font_size
+
+    def put(self, box: Box, value: Any, fmt: Format) -> None:
+        sheet = self.sheet
+        row = self.top + box.row
+        if box.merged:
+            sheet.merge_range(row, box.col, self.top + box.last_row, box.last_col, "", fmt)
+        if value is None or value == "":
+            if not box.merged:
+                sheet.write_blank(row, box.col, None, fmt)
+        elif isinstance(value, str):
+            sheet.write_string(row, box.col, value, fmt)
+            if fmt.text_wrap:
+                self._fit(box, value)
+        elif isinstance(value, dt.datetime):
+            sheet.write_datetime(row, box.col, value, fmt)
+        else:
+            sheet.write_number(row, box.col, value, fmt)
+
+    def put_string(self, row: int, col: int, value: str, fmt: Format) -> None:
+        """Text into one cell (a form row, counted from the form's top), e.g. under a merge."""
+        self.sheet.write_string(self.top + row, col, value, fmt)
+
+    def _fit(self, box: Box, text: str) -> None:
+        width = sum(self._widths[box.col: box.last_col + 1])
+        needed = height_for(text, width, self._font_size, box.rows)
+        for row in range(box.row, box.last_row + 1):
+            if needed > self._heights.get(row, default_row_height(self._font_size)):
+                self._heights[row] = needed
+
+    def set_row_heights(self) -> None:
+        for row, height in sorted(self._heights.items()):
+            self.sheet.set_row(self.top + row, height)
+
+
+def _write_field(
+    cells: _CellWriter, layout: Layout, place: FieldPlace, record: dict[str, Any], validate: bool = True,
+) -> None:
+    template = layout.template
+    value = to_cell(place.type, get_path(record, place.key), template.money_unit)
+    cells.put(place.box, value, cells.formats.get(place.style, place.type, False, place.number_format))
+    if validate:
+        row, col = cells.top + place.box.row, place.box.col
+        cells.sheet.data_validation(row, col, row, col, _field_validation(place, layout))
+
+
+_ERROR_TITLE = "输入有误"
+
+
+def _field_validation(place: FieldPlace, layout: Layout) -> dict[str, Any]:
+    message = place.input_message + ("（必填）" if place.required else "")
+    common = {"input_title": "填写提示", "input_message": message, "error_title": _ERROR_TITLE, "ignore_blank": True}
+    kind = place.type
+    if kind is ValueType.money:
+        return {**common, "validate": "decimal", "criteria": ">=", "value": 0,
+                "error_message": f"请填写不小于 0 的金额（单位：{layout.template.money_unit or '元'}）。"}
+    if kind is ValueType.percent:
+        return {**common, "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
+                "error_message": "请填写 0% 至 100% 之间的百分比。"}
+    if kind is ValueType.integer:
+        return {**common, "validate": "integer", "criteria": ">=", "value": 0, "error_message": "请填写不小于 0 的整数。"}
+    if kind is ValueType.date:
+        return {**common, "validate": "date", "criteria": "between", "minimum": dt.date(1900, 1, 1),
+                "maximum": dt.date(2100, 12, 31), "error_message": "请填写日期，如 2025-12-31。"}
+    if place.list is not None:
+        return {**common, "validate": "list", "source": f"={list_name(place.list)}",
+                "error_message": "请从下拉列表中选择。"}
+    return {**common, "validate": "any"}
+
+
+def _write_table(
+    cells: _CellWriter, layout: Layout, table: TablePlace, items: list[Any], rendering: bool, validate: bool = True,
+) -> None:
+    formats = cells.formats
+    if table.side_label is not None:
+        cells.put(table.side_label.box, table.side_label.text, formats.get(table.side_label.style))
+    header = formats.get("header")
+    for column in table.columns:
+        cells.put(Box(table.header_row, column.col, 1, column.cols), column.header, header)
+    rows = [_row_values(item) for item in items] if rendering else _skeleton_rows(table)
+    rows += [{}] * (table.rows - len(rows))
+    cell = formats.get("input", ValueType.text, locked=False)
+    for column in table.columns:
+        spans = _merge_spans(rows, column.key, table.merge) if rendering else [(i, 1) for i in range(table.rows)]
+        for start, length in spans:
+            value = rows[start].get(column.key)
+            cells.put(Box(table.first_row + start, column.col, length, column.cols), value, cell)
+            for hidden in range(start + 1, start + length):  # keep each row's value under the merge
+                if value:
+                    cells.put_string(table.first_row + hidden, column.col, value, cell)
+        if validate:
+            _column_validation(cells.sheet, layout, table, column)
+
+
+def _row_values(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    return {"text": item}
+
+
+def _skeleton_rows(table: TablePlace) -> list[dict[str, Any]]:
+    return [{"level1": level1, "level2": level2} for level1, level2 in table.skeleton]
+
+
+def _merge_spans(rows: list[dict[str, Any]], key: str, merge: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(first row, row count) runs of equal values in a merged column; a run of a later
+    merge column never crosses a boundary of an earlier one (二级 stays inside its 一级)."""
+    if key not in merge:
+        return [(i, 1) for i in range(len(rows))]
+    outer = merge[: merge.index(key) + 1]
+    spans: list[tuple[int, int]] = []
+    for index, row in enumerate(rows):
+        signature = tuple(row.get(k) for k in outer)
+        if spans and row.get(key) and signature == tuple(rows[spans[-1][0]].get(k) for k in outer):
+            spans[-1] = (spans[-1][0], spans[-1][1] + 1)
+        else:
+            spans.append((index, 1))
+    return spans
+
+
+def _column_validation(sheet: Worksheet, layout: Layout, table: TablePlace, column: Any) -> None:
+    first, last = table.first_row, table.last_row
+    options: dict[str, Any] | None = None
+    if column.key == "level1" and layout.template.taxonomy is not None:
+        options = {"validate": "list", "source": f"={LEVEL1_LIST}", "input_message": "请从下拉列表选择一级指标。",
+                   "error_message": "一级指标须从下拉列表中选择。"}
+    elif column.key == "level2" and table.column("level1") is not None and layout.template.taxonomy is not None:
+        anchor = xl_rowcol_to_cell(first, table.column("level1").col, col_abs=True)
+        options = {"validate": "list", "source": f'=INDIRECT("{LEVEL2_LIST_PREFIX}"&MATCH({anchor},{LEVEL1_LIST},0))',
+                   "input_message": "请先选一级指标，再从下拉列表选择其下的二级指标。",
+                   "error_message": "二级指标须属于本行的一级指标，请从下拉列表中选择。"}
+    elif column.list is not None:
+        options = {"validate": "list", "source": f"={list_name(column.list)}",
+                   "input_message": f"请从下拉列表选择{column.header}。",
+                   "error_message": f"{column.header}不在清单中。" + ("" if column.strict else "确认要使用该值吗？"),
+                   "error_type": "stop" if column.strict else "warning"}
+    if options is not None:
+        sheet.data_validation(first, column.col, last, column.col, {
+            "input_title": "填写提示", "error_title": _ERROR_TITLE, "ignore_blank": True, **options,
+        })
+
+
+def _write_lists(workbook: Workbook, layout: Layout, password: str | None) -> None:
+    if not layout.lists:
+        return
+    sheet = workbook.add_worksheet(LISTS_SHEET)
+    for place in layout.lists:
+        for row, value in enumerate(place.values):
+            sheet.write_string(row, place.col, value)
+        workbook.define_name(place.name, place.reference)
+    sheet.hide()
+    _protect(sheet, password)
+
+
+def _write_stamp(workbook: Workbook, stamp: Stamp, password: str | None) -> None:
+    sheet = workbook.add_worksheet(STAMP_SHEET)
+    for row, (key, value) in enumerate(stamp.items()):
+        sheet.write_string(row, 0, key)
+        sheet.write_string(row, 1, value)
+    sheet.very_hidden()
+    _protect(sheet, password)

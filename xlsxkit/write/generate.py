@@ -1,0 +1,275 @@
+"""Generate one workbook per unit: blank from a roster, prefilled from records, or both.
+
+Each workbook is written to a temporary file and renamed into place, so an interrupted
+run never leaves half a workbook. Problems with one unit are reported and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from xlsxkit.form.atomic import atomic_path
+from xlsxkit.form.cell_values import CellValueError, to_cell
+from xlsxkit.form.errors import Code, Problem
+from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, get_path
+from xlsxkit.form.stamp import generation_time, make_stamp
+from xlsxkit.template.layout import Layout, compile_layout
+from xlsxkit.template.model import Template
+from xlsxkit.write.form_writer import SheetContent, render_text, write_workbook
+from xlsxkit.write.roster import codes_by_name
+
+FORBIDDEN_IN_FILE_NAMES = set('<>:"/\\|?*') | {chr(c) for c in range(32)}
+
+
+@dataclass
+class Generated:
+    path: Path
+    unit: dict[str, Any]
+    sheets: int
+
+
+@dataclass
+class GenerateReport:
+    files: list[Generated] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class UnitRecords:
+    """One unit's records, in file order; `lines` are their line numbers in the records file (when read from one)."""
+
+    unit: dict[str, Any]
+    records: list[dict[str, Any]]
+    lines: list[int] = field(default_factory=list)
+
+
+def generate_blank(
+    template: Template, units: Iterable[dict[str, Any]], year: int, out_dir: Path,
+    projects: int | None = None, password: str | None = None, generated_at: dt.datetime | None = None,
+) -> GenerateReport:
+    """A blank workbook for each unit, with `projects` (else the template's number of) project sheets."""
+    layout = compile_layout(template)
+    report = GenerateReport()
+    moment = generation_time(generated_at)
+    for unit in units:
+        _write_blank(layout, unit, year, projects, moment, out_dir, password, report)
+    return report
+
+
+def generate_prefilled(
+    template: Template, groups: Iterable[UnitRecords], year: int | None, out_dir: Path,
+    password: str | None = None, generated_at: dt.datetime | None = None,
+) -> GenerateReport:
+    """A workbook for each unit of `groups`, one sheet per record. The year on the forms is `year`,
+    else the unit's first record's, else the year of the generation time."""
+    layout = compile_layout(template)
+    report = GenerateReport()
+    moment = generation_time(generated_at)
+    for group in groups:
+        form_year = year or group.records[0].get("year") or moment.year
+        _write_prefilled(layout, group.unit, group.records, form_year, moment, out_dir, password, report)
+    return report
+
+
+def generate_for_roster(
+    template: Template, units: Iterable[dict[str, Any]], groups: Iterable[UnitRecords], year: int, out_dir: Path,
+    projects: int | None = None, password: str | None = None, generated_at: dt.datetime | None = None,
+    records_file: Path | str = "",
+) -> GenerateReport:
+    """A workbook for every roster unit, in roster order: prefilled with its records where `groups` has
+    them, else blank; all for `year`. The roster says who receives a form: records of a unit not on it
+    are reported (G015, at `records_file`:line) and get no workbook. The roster's unit (its name and
+    other columns) is the one written into the workbook."""
+    layout = compile_layout(template)
+    report = GenerateReport()
+    moment = generation_time(generated_at)
+    by_code = {str(group.unit.get("code")): group for group in groups}
+    on_roster: set[str] = set()
+    for unit in units:
+        code = str(unit.get("code"))
+        on_roster.add(code)
+        group = by_code.get(code)
+        if group is None:
+            _write_blank(layout, unit, year, projects, moment, out_dir, password, report)
+        else:
+            _write_prefilled(layout, unit, group.records, year, moment, out_dir, password, report)
+    for code, group in by_code.items():
+        if code not in on_roster:
+            where = f"{records_file}:{group.lines[0]}" if records_file and group.lines else code
+            report.problems.append(Problem(Code.G_RECORD_NOT_ON_ROSTER, where, {
+                "unit": code, "name": group.unit.get("name") or "", "count": len(group.records),
+                "lines": "、".join(str(line) for line in group.lines) or "-",
+            }))
+    return report
+
+
+def _write_blank(
+    layout: Layout, unit: dict[str, Any], year: int, projects: int | None, moment: dt.datetime,
+    out_dir: Path, password: str | None, report: GenerateReport,
+) -> None:
+    template = layout.template
+    count = projects or template.projects
+    sheets = [SheetContent(index, None) for index in range(1, count + 1)]
+    stamp = make_stamp(template, unit, year, {"blank": count}, moment)
+    _write_one(layout, unit, year, sheets, stamp, out_dir, password or template.password, report)
+
+
+def _write_prefilled(
+    layout: Layout, unit: dict[str, Any], records: list[dict[str, Any]], year: int, moment: dt.datetime,
+    out_dir: Path, password: str | None, report: GenerateReport,
+) -> None:
+    template = layout.template
+    report.problems += unplaced_values(layout, UnitRecords(unit, records))
+    sheets = [SheetContent(index, record) for index, record in enumerate(records, start=1)]
+    stamp = make_stamp(template, unit, year, records, moment)
+    _write_one(layout, unit, year, sheets, stamp, out_dir, password or template.password, report)
+
+
+def _write_one(
+    layout: Layout, unit: dict[str, Any], year: int, sheets: list[SheetContent], stamp: Any,
+    out_dir: Path, password: str | None, report: GenerateReport,
+) -> None:
+    template = layout.template
+    try:
+        name = render_text(template.file_name, {"unit": unit, "year": year, "template": {"id": template.id}})
+    except jinja2.TemplateError as error:
+        report.problems.append(Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error}))
+        return
+    if not name.strip() or set(name) & FORBIDDEN_IN_FILE_NAMES or name.strip(". ") != name.strip():
+        report.problems.append(Problem(Code.G_OUTPUT_NAME, f"{unit.get('code')}", {"name": name}))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / name
+    other = next((g.unit.get("code") for g in report.files if g.path == target), None)
+    if other is not None:
+        report.problems.append(Problem(Code.G_OUTPUT_TAKEN, f"{unit.get('code')}", {
+            "unit": unit.get("code"), "name": name, "other": other,
+        }))
+        return
+    try:
+        with atomic_path(target) as temporary:
+            write_workbook(str(temporary), layout, stamp, unit, sheets, password)
+    except (jinja2.TemplateError, CellValueError) as error:
+        report.problems.append(Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error}))
+        return
+    report.files.append(Generated(path=target, unit=unit, sheets=len(sheets)))
+
+
+def read_record_groups(
+    path: Path, template: Template, only_template: str | None = None,
+    roster_units: Sequence[dict[str, Any]] | None = None,
+) -> tuple[list[UnitRecords], list[Problem]]:
+    """Records of a JSONL file grouped by unit code, in file order; bad lines are reported
+    with their line number and left out of the batch. `only_template` keeps just the records
+    made with that template id (the others are passed over without a word). With `roster_units`,
+    a record whose unit has a name but no code takes the code of the roster unit of that name
+    (white space trimmed); with none of that name it lacks unit.code (G011), with several it is G016."""
+    groups: dict[str, UnitRecords] = {}
+    problems: list[Problem] = []
+    names = codes_by_name(roster_units) if roster_units is not None else None
+    with Path(path).open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                problems.append(Problem(Code.G_RECORD_JSON, where, {"line": number, "detail": error.msg}))
+                continue
+            if only_template and isinstance(record, dict) and (record.get("template") or {}).get("id") != only_template:
+                continue
+            if names is not None:
+                record, problem = _code_from_roster(record, names, number, where)
+                if problem is not None:
+                    problems.append(problem)
+                    continue
+            problem = _record_shape_problem(record, template, number, where)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            value_problems = _record_value_problems(record, template, number, where)
+            if value_problems:
+                problems += value_problems
+                continue
+            unit = record["unit"]
+            code = str(unit["code"])
+            group = groups.setdefault(code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[]))
+            group.records.append(record)
+            group.lines.append(number)
+    return list(groups.values()), problems
+
+
+def _code_from_roster(record: Any, names: dict[str, list[str]], number: int, where: str) -> tuple[Any, Problem | None]:
+    """The record with the code of the roster unit its unit is named after, where it has a name and no code."""
+    unit = record.get("unit") if isinstance(record, dict) else None
+    if not isinstance(unit, dict) or unit.get("code") or not isinstance(unit.get("name"), str):
+        return record, None
+    name = unit["name"].strip()
+    codes = names.get(name, []) if name else []
+    if len(codes) > 1:
+        return record, Problem(Code.G_RECORD_NAME_AMBIGUOUS, where, {
+            "line": number, "name": name, "count": len(codes), "codes": "、".join(codes),
+        })
+    if not codes:
+        return record, None  # still without a code: the shape check reports G011
+    return {**record, "unit": {**unit, "code": codes[0]}}, None
+
+
+def _record_shape_problem(record: Any, template: Template, number: int, where: str) -> Problem | None:
+    if not isinstance(record, dict):
+        return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": "JSON 对象"})
+    for key in ("form", "unit"):
+        if key not in record:
+            return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": key})
+    if not isinstance(record["unit"], dict) or not record["unit"].get("code"):
+        return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": "unit.code"})
+    if record["form"] != template.form:
+        return Problem(Code.G_RECORD_FORM, where, {
+            "line": number, "form": record["form"], "template": template.id, "expected": template.form,
+        })
+    return None
+
+
+def _record_value_problems(record: dict[str, Any], template: Template, number: int, where: str) -> list[Problem]:
+    """Values that cannot be written into their typed cells (a money that is not a number…)."""
+    layout = compile_layout(template)
+    problems = []
+    for place in layout.sheet().fields:
+        value = get_path(record, place.key)
+        try:
+            to_cell(place.type, value, template.money_unit)
+        except CellValueError as error:
+            problems.append(Problem(Code.G_RECORD_VALUE, where, {"line": number, "key": place.key, "value": value, "detail": str(error)}))
+    return problems
+
+
+def unplaced_values(layout: Layout, group: UnitRecords) -> list[Problem]:
+    """A warning for every non-null record value the template has no cell for."""
+    sheet = layout.sheet()
+    placed = {f.key for f in sheet.fields}
+    columns = {t.bind: {c.key for c in t.columns} for t in sheet.tables}
+    problems = []
+    for record in group.records:
+        keys = [k for k in FIELD_TYPES[layout.template.form] if k not in placed and get_path(record, k) is not None]
+        for bind, allowed in TABLE_COLUMNS[layout.template.form].items():
+            items = record.get(bind) or []
+            if items and bind not in columns:
+                keys.append(bind)  # the whole list has no table
+                continue
+            for item in items:
+                if isinstance(item, dict):
+                    keys += [f"{bind}[].{k}" for k in allowed if item.get(k) is not None and k not in columns[bind]]
+        for key in dict.fromkeys(keys):
+            problems.append(Problem(Code.G_RECORD_UNPLACED, str(group.unit.get("code")), {
+                "unit": group.unit.get("code"), "project": (record.get("project") or {}).get("name") or "", "key": key,
+                "template": layout.template.id,
+            }))
+    return problems

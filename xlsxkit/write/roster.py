@@ -1,0 +1,144 @@
+"""Read a roster of units (CSV or XLSX, at least `code,name`) into unit dicts.
+
+CSV text may be UTF-8 (with or without BOM) or GBK; which one was found is reported.
+Column names have aliases (单位代码 → code …); other columns are kept and reach the
+templates as `unit.<column>`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlsxkit.form.errors import Code, InputError, Problem, ReturnFileError
+
+COLUMN_ALIASES = {
+    "code": "code", "单位代码": "code", "代码": "code", "单位编码": "code", "编码": "code",
+    "name": "name", "单位名称": "name", "名称": "name", "单位": "name",
+}
+ENCODINGS = ("utf-8-sig", "gb18030")
+ROSTER_CELLS = 2_000_000  # a roster's first sheet within this many cells (calamine allocates the whole range)
+
+
+@dataclass
+class Roster:
+    units: list[dict[str, Any]]
+    encoding: str  # "utf-8", "utf-8 (BOM)", "gbk" or "xlsx"
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_roster(path: Path) -> Roster:
+    """The units of a CSV or XLSX roster; a file that cannot be used raises InputError."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows, encoding = _csv_rows(path)
+    elif suffix == ".xlsx":
+        rows, encoding = _xlsx_rows(path), "xlsx"
+    else:
+        raise InputError([Problem(Code.G_ROSTER_FORMAT, str(path), {"suffix": suffix or "（无扩展名）"})])
+    return _units(path, rows, encoding)
+
+
+def _csv_rows(path: Path) -> tuple[list[list[str]], str]:
+    data = path.read_bytes()
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8-sig":
+            shown = "utf-8 (BOM)" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+        else:
+            shown = "gbk"
+        return list(csv.reader(io.StringIO(text))), shown
+    raise InputError([Problem(Code.G_ROSTER_ENCODING, str(path))])
+
+
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    """The first sheet's rows, once the guard returns pass through has passed the file (no zip
+    bomb, no entities) and its cells lie within what can be loaded."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    from xlsxkit.read.safe_open import inspect_file
+
+    try:
+        facts = inspect_file(path)
+        workbook = CalamineWorkbook.from_path(str(path))
+        extent = facts.extents.get(workbook.sheet_names[0], (0, 0)) if workbook.sheet_names else (0, 0)
+        if extent[0] * extent[1] > ROSTER_CELLS:
+            detail = f"第一张工作表的单元格延伸到第 {extent[0]} 行、第 {extent[1]} 列"
+            raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": detail})])
+        sheet = workbook.get_sheet_by_index(0)
+        return [[_cell_text(v) for v in row] for row in sheet.to_python()]
+    except ReturnFileError as error:
+        raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": error.finding.message})]) from None
+    except (CalamineError, IndexError, OSError, ValueError) as error:
+        raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": str(error)})]) from None
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
+    rows = [(number, row) for number, row in enumerate(all_rows, start=1) if any(cell.strip() for cell in row)]
+    names = rows[0][1] if rows else []
+    header = [COLUMN_ALIASES.get(cell.strip().lower(), cell.strip()) for cell in names]
+    missing = [name for name in ("code", "name") if name not in header]
+    if missing:
+        raise InputError([Problem(Code.G_ROSTER_COLUMNS, f"{path}:{rows[0][0] if rows else 1}", {
+            "missing": ", ".join(missing), "found": ", ".join(names) if names else "（空文件）",
+        })])
+    units: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    first_row: dict[str, int] = {}
+    for number, row in rows[1:]:
+        unit = {key: (row[i].strip() if i < len(row) else "") for i, key in enumerate(header) if key}
+        code = plain_code(unit.get("code") or "")
+        if code != unit.get("code"):
+            problems.append(Problem(Code.G_ROSTER_INVISIBLE, f"{path}:{number}", {
+                "row": number, "shown": (unit.get("code") or "").encode("unicode_escape").decode("ascii"), "code": code,
+            }))
+            unit["code"] = code
+        if "name" in unit:
+            unit["name"] = _visible(unit["name"])
+        empty = [key for key in ("code", "name") if not unit.get(key)]
+        if empty:
+            problems.append(Problem(Code.G_ROSTER_EMPTY_CELL, f"{path}:{number}", {"row": number, "column": "、".join(empty)}))
+            continue
+        if unit["code"] in first_row:
+            problems.append(Problem(Code.G_ROSTER_DUPLICATE, f"{path}:{number}", {
+                "code": unit["code"], "row": number, "first": first_row[unit["code"]],
+            }))
+            continue
+        first_row[unit["code"]] = number
+        units.append(unit)
+    return Roster(units=units, encoding=encoding, problems=problems)
+
+
+def codes_by_name(units: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each unit name, white space trimmed, with the codes of the roster units so named, in roster order
+    (a name may be shared; codes are unique)."""
+    codes: dict[str, list[str]] = {}
+    for unit in units:
+        codes.setdefault(str(unit.get("name") or "").strip(), []).append(str(unit.get("code")))
+    return codes
+
+
+def plain_code(code: str) -> str:
+    """A unit code as it is compared: full-width digits and letters made plain (NFKC), invisible
+    characters (zero-width spaces, BOMs, soft hyphens) and white space removed."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", code) if ch.isprintable() and not ch.isspace())
+
+
+def _visible(text: str) -> str:
+    """A name without invisible characters (its full-width brackets and the like kept as written)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
