@@ -79,17 +79,25 @@ def main() -> None:
         inbox = Path(tmp)
         make_returns(inbox, max(args.counts), passing_only=True)
         print(f"generated {max(args.counts)} returns in {time.perf_counter() - began:.0f} s")
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"collect with {args.workers} worker(s)")
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"collect with {args.workers} worker(s)"
+        )
         for count in args.counts:
             figures = run(count, inbox, args.workers)
             total = figures["collect_s"] + figures["consolidate_s"]
-            print(f"{count:>6} returns ({figures['projects']} projects, {figures['indicators']} indicators, "
-                  f"{figures['accepted']} accepted):")
-            print(f"    collect      {figures['collect_s']:7.1f} s  {count / figures['collect_s']:7.0f} returns/s  "
-                  f"peak {figures['collect_rss']:6.0f} MiB")
-            print(f"    consolidate  {figures['consolidate_s']:7.1f} s  {count / figures['consolidate_s']:7.0f} returns/s  "
-                  f"peak {figures['peak_rss']:6.0f} MiB  (summary {figures['summary_mb']:.0f} MiB)")
+            print(
+                f"{count:>6} returns ({figures['projects']} projects, {figures['indicators']} indicators, "
+                f"{figures['accepted']} accepted):"
+            )
+            print(
+                f"    collect      {figures['collect_s']:7.1f} s  {count / figures['collect_s']:7.0f} returns/s  "
+                f"peak {figures['collect_rss']:6.0f} MiB"
+            )
+            print(
+                f"    consolidate  {figures['consolidate_s']:7.1f} s  {count / figures['consolidate_s']:7.0f} returns/s  "
+                f"peak {figures['peak_rss']:6.0f} MiB  (summary {figures['summary_mb']:.0f} MiB)"
+            )
             print(f"    whole cycle  {total:7.1f} s  (target: 10,000 consolidated in < 60 s)")
 
 

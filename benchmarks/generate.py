@@ -66,11 +66,16 @@ TARGET = 1.5
 
 # --- the workload ---------------------------------------------------------------------------
 
+
 def build_groups(template: Template, count: int, projects: int, rows: int) -> list[UnitRecords]:
     """`count` units, each with `projects` records whose tables have `rows` items."""
     examples = ROOT / "examples"
-    records = [json.loads(line) for path in sorted(examples.glob("records*.jsonl"))
-               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line)
+        for path in sorted(examples.glob("records*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     same_form = [r for r in records if r.get("form") == template.form]
     pool = [r for r in same_form if (r.get("template") or {}).get("id") == template.id] or same_form
     if not pool:
@@ -149,6 +154,7 @@ class _RecordingSheet:
             stored_args, real_args, where = _unwrap(args, kwargs)
             self._script.ops.append((SHEET, self._index, function, *stored_args, where))
             return attr(*real_args[0], **real_args[1])
+
         return call
 
 
@@ -181,7 +187,9 @@ class _RecordingWorkbook:
 
     def add_worksheet(self, *args: Any, **kwargs: Any) -> _RecordingSheet:
         real = self._real.add_worksheet(*args, **kwargs)
-        self._script.ops.append((ADD_SHEET, len(self._sheets), Workbook.add_worksheet, copy.deepcopy(args), copy.deepcopy(kwargs), ()))
+        self._script.ops.append(
+            (ADD_SHEET, len(self._sheets), Workbook.add_worksheet, copy.deepcopy(args), copy.deepcopy(kwargs), ())
+        )
         sheet = self._sheets[id(real)] = _RecordingSheet(real, len(self._sheets), self._script)
         return sheet
 
@@ -209,6 +217,7 @@ class _RecordingWorkbook:
                 raise RuntimeError(f"Workbook.{name} given a format: not replayable")
             self._script.ops.append((WORKBOOK, 0, function, *stored_args, where))
             return attr(*real_args[0], **real_args[1])
+
         return call
 
 
@@ -224,7 +233,9 @@ def record_scripts(template: Template, groups: list[UnitRecords], scratch: Path)
     scripts = _RecordingWorkbook.scripts
     _RecordingWorkbook.scripts = []
     if len(scripts) != len(groups) or len(report.files) != len(groups) or not all(s.closed for s in scripts):
-        raise SystemExit(f"recording made {len(scripts)} workbooks for {len(groups)} units (does xlsxkit.write.form_writer still use Workbook?)")
+        raise SystemExit(
+            f"recording made {len(scripts)} workbooks for {len(groups)} units (does xlsxkit.write.form_writer still use Workbook?)"
+        )
     return scripts
 
 
@@ -254,6 +265,7 @@ def replay(target: str, script: Script) -> None:
 
 # --- the run --------------------------------------------------------------------------------
 
+
 def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -263,8 +275,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, xlsxwriter {xlsxwriter.__version__}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, xlsxwriter {xlsxwriter.__version__}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def sha256(path: Path) -> str:
@@ -277,7 +291,9 @@ def main() -> None:
     parser.add_argument("--template", default="tangshan", help="built-in template id or YAML file (default tangshan)")
     parser.add_argument("--projects", type=int, default=3, help="project sheets per workbook (default 3)")
     parser.add_argument("--rows", type=int, default=20, help="indicator rows per project sheet (default 20)")
-    parser.add_argument("--block", type=int, default=10, help="units per timed block; sides alternate per block (default 10)")
+    parser.add_argument(
+        "--block", type=int, default=10, help="units per timed block; sides alternate per block (default 10)"
+    )
     parser.add_argument("--profile", action="store_true", help="instead: cProfile xlsxkit generating --count workbooks")
     args = parser.parse_args()
 
@@ -289,8 +305,10 @@ def main() -> None:
         if args.profile:
             profile(template, groups, work)
             return
-        print(f"xlsxkit vs bare xlsxwriter: {args.count} workbooks, template {template.id}, "
-              f"{args.projects} project sheets of {args.rows} table rows (indicators)")
+        print(
+            f"xlsxkit vs bare xlsxwriter: {args.count} workbooks, template {template.id}, "
+            f"{args.projects} project sheets of {args.rows} table rows (indicators)"
+        )
         print(f"machine: {machine()}")
         scripts = record_scripts(template, groups, work / "recording")
         shutil.rmtree(work / "recording")
@@ -344,12 +362,18 @@ def main() -> None:
 
         ratio = wall["xlsxkit"] / wall["bare"]
         print(f"all {args.count} workbooks byte-identical between the two sides")
-        print(f"xlsxkit:          {ms(wall['xlsxkit']):8.2f} ms/workbook  ({wall['xlsxkit']:.2f} s; CPU {ms(cpu['xlsxkit']):.2f} ms/workbook)")
-        print(f"bare xlsxwriter:  {ms(wall['bare']):8.2f} ms/workbook  ({wall['bare']:.2f} s; CPU {ms(cpu['bare']):.2f} ms/workbook)")
+        print(
+            f"xlsxkit:          {ms(wall['xlsxkit']):8.2f} ms/workbook  ({wall['xlsxkit']:.2f} s; CPU {ms(cpu['xlsxkit']):.2f} ms/workbook)"
+        )
+        print(
+            f"bare xlsxwriter:  {ms(wall['bare']):8.2f} ms/workbook  ({wall['bare']:.2f} s; CPU {ms(cpu['bare']):.2f} ms/workbook)"
+        )
         quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
         print(f"ratio:            {ratio:8.2f}x  target <= {TARGET}x: {'met' if ratio <= TARGET else 'NOT met'}")
-        print(f"                  (CPU time {cpu['xlsxkit'] / cpu['bare']:.2f}x; per block of {args.block}: "
-              f"median {statistics.median(ratios):.2f}x, quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f}x)")
+        print(
+            f"                  (CPU time {cpu['xlsxkit'] / cpu['bare']:.2f}x; per block of {args.block}: "
+            f"median {statistics.median(ratios):.2f}x, quartiles {quartiles[0]:.2f}-{quartiles[2]:.2f}x)"
+        )
         print(f"total time:       {time.perf_counter() - started:.1f} s ({timed:.1f} s timed part, incl. checks)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -366,8 +390,10 @@ def _check_identical(groups: list[UnitRecords], block: list[int], written: dict[
         code = groups[i].unit["code"]
         ours, bare = written.pop(code, None), bare_dir / f"{code}.xlsx"
         if ours is None or sha256(ours) != sha256(bare):
-            raise SystemExit(f"unit {code}: the bare xlsxwriter workbook differs from xlsxkit's ({ours}, {bare}); "
-                             "the baseline would not be doing the same work")
+            raise SystemExit(
+                f"unit {code}: the bare xlsxwriter workbook differs from xlsxkit's ({ours}, {bare}); "
+                "the baseline would not be doing the same work"
+            )
 
 
 def profile(template: Template, groups: list[UnitRecords], work: Path) -> None:

@@ -55,11 +55,16 @@ def make_returns(folder: Path, count: int, passing_only: bool = False) -> list[P
     """`count` filled returns of 3 project sheets each, one per unit; with `passing_only`, only
     records that pass the checks (real forms lacking a 满意度指标 are rejected when collected)."""
     template = find_template("tangshan")
-    examples = [json.loads(line) for line in (ROOT / "examples" / "records.jsonl").read_text(encoding="utf-8").splitlines()
-                if line.strip()]
+    examples = [
+        json.loads(line)
+        for line in (ROOT / "examples" / "records.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     records = [r for r in examples if r["template"]["id"] == "tangshan"]
     if passing_only:
-        records = [r for r in records if {"产出指标", "效益指标", "满意度指标"} <= {i["level1"] for i in r["indicators"]}]
+        records = [
+            r for r in records if {"产出指标", "效益指标", "满意度指标"} <= {i["level1"] for i in r["indicators"]}
+        ]
     groups = []
     for number in range(count):
         unit = {"code": f"{600000 + number}", "name": f"测试单位{number:05d}"}
@@ -96,7 +101,7 @@ def calamine_side(paths: list[Path]) -> int:
 def timed(paths: list[Path]) -> tuple[float, float]:
     ours, bare = [], []
     for start in range(0, len(paths), BLOCK):
-        block = paths[start:start + BLOCK]
+        block = paths[start : start + BLOCK]
         sides = [(xlsxkit_side, ours), (calamine_side, bare)]
         if (start // BLOCK) % 2:
             sides.reverse()
@@ -133,8 +138,13 @@ def peak_memory(count: int, folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1000, help="returns to time (default 1,000)")
-    parser.add_argument("--memory-counts", type=int, nargs="*", default=[1000, 5000],
-                        help="returns read by each memory process (default 1,000 and 5,000)")
+    parser.add_argument(
+        "--memory-counts",
+        type=int,
+        nargs="*",
+        default=[1000, 5000],
+        help="returns read by each memory process (default 1,000 and 5,000)",
+    )
     parser.add_argument("--profile", action="store_true", help="profile the xlsxkit side instead of timing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,9 +152,11 @@ def main() -> None:
         needed = max([args.count, *args.memory_counts])
         began = time.perf_counter()
         paths = make_returns(folder, needed)
-        print(f"generated {len(paths)} returns in {time.perf_counter() - began:.1f} s "
-              f"({sum(p.stat().st_size for p in paths[:args.count]) / args.count / 1024:.1f} KiB each)")
-        timing = paths[:args.count]
+        print(
+            f"generated {len(paths)} returns in {time.perf_counter() - began:.1f} s "
+            f"({sum(p.stat().st_size for p in paths[: args.count]) / args.count / 1024:.1f} KiB each)"
+        )
+        timing = paths[: args.count]
         if args.profile:
             profiler = cProfile.Profile()
             profiler.runcall(xlsxkit_side, timing)
@@ -153,14 +165,18 @@ def main() -> None:
         xlsxkit_side(timing[:20]), calamine_side(timing[:20])  # warm caches (templates, layouts) on both sides
         ours, bare = timed(timing)
         guard = timed_alone(guard_side, timing)
-        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-              f"Python {platform.python_version()}, python-calamine {metadata.version('python-calamine')}")
+        print(
+            f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, python-calamine {metadata.version('python-calamine')}"
+        )
         print(f"{args.count} returns × 3 project sheets, read into records with every check:")
         print(f"  xlsxkit read_return    {ours:7.2f} ms/return")
         print(f"  bare calamine dump     {bare:7.2f} ms/return")
         print(f"  ratio                  {ours / bare:7.2f}×  (target ≤ 3×)")
-        print(f"  of which the guarded open (safe_open: zip limits, DTD scan, extents) {guard:.2f} ms/return;"
-              f" without it {(ours - guard) / bare:.2f}×")
+        print(
+            f"  of which the guarded open (safe_open: zip limits, DTD scan, extents) {guard:.2f} ms/return;"
+            f" without it {(ours - guard) / bare:.2f}×"
+        )
         for count in args.memory_counts:
             print(f"  peak memory reading {count:>6} returns: {peak_memory(count, folder):7.1f} MiB")
 

@@ -96,7 +96,11 @@ def table_cell(template: Template, bind: str, index: int, key: str) -> str:
 
 
 def copy_sheet_to_new_workbook(
-    office: Office, book: Workbook, sheet: str, target: Path, file_format: str | None = None,
+    office: Office,
+    book: Workbook,
+    sheet: str,
+    target: Path,
+    file_format: str | None = None,
 ) -> Path:
     """Sheet ▸ Move or Copy Sheet ▸ Copy to "- new document -", then File ▸ Save As `target`:
     a workbook holding only that sheet (content, formats, merges, protection), without

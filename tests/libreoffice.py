@@ -154,9 +154,20 @@ class Office:
         port = _free_port()
         accept = f"socket,host=127.0.0.1,port={port};urp;"
         process = subprocess.Popen(
-            [soffice_path(), "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-             "--nolockcheck", f"-env:UserInstallation={profile.as_uri()}", f"--accept={accept}"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                soffice_path(),
+                "--headless",
+                "--invisible",
+                "--nologo",
+                "--norestore",
+                "--nodefault",
+                "--nolockcheck",
+                f"-env:UserInstallation={profile.as_uri()}",
+                f"--accept={accept}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             local = uno.getComponentContext()
@@ -196,7 +207,9 @@ class Office:
     def stop(self) -> None:
         """Close every document, terminate the desktop, wait for soffice; kill it if it hangs."""
         uno = import_uno()
-        with contextlib.suppress(uno.getClass("com.sun.star.uno.RuntimeException")):  # the bridge drops as soffice exits
+        with contextlib.suppress(
+            uno.getClass("com.sun.star.uno.RuntimeException")
+        ):  # the bridge drops as soffice exits
             components = self.desktop.Components.createEnumeration()
             while components.hasMoreElements():
                 components.nextElement().close(True)
@@ -213,6 +226,7 @@ class Office:
 
 def _write_font_replacements(profile: Path, fonts: dict[str, str]) -> None:
     """LibreOffice reads its font replacement table at start-up, from the profile."""
+
     def value(text: str) -> str:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -303,7 +317,9 @@ class Workbook:
             inside_cols = [c for c, (start, width) in enumerate(cols) if width and x0 <= start + width / 2 <= x1]
             inside_rows = [r for r, (start, height) in enumerate(rows) if height and y0 <= start + height / 2 <= y1]
             if not inside_cols or not inside_rows:
-                raise OfficeError(f"a validity circle on {sheet} at {circle.Position.X},{circle.Position.Y} covers no cell")
+                raise OfficeError(
+                    f"a validity circle on {sheet} at {circle.Position.X},{circle.Position.Y} covers no cell"
+                )
             found.append((inside_rows[0], inside_cols[0]))
         target.clearArrows()
         return [a1(r, c) for r, c in sorted(set(found))]
@@ -426,8 +442,9 @@ A4_POINTS = (595.28, 841.89)
 def pdf_page_sizes(path: Path | str) -> list[tuple[float, float]]:
     """(width, height) in points of every page, from `pdfinfo`."""
     pages = _pdf_page_count(path)
-    out = subprocess.run(["pdfinfo", "-f", "1", "-l", str(pages), str(path)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(pages), str(path)], capture_output=True, text=True, check=True
+    ).stdout
     sizes = []
     for line in out.splitlines():
         if line.startswith("Page") and " size:" in line:
@@ -443,8 +460,9 @@ def _pdf_page_count(path: Path | str) -> int:
 
 def pdf_page_texts(path: Path | str) -> list[str]:
     """The text of every page (`pdftotext -layout`), one string per page."""
-    out = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = out.split("\f")
     if pages and not pages[-1].strip():
         pages.pop()
@@ -462,6 +480,9 @@ def pdf_to_png(pdf: Path | str, png: Path | str, resolution: int = 70) -> Path:
     """The first page of a PDF as a PNG (`pdftoppm -singlefile`)."""
     png = Path(png)
     stem = png.with_suffix("")
-    subprocess.run(["pdftoppm", "-r", str(resolution), "-png", "-singlefile", "-f", "1", "-l", "1", str(pdf), str(stem)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-r", str(resolution), "-png", "-singlefile", "-f", "1", "-l", "1", str(pdf), str(stem)],
+        check=True,
+        capture_output=True,
+    )
     return stem.with_suffix(".png")

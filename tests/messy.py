@@ -109,8 +109,12 @@ def delete_rows(ws: Worksheet, idx: int, amount: int) -> None:
     _rework(ws, fix_range, fix_row, lambda: ws.delete_rows(idx, amount))
 
 
-def _rework(ws: Worksheet, fix_range: Callable[[CellRange], CellRange | None],
-            fix_row: Callable[[int], int | None], move: Callable[[], None]) -> None:
+def _rework(
+    ws: Worksheet,
+    fix_range: Callable[[CellRange], CellRange | None],
+    fix_row: Callable[[int], int | None],
+    move: Callable[[], None],
+) -> None:
     if len(ws.conditional_formatting):
         raise NotImplementedError("conditional formats are not moved (generated returns have none)")
     merges = [(CellRange(m.coord), ws.cell(m.min_row, m.min_col).value) for m in ws.merged_cells.ranges]
@@ -134,7 +138,10 @@ def _rework(ws: Worksheet, fix_range: Callable[[CellRange], CellRange | None],
         old = next(iter(validation.sqref.ranges))
         new = ranges[0]
         if (old.min_row, old.min_col) != (new.min_row, new.min_col):  # relative references follow the range
-            origin, target = f"{get_column_letter(old.min_col)}{old.min_row}", f"{get_column_letter(new.min_col)}{new.min_row}"
+            origin, target = (
+                f"{get_column_letter(old.min_col)}{old.min_row}",
+                f"{get_column_letter(new.min_col)}{new.min_row}",
+            )
             for name in ("formula1", "formula2"):
                 formula = getattr(validation, name)
                 if formula:
@@ -193,7 +200,9 @@ class _Sheet:
     record: dict[str, Any]
     place: SheetLayout
     rows: list[int]  # original 0-based layout row → current 1-based row (0 once deleted)
-    tables: dict[str, list[dict[str, Any] | str | None]] = field(default_factory=dict)  # table → item shown on each row (None: blank)
+    tables: dict[str, list[dict[str, Any] | str | None]] = field(
+        default_factory=dict
+    )  # table → item shown on each row (None: blank)
 
     def row(self, layout_row: int) -> int:
         return self.rows[layout_row]
@@ -220,7 +229,7 @@ class _Book:
         self.layout = compile_layout(template)
         self.wb = openpyxl.load_workbook(src)
         self.sheets: list[_Sheet] = []
-        for record, name in zip(records, self.wb.sheetnames[1: 1 + len(records)]):
+        for record, name in zip(records, self.wb.sheetnames[1 : 1 + len(records)]):
             record = copy.deepcopy(record)
             counts = {t.table: len(record[t.table]) for t in template.tables() if record.get(t.table)}
             place = self.layout.sheet(counts)  # as the writer lays the sheet out
@@ -257,10 +266,19 @@ def _blank_rows_step(sheet: _Sheet) -> None:
     """One blank row where one 一级指标 ends and the next begins, two blank rows inside a
     merged 二级指标 (the merges there grow over them, as in Excel)."""
     rows = sheet.tables[INDICATORS]
-    boundary = next((k for k in range(1, len(rows)) if rows[k] and rows[k - 1]
-                     and rows[k]["level1"] != rows[k - 1]["level1"]), None)
-    inside = next((k for k in range(1, len(rows)) if rows[k] and rows[k - 1]
-                   and (rows[k]["level1"], rows[k]["level2"]) == (rows[k - 1]["level1"], rows[k - 1]["level2"])), None)
+    boundary = next(
+        (k for k in range(1, len(rows)) if rows[k] and rows[k - 1] and rows[k]["level1"] != rows[k - 1]["level1"]), None
+    )
+    inside = next(
+        (
+            k
+            for k in range(1, len(rows))
+            if rows[k]
+            and rows[k - 1]
+            and (rows[k]["level1"], rows[k]["level2"]) == (rows[k - 1]["level1"], rows[k - 1]["level2"])
+        ),
+        None,
+    )
     if inside is None and len(rows) > 1:
         inside = 1
     for k, amount in sorted(((k, n) for k, n in ((boundary, 1), (inside, 2)) if k is not None), reverse=True):
@@ -335,7 +353,12 @@ def _unmerge_levels_step(sheet: _Sheet, retype: bool) -> None:
     cols = {c.col + 1 for c in table.columns if c.key in table.merge}
     ws.protection.sheet = False  # Excel unmerges on an unprotected sheet only
     for merged in [CellRange(m.coord) for m in ws.merged_cells.ranges]:
-        if merged.min_col in cols and merged.max_col == merged.min_col and first <= merged.min_row and merged.max_row <= last:
+        if (
+            merged.min_col in cols
+            and merged.max_col == merged.min_col
+            and first <= merged.min_row
+            and merged.max_row <= last
+        ):
             top_left = ws.cell(merged.min_row, merged.min_col)
             ws.unmerge_cells(merged.coord)
             for row in range(merged.min_row + 1, merged.max_row + 1):
@@ -348,8 +371,11 @@ def _header_row_step(sheet: _Sheet) -> None:
     """A blank row inserted right after the title rows: every field, label and table moves
     a row down."""
     place = sheet.place
-    first = min([f.box.row for f in place.fields] + [s.box.row for s in place.statics if s.is_label]
-                + [t.header_row for t in place.tables])
+    first = min(
+        [f.box.row for f in place.fields]
+        + [s.box.row for s in place.statics if s.is_label]
+        + [t.header_row for t in place.tables]
+    )
     sheet.insert(sheet.row(first), 1)
 
 
@@ -387,7 +413,7 @@ def _extra_columns_step(sheet: _Sheet) -> None:
 
 
 def _sheet_name(text: str, taken: set[str]) -> str:
-    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in text).strip("'")[:31] or "项目"
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in text).strip("'")[:31] or "项目"
     name, n = clean, 2
     while name.lower() in taken:
         name, n = f"{clean[:28]}({n})", n + 1
@@ -401,7 +427,11 @@ def _rename_reverse_step(book: _Book) -> None:
     taken = {ws.title.lower() for ws in book.wb.worksheets if not any(ws is s.ws for s in book.sheets)}
     for number, sheet in enumerate(book.sheets, start=1):
         project = sheet.record.get("project") or {}
-        fallback = f"{sheet.record.get('year') or ''}年部门绩效目标" if sheet.record.get("form") == "department" else f"第{number}张表"
+        fallback = (
+            f"{sheet.record.get('year') or ''}年部门绩效目标"
+            if sheet.record.get("form") == "department"
+            else f"第{number}张表"
+        )
         sheet.ws.title = _sheet_name(project.get("name") or fallback, taken)
     start = min(book.wb.index(s.ws) for s in book.sheets)
     for position, sheet in enumerate(reversed(book.sheets), start=start):
@@ -431,7 +461,9 @@ def _money_text(yuan: str, money_unit: str | None, variant: int) -> str:
     amount = Decimal(yuan) / MONEY_FACTOR[money_unit or "元"]
     decimals = max(2, -amount.normalize().as_tuple().exponent)
     grouped = f"{amount:,.{decimals}f}"
-    return [grouped, f"{amount:.{decimals}f}".translate(_FULL_WIDTH), grouped + "  ", f"{amount:.{decimals}f} \n"][variant % 4]
+    return [grouped, f"{amount:.{decimals}f}".translate(_FULL_WIDTH), grouped + "  ", f"{amount:.{decimals}f} \n"][
+        variant % 4
+    ]
 
 
 def _percent_text(value: str, variant: int) -> str:
@@ -664,7 +696,9 @@ def everything(src: Path, records: list[dict], template: Any, dst_dir: Path) -> 
         _unmerge_levels_step(sheet, retype=False)
         _extra_columns_step(sheet)
     _rename_reverse_step(book)
-    return book.save(_out(dst_dir, src, "everything"), "header row, blank rows, extra indicators, unmerged, notes, renamed")
+    return book.save(
+        _out(dst_dir, src, "everything"), "header row, blank rows, extra indicators, unmerged, notes, renamed"
+    )
 
 
 Builder = Callable[[Path, list, Any, Path], "Messy | None"]

@@ -30,8 +30,9 @@ def without_source(record: dict[str, Any]) -> dict[str, Any]:
 
 def filled_return(template_id: str, records: list[dict[str, Any]], out: Path) -> Path:
     """The workbook a unit returns when it filled in exactly these records (one sheet each)."""
-    report = generate_prefilled(TEMPLATES[template_id], [UnitRecords(records[0]["unit"], records)], None, out,
-                                generated_at=FIXED_TIME)
+    report = generate_prefilled(
+        TEMPLATES[template_id], [UnitRecords(records[0]["unit"], records)], None, out, generated_at=FIXED_TIME
+    )
     assert not report.problems, report.problems
     return report.files[0].path
 
@@ -51,8 +52,9 @@ def edited(path: Path, edit: Callable[[openpyxl.Workbook], None], name: str = "e
     return target
 
 
-def read_one(template_id: str, record: dict[str, Any], out: Path,
-             edit: Callable[[openpyxl.Workbook], None] | None = None) -> ReadResult:
+def read_one(
+    template_id: str, record: dict[str, Any], out: Path, edit: Callable[[openpyxl.Workbook], None] | None = None
+) -> ReadResult:
     """Fill one record in, let `edit` change the workbook, read it back."""
     path = filled_return(template_id, [record], out)
     if edit is not None:

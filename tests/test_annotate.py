@@ -105,8 +105,14 @@ def test_the_list_is_the_first_and_active_sheet_with_a_row_and_a_link_per_findin
     by_code = {f.code.code: f for f in case.findings}
     for number, row in enumerate(rows, start=3):
         finding = by_code[row[4]]
-        assert row[1:] == (FORM, finding.cell, "错误" if finding.severity.value == "error" else "提示",
-                           finding.code.code, finding.message, finding.fix)
+        assert row[1:] == (
+            FORM,
+            finding.cell,
+            "错误" if finding.severity.value == "error" else "提示",
+            finding.code.code,
+            finding.message,
+            finding.fix,
+        )
         link = sheet.cell(number, 3).hyperlink
         assert link is not None and link.location == f"'{FORM}'!{finding.cell}"
         target_sheet, target_cell = link.location.split("!")
@@ -133,7 +139,10 @@ def test_everything_the_form_needs_is_kept(case: Case) -> None:
             (v.type, v.formula1, str(v.sqref)) for v in old.data_validations.dataValidation
         ]
         assert (new.page_setup.orientation, new.page_setup.fitToWidth, new.print_area) == (
-            old.page_setup.orientation, old.page_setup.fitToWidth, old.print_area)
+            old.page_setup.orientation,
+            old.page_setup.fitToWidth,
+            old.print_area,
+        )
     assert after["_xlsxkit"].sheet_state == "veryHidden" and after["_lists"].sheet_state == "hidden"
     assert len(before[FORM].data_validations.dataValidation) > 0
     props = {p.name: p.value for p in after.custom_doc_props.props}
@@ -141,7 +150,8 @@ def test_everything_the_form_needs_is_kept(case: Case) -> None:
     assert props == {**stamp, "xlsxkit.output": "feedback"}  # the stamp kept, our output mark added
     assert props["xlsxkit.template_id"] == "tangshan"
     assert {n: d.attr_text for n, d in after.defined_names.items()} == {
-        n: d.attr_text for n, d in before.defined_names.items()}
+        n: d.attr_text for n, d in before.defined_names.items()
+    }
 
 
 def without_source(result: ReadResult) -> list[dict[str, Any]]:
@@ -152,25 +162,72 @@ def test_the_feedback_workbook_reads_as_the_return_did(case: Case) -> None:
     again = read_return(case.feedback)
     assert without_source(again) == without_source(case.result)
     assert [[f.as_dict() for f in r.findings] for r in again.records] == [
-        [f.as_dict() for f in r.findings] for r in case.result.records]
+        [f.as_dict() for f in r.findings] for r in case.result.records
+    ]
     assert [(f.code, f.sheet) for f in again.findings] == [
-        *((f.code, f.sheet) for f in case.result.findings), (Code.R_SHEET_SKIPPED, FEEDBACK_SHEET)]
+        *((f.code, f.sheet) for f in case.result.findings),
+        (Code.R_SHEET_SKIPPED, FEEDBACK_SHEET),
+    ]
 
 
 def test_stored_findings_merged_cells_sheets_files_and_an_earlier_comment(tmp_path: Path) -> None:
     """Findings as the ledger stores them (dicts); two on one cell share one comment, after the
     unit's own comment; a cell inside a merge is marked at its top-left; a finding about a sheet
     at its A1; one about the file only listed, first."""
+
     def note(book: openpyxl.Workbook) -> None:
         book[FORM]["F12"].comment = Comment("单位备注：按上年口径", "张三")
+
     returned = edited(filled_return("tangshan", [corpus_record("tangshan")], tmp_path), note)
     stored = [
-        {"sheet": FORM, "cell": "F12", "severity": "warning", "code": "C024", "message": "时限不在年度内", "fix": "核对时限"},
-        {"sheet": FORM, "cell": "F12", "severity": "error", "code": "C016", "message": "「XX」是占位符", "fix": "填写实际值"},
-        {"sheet": FORM, "cell": "A11", "severity": "error", "code": "C011", "message": "一级指标不对", "fix": "从下拉选择"},
-        {"sheet": FORM, "cell": None, "severity": "warning", "code": "R011", "message": "工作表太大", "fix": "删除远处内容"},
-        {"sheet": None, "cell": None, "severity": "info", "code": "F011", "message": "工作簿含有宏", "fix": "另存为 xlsx"},
-        {"sheet": "不存在的表", "cell": "B2", "severity": "error", "code": "R013", "message": "找不到表头", "fix": "恢复表头"},
+        {
+            "sheet": FORM,
+            "cell": "F12",
+            "severity": "warning",
+            "code": "C024",
+            "message": "时限不在年度内",
+            "fix": "核对时限",
+        },
+        {
+            "sheet": FORM,
+            "cell": "F12",
+            "severity": "error",
+            "code": "C016",
+            "message": "「XX」是占位符",
+            "fix": "填写实际值",
+        },
+        {
+            "sheet": FORM,
+            "cell": "A11",
+            "severity": "error",
+            "code": "C011",
+            "message": "一级指标不对",
+            "fix": "从下拉选择",
+        },
+        {
+            "sheet": FORM,
+            "cell": None,
+            "severity": "warning",
+            "code": "R011",
+            "message": "工作表太大",
+            "fix": "删除远处内容",
+        },
+        {
+            "sheet": None,
+            "cell": None,
+            "severity": "info",
+            "code": "F011",
+            "message": "工作簿含有宏",
+            "fix": "另存为 xlsx",
+        },
+        {
+            "sheet": "不存在的表",
+            "cell": "B2",
+            "severity": "error",
+            "code": "R013",
+            "message": "找不到表头",
+            "fix": "恢复表头",
+        },
     ]
     feedback = annotate(returned.read_bytes(), stored, tmp_path / "out" / "fb.xlsx", unit_name="测试单位")
     book = openpyxl.load_workbook(feedback)
@@ -184,20 +241,41 @@ def test_stored_findings_merged_cells_sheets_files_and_an_earlier_comment(tmp_pa
     assert "[R011] 提示：工作表太大" in sheet["A1"].comment.text
     rows = list_rows(book)
     assert [(row[1], row[2], row[4]) for row in rows] == [
-        ("（整个文件）", None, "F011"), (FORM, "全表", "R011"), (FORM, "A11", "C011"), (FORM, "F12", "C024"),
-        (FORM, "F12", "C016"), ("不存在的表", "B2", "R013"),
+        ("（整个文件）", None, "F011"),
+        (FORM, "全表", "R011"),
+        (FORM, "A11", "C011"),
+        (FORM, "F12", "C024"),
+        (FORM, "F12", "C016"),
+        ("不存在的表", "B2", "R013"),
     ]
     links = [book[FEEDBACK_SHEET].cell(n, 3).hyperlink for n in range(3, 3 + len(rows))]
     assert [link.location if link else None for link in links] == [
-        None, f"'{FORM}'!A1", f"'{FORM}'!A10", f"'{FORM}'!F12", f"'{FORM}'!F12", None]
-    assert book[FEEDBACK_SHEET]["A1"].value.startswith("测试单位 填报问题清单（共 6 项：错误 3 项，提示 2 项，说明 1 项）")
+        None,
+        f"'{FORM}'!A1",
+        f"'{FORM}'!A10",
+        f"'{FORM}'!F12",
+        f"'{FORM}'!F12",
+        None,
+    ]
+    assert book[FEEDBACK_SHEET]["A1"].value.startswith(
+        "测试单位 填报问题清单（共 6 项：错误 3 项，提示 2 项，说明 1 项）"
+    )
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["fb.xlsx"]  # no partial file left
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     returned = filled_return("tangshan", [corpus_record("tangshan")], tmp_path)
-    stored = [{"sheet": FORM, "cell": "F10", "severity": "error", "code": "C016",
-               "message": '=HYPERLINK("http://example.com","点此")', "fix": "+1-1", "extra": "ignored"}]
+    stored = [
+        {
+            "sheet": FORM,
+            "cell": "F10",
+            "severity": "error",
+            "code": "C016",
+            "message": '=HYPERLINK("http://example.com","点此")',
+            "fix": "+1-1",
+            "extra": "ignored",
+        }
+    ]
     feedback = annotate(returned, stored, tmp_path / "fb.xlsx", unit_name="=cmd|' /C calc'!A0")
     book = openpyxl.load_workbook(feedback)
     sheet = book[FEEDBACK_SHEET]
@@ -205,7 +283,9 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
         assert cell.data_type == "s" and isinstance(cell.value, str)
     assert sheet["F3"].value == '=HYPERLINK("http://example.com","点此")' and sheet["G3"].value == "+1-1"
     assert sheet["A1"].value.startswith("=cmd|")
-    assert book[FORM]["F10"].comment.text.endswith('[C016] 错误：=HYPERLINK("http://example.com","点此")\n修改方法：+1-1')
+    assert book[FORM]["F10"].comment.text.endswith(
+        '[C016] 错误：=HYPERLINK("http://example.com","点此")\n修改方法：+1-1'
+    )
     with zipfile.ZipFile(feedback) as package:
         index = package.read("xl/workbook.xml").decode()
         assert f'name="{FEEDBACK_SHEET}"' in index
@@ -216,8 +296,10 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
 def test_a_corrected_feedback_workbook_is_annotated_afresh(case: Case, tmp_path: Path) -> None:
     """The unit fixes 指标值 F10 in the feedback workbook and sends it back: the new feedback has
     one 问题清单, F10 has neither comment nor red fill any more, the rest is marked once."""
+
     def fix(book: openpyxl.Workbook) -> None:
         book[FORM]["F10"] = "≥4次"
+
     corrected = edited(copy_of(case.feedback, tmp_path), fix, name="corrected.xlsx")
     result = read_return(corrected)
     assert Code.C_NO_VALUE not in {f.code for f in result.all_findings()}
@@ -243,12 +325,14 @@ def test_findings_as_objects_or_dicts_give_the_same_workbook_content(case: Case,
     one, other = openpyxl.load_workbook(case.feedback), openpyxl.load_workbook(from_dicts)
     assert list_rows(one) == list_rows(other)
     assert [(c.coordinate, c.comment.text) for row in one[FORM].iter_rows() for c in row if c.comment] == [
-        (c.coordinate, c.comment.text) for row in other[FORM].iter_rows() for c in row if c.comment]
+        (c.coordinate, c.comment.text) for row in other[FORM].iter_rows() for c in row if c.comment
+    ]
 
 
 def test_feedback_file_names() -> None:
     assert feedback_name("603001", "唐山市住房公积金管理中心（参公）本级", "x.xlsx") == (
-        "603001-唐山市住房公积金管理中心（参公）本级-问题反馈.xlsx")
+        "603001-唐山市住房公积金管理中心（参公）本级-问题反馈.xlsx"
+    )
     assert feedback_name(None, None, "某单位 上报.xlsx") == "某单位 上报-问题反馈.xlsx"
     assert feedback_name(None, "", "某单位-问题反馈.xlsx") == "某单位-问题反馈.xlsx"
     assert feedback_name("001", "a/b:c*?", "x.xlsx") == "001-a_b_c__-问题反馈.xlsx"
@@ -285,4 +369,3 @@ def test_libreoffice_shows_a_note_at_each_finding_cell(case: Case, office: Any) 
 
 def cell_name(row: int, col: int) -> str:
     return f"{openpyxl.utils.get_column_letter(col + 1)}{row + 1}"
-

@@ -39,8 +39,13 @@ def inbox(tmp_path_factory) -> Path:
 
 
 EXPECTED = {
-    Code.F_NOT_XLSX, Code.F_ENCRYPTED, Code.F_LOCK_FILE, Code.F_STRICT_OOXML, Code.F_BROKEN,
-    Code.F_ZIP_BOMB, Code.F_XML_ENTITY,
+    Code.F_NOT_XLSX,
+    Code.F_ENCRYPTED,
+    Code.F_LOCK_FILE,
+    Code.F_STRICT_OOXML,
+    Code.F_BROKEN,
+    Code.F_ZIP_BOMB,
+    Code.F_XML_ENTITY,
 }
 
 
@@ -86,7 +91,9 @@ def test_a_sheet_reaching_the_last_cell_is_read_within_a_window_and_never_accept
     path = filled_return("tangshan", [corpus_record("tangshan")], tmp_path)
     far = _with_far_cell(path, "xl/worksheets/sheet2.xml")
     result = read_return(far)
-    assert [(f.code, f.sheet, f.severity) for f in result.findings] == [(Code.R_SHEET_TOO_LARGE, "项目1", Severity.error)]
+    assert [(f.code, f.sheet, f.severity) for f in result.findings] == [
+        (Code.R_SHEET_TOO_LARGE, "项目1", Severity.error)
+    ]
     assert "XFD1048576" in result.findings[0].message and "没有完整读取" in result.findings[0].message
     assert without_source(result.records[0].record) == without_source(corpus_record("tangshan"))
 
@@ -124,12 +131,18 @@ def test_money_no_form_can_mean_is_a_finding_at_its_cell_not_a_stopped_file(tmp_
     book = openpyxl.load_workbook(path)
     book["项目1"]["C4"] = 123456.789  # a placeholder, then the number as the sheet's XML stores it
     book.save(path)
-    patched = bad_files.rewrite(path, tmp_path / "patched.xlsx", {
-        "xl/worksheets/sheet2.xml": lambda data: data.replace(b"<v>123456.789</v>", f"<v>{stored}</v>".encode()),
-    })
+    patched = bad_files.rewrite(
+        path,
+        tmp_path / "patched.xlsx",
+        {
+            "xl/worksheets/sheet2.xml": lambda data: data.replace(b"<v>123456.789</v>", f"<v>{stored}</v>".encode()),
+        },
+    )
     result = read_return(patched)
     assert result.readable
-    assert [(f.code, f.cell) for f in result.all_findings() if f.code is Code.R_WRONG_TYPE] == [(Code.R_WRONG_TYPE, "C4")]
+    assert [(f.code, f.cell) for f in result.all_findings() if f.code is Code.R_WRONG_TYPE] == [
+        (Code.R_WRONG_TYPE, "C4")
+    ]
 
 
 def test_a_value_of_thousands_of_digits_is_read_as_written(tmp_path):
@@ -145,8 +158,9 @@ def test_a_return_of_80000_indicator_rows_is_read_whole(tmp_path):
     """The adversarial pass's return that was cut to 4,991 rows and accepted."""
     record = corpus_record("tangshan")
     prepared = record["indicators"]
-    record["indicators"] = [{**prepared[n % len(prepared)], "level3": f"{prepared[n % len(prepared)]['level3']}{n}"}
-                            for n in range(80_000)]
+    record["indicators"] = [
+        {**prepared[n % len(prepared)], "level3": f"{prepared[n % len(prepared)]['level3']}{n}"} for n in range(80_000)
+    ]
     result = read_return(filled_return("tangshan", [record], tmp_path))
     assert result.readable and Code.R_SHEET_TOO_LARGE not in {f.code for f in result.all_findings()}
     assert result.records[0].record["indicators"] == record["indicators"]

@@ -196,13 +196,20 @@ def test_a_sheet_copied_into_a_new_workbook_has_no_stamp(office: Office, tmp_pat
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize(("name", "file_format", "magic"), [
-    ("603001 绩效目标表.xls", None, OLE2),
-    ("603001 绩效目标表.ods", None, ZIP),
-    ("603001 绩效目标表（给财务）.xls", "xlsx", ZIP),  # an .xlsx under a name ending .xls
-])
+@pytest.mark.parametrize(
+    ("name", "file_format", "magic"),
+    [
+        ("603001 绩效目标表.xls", None, OLE2),
+        ("603001 绩效目标表.ods", None, ZIP),
+        ("603001 绩效目标表（给财务）.xls", "xlsx", ZIP),  # an .xlsx under a name ending .xls
+    ],
+)
 def test_saved_in_another_format_the_typed_values_are_there(
-    office: Office, tmp_path: Path, name: str, file_format: str | None, magic: bytes,
+    office: Office,
+    tmp_path: Path,
+    name: str,
+    file_format: str | None,
+    magic: bytes,
 ) -> None:
     record, template = CASES["tangshan"], TEMPLATES["tangshan"]
     with office.open(blank_for(record, tmp_path)) as book:

@@ -33,12 +33,40 @@ runner = CliRunner()
 TEMPLATE = TEMPLATES["tangshan"]
 YEAR = 2025
 PLACES = [
-    "本级", "路南分中心", "路北分中心", "古冶分中心", "开平分中心", "丰南分中心", "丰润分中心", "曹妃甸分中心",
-    "滦州分中心", "滦南分中心", "乐亭分中心", "迁西分中心", "玉田分中心", "遵化分中心", "迁安分中心", "海港分中心",
-    "高新分中心", "芦台分中心", "汉沽分中心", "南堡分中心", "国际旅游岛分中心", "开滦分中心", "冀东油田分中心",
-    "唐钢分中心", "铁路分中心", "电力分中心", "供销分中心", "林西分中心", "赵各庄分中心", "马家沟分中心",
+    "本级",
+    "路南分中心",
+    "路北分中心",
+    "古冶分中心",
+    "开平分中心",
+    "丰南分中心",
+    "丰润分中心",
+    "曹妃甸分中心",
+    "滦州分中心",
+    "滦南分中心",
+    "乐亭分中心",
+    "迁西分中心",
+    "玉田分中心",
+    "遵化分中心",
+    "迁安分中心",
+    "海港分中心",
+    "高新分中心",
+    "芦台分中心",
+    "汉沽分中心",
+    "南堡分中心",
+    "国际旅游岛分中心",
+    "开滦分中心",
+    "冀东油田分中心",
+    "唐钢分中心",
+    "铁路分中心",
+    "电力分中心",
+    "供销分中心",
+    "林西分中心",
+    "赵各庄分中心",
+    "马家沟分中心",
 ]
-UNITS = [{"code": f"6030{n:02d}", "name": f"唐山市住房公积金管理中心{place}"} for n, place in enumerate(PLACES, start=1)]
+UNITS = [
+    {"code": f"6030{n:02d}", "name": f"唐山市住房公积金管理中心{place}"} for n, place in enumerate(PLACES, start=1)
+]
 
 
 def corpus(number: str) -> dict[str, Any]:
@@ -84,13 +112,26 @@ class Round:
 def a_round(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Round:
     folder = tmp_path_factory.mktemp("round")
     roster = folder / "单位名单.csv"  # exported from Excel on Chinese Windows: GBK
-    roster.write_text("单位代码,单位名称,联系人\n" + "".join(f"{u['code']},{u['name']},财务科\n" for u in UNITS),
-                      encoding="gbk")
-    made = runner.invoke(app, ["generate", "tangshan", "--roster", str(roster), "--year", str(YEAR),
-                               "--out", str(folder / "outbox")])
+    roster.write_text(
+        "单位代码,单位名称,联系人\n" + "".join(f"{u['code']},{u['name']},财务科\n" for u in UNITS), encoding="gbk"
+    )
+    made = runner.invoke(
+        app, ["generate", "tangshan", "--roster", str(roster), "--year", str(YEAR), "--out", str(folder / "outbox")]
+    )
     assert made.exit_code == 0, made.output
-    last_year = runner.invoke(app, ["generate", "tangshan", "--roster", str(roster), "--year", str(YEAR - 1),
-                                    "--out", str(folder / "outbox-last-year")])
+    last_year = runner.invoke(
+        app,
+        [
+            "generate",
+            "tangshan",
+            "--roster",
+            str(roster),
+            "--year",
+            str(YEAR - 1),
+            "--out",
+            str(folder / "outbox-last-year"),
+        ],
+    )
     assert last_year.exit_code == 0, last_year.output
     inbox = folder / "inbox"
     inbox.mkdir()
@@ -99,8 +140,14 @@ def a_round(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Round:
     def blank(n: int, outbox: str = "outbox") -> Path:
         return next((folder / outbox).glob(f"{unit(n)['code']}-*.xlsx"))
 
-    def typed(n: int, projects: list[dict[str, Any]], *, outbox: str = "outbox", year: int = YEAR,
-              also: dict[str, str] | None = None) -> Any:
+    def typed(
+        n: int,
+        projects: list[dict[str, Any]],
+        *,
+        outbox: str = "outbox",
+        year: int = YEAR,
+        also: dict[str, str] | None = None,
+    ) -> Any:
         """Open unit n's workbook in LibreOffice and type its projects in, sheet by sheet."""
         book = office.open(blank(n, outbox))
         for number, project in enumerate(projects, start=1):
@@ -123,7 +170,9 @@ def a_round(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Round:
     blank_required["funds"]["annual"]["total"] = None
     blank_required["goals"]["annual"] = None
     returned(13, [blank_required])
-    returned(14, [record(13)], also={table_cell(TEMPLATE, "indicators", 0, "level2"): "经济效益指标"})  # 二级 not under 产出
+    returned(
+        14, [record(13)], also={table_cell(TEMPLATE, "indicators", 0, "level2"): "经济效益指标"}
+    )  # 二级 not under 产出
     with typed(15, [record(14)], also={table_cell(TEMPLATE, "indicators", 0, "level1"): "绩效指标"}) as book:
         invalid = book.invalid_cells("项目1")  # the dropdown's own check refuses it
         book.save_as(inbox / blank(15).name)
@@ -143,8 +192,14 @@ def a_round(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Round:
     (inbox / "重发").mkdir()
     shutil.copy(twice, inbox / "重发" / twice.name)  # mailed twice
     returned(22, [record(21)], outbox="outbox-last-year", year=YEAR - 1)  # last year's workbook sent back
-    returned(23, [record(22)], also={field_cell(TEMPLATE, "funds.annual.total"): "1,200,000",
-                                     field_cell(TEMPLATE, "funds.annual.fiscal"): "1,200,000"})  # meant 元
+    returned(
+        23,
+        [record(22)],
+        also={
+            field_cell(TEMPLATE, "funds.annual.total"): "1,200,000",
+            field_cell(TEMPLATE, "funds.annual.fiscal"): "1,200,000",
+        },
+    )  # meant 元
     with typed(24, [record(23)]) as book:
         copy_sheet_to_new_workbook(office, book, "项目1", inbox / "绩效目标表.xlsx")  # names no unit
     # units 25-30 send nothing
@@ -153,8 +208,18 @@ def a_round(office: Office, tmp_path_factory: pytest.TempPathFactory) -> Round:
     collected = runner.invoke(app, ["collect", str(inbox), "--roster", str(roster), "--db", str(db), "--json"])
     status = runner.invoke(app, ["status", "--db", str(db), "--json"])
     feedback = runner.invoke(app, ["feedback", "--db", str(db), "--out", str(folder / "feedback")])
-    consolidated = runner.invoke(app, ["consolidate", "--db", str(db), "--out", str(folder / "汇总表.xlsx"),
-                                       "--jsonl", str(folder / "records.jsonl")])
+    consolidated = runner.invoke(
+        app,
+        [
+            "consolidate",
+            "--db",
+            str(db),
+            "--out",
+            str(folder / "汇总表.xlsx"),
+            "--jsonl",
+            str(folder / "records.jsonl"),
+        ],
+    )
     return Round(folder, inbox, db, collected, status, feedback, consolidated, invalid)
 
 
@@ -238,9 +303,12 @@ def test_xls_and_ods_read_as_the_xlsx_they_were_saved_from(a_round: Round) -> No
 
 
 def test_the_implausible_amount_is_a_warning_in_the_forms_own_unit(a_round: Round) -> None:
-    with_warnings = json.loads(runner.invoke(app, ["check", str(a_round.inbox / f"{code(23)}-{unit(23)['name']}.xlsx"),
-                                                   "--json"]).stdout)
+    with_warnings = json.loads(
+        runner.invoke(app, ["check", str(a_round.inbox / f"{code(23)}-{unit(23)['name']}.xlsx"), "--json"]).stdout
+    )
     found = [f for f in with_warnings[0]["findings"] if f["code"] == "C026"]
-    assert {f["cell"] for f in found} == {field_cell(TEMPLATE, "funds.annual.total"),
-                                          field_cell(TEMPLATE, "funds.annual.fiscal")}
+    assert {f["cell"] for f in found} == {
+        field_cell(TEMPLATE, "funds.annual.total"),
+        field_cell(TEMPLATE, "funds.annual.fiscal"),
+    }
     assert all("1200000 万元" in f["message"] for f in found)

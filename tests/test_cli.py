@@ -30,8 +30,20 @@ def test_templates_lists_every_built_in_template_with_version_and_title():
 
 
 def test_generate_from_the_example_roster_reports_encoding_and_files(tmp_path):
-    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"),
-                                 "--year", "2026", "--out", str(tmp_path), *TIME])
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "tangshan",
+            "--roster",
+            str(EXAMPLES / "units.csv"),
+            "--year",
+            "2026",
+            "--out",
+            str(tmp_path),
+            *TIME,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "encoding utf-8" in result.stderr
     assert len(list(tmp_path.glob("*.xlsx"))) == 5
@@ -41,8 +53,9 @@ def test_generate_prefilled_goes_on_past_a_bad_line_and_exits_1(tmp_path):
     records = example_records("tangshan")[:2]
     path = write_jsonl(tmp_path / "last-year.jsonl", records)
     path.write_text(path.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
-    result = runner.invoke(app, ["generate", "tangshan", "--records", str(path), "--year", "2026",
-                                 "--out", str(tmp_path / "out"), *TIME])
+    result = runner.invoke(
+        app, ["generate", "tangshan", "--records", str(path), "--year", "2026", "--out", str(tmp_path / "out"), *TIME]
+    )
     assert result.exit_code == 1
     assert f"{path}:3: [G010]" in result.stderr
     (book_path,) = (tmp_path / "out").glob("*.xlsx")
@@ -52,14 +65,17 @@ def test_generate_prefilled_goes_on_past_a_bad_line_and_exits_1(tmp_path):
 
 
 def test_generate_json_output_lists_files_and_problems(tmp_path):
-    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"),
-                                 "--out", str(tmp_path), "--json", *TIME])
+    result = runner.invoke(
+        app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--out", str(tmp_path), "--json", *TIME]
+    )
     data = json.loads(result.stdout)
     assert len(data["files"]) == 5 and data["problems"] == []
 
 
 def test_unknown_template_exits_2_with_a_suggestion(tmp_path):
-    result = runner.invoke(app, ["generate", "tangshen", "--roster", str(EXAMPLES / "units.csv"), "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["generate", "tangshen", "--roster", str(EXAMPLES / "units.csv"), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2
     assert "T070" in result.stderr and "tangshan" in result.stderr
 
@@ -81,8 +97,23 @@ def test_generate_with_roster_and_records_prefills_units_with_records_and_blanks
     records = example_records("tangshan")[:2]  # both of unit 603001
     path = write_jsonl(tmp_path / "last-year.jsonl", records)
     out = tmp_path / "outbox"
-    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
-                                 "--year", "2026", "--out", str(out), "--json", *TIME])
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "tangshan",
+            "--roster",
+            str(EXAMPLES / "units.csv"),
+            "--records",
+            str(path),
+            "--year",
+            "2026",
+            "--out",
+            str(out),
+            "--json",
+            *TIME,
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [f["unit"] for f in data["files"]] == ["603001", "603002", "603003", "603004", "603005"]
@@ -100,8 +131,22 @@ def test_generate_with_roster_reports_records_of_a_unit_not_on_it_and_makes_no_w
     stranger = {**example_records("tangshan")[0], "unit": {"code": "699999", "name": "已撤并的分中心"}}
     path = write_jsonl(tmp_path / "last-year.jsonl", [example_records("tangshan")[0], stranger])
     out = tmp_path / "outbox"
-    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
-                                 "--year", "2026", "--out", str(out), *TIME])
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "tangshan",
+            "--roster",
+            str(EXAMPLES / "units.csv"),
+            "--records",
+            str(path),
+            "--year",
+            "2026",
+            "--out",
+            str(out),
+            *TIME,
+        ],
+    )
     assert result.exit_code == 1
     assert f"{path}:2: [G015]" in result.stderr and "699999" in result.stderr
     assert len(list(out.glob("*.xlsx"))) == 5 and not list(out.glob("699999*"))
@@ -113,14 +158,31 @@ def test_generate_with_roster_gives_a_record_without_unit_code_the_code_of_its_n
     unknown = {**record, "unit": {"name": "不在名单上的单位"}}
     path = write_jsonl(tmp_path / "last-year.jsonl", [nameless, unknown])
     out = tmp_path / "outbox"
-    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
-                                 "--year", "2026", "--out", str(out), "--json", *TIME])
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "tangshan",
+            "--roster",
+            str(EXAMPLES / "units.csv"),
+            "--records",
+            str(path),
+            "--year",
+            "2026",
+            "--out",
+            str(out),
+            "--json",
+            *TIME,
+        ],
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert [(p["where"], p["code"]) for p in data["problems"]] == [(f"{path}:2", "G011")]
     sheets = {f["unit"]: f["sheets"] for f in data["files"]}
     assert sheets["603002"] == 1 and sheets["603001"] == 3
-    alone = runner.invoke(app, ["generate", "tangshan", "--records", str(path), "--out", str(tmp_path / "alone"), *TIME])
+    alone = runner.invoke(
+        app, ["generate", "tangshan", "--records", str(path), "--out", str(tmp_path / "alone"), *TIME]
+    )
     assert alone.exit_code == 1 and f"{path}:1: [G011]" in alone.stderr and f"{path}:2: [G011]" in alone.stderr
 
 
@@ -128,7 +190,12 @@ def test_generate_year_with_records_overrides_the_records_year_and_defaults_to_i
     path = write_jsonl(tmp_path / "last-year.jsonl", example_records("tangshan")[:1])
     for args, year in ((["--year", "2026"], "2026"), ([], "2025")):
         out = tmp_path / f"out{year}"
-        assert runner.invoke(app, ["generate", "tangshan", "--records", str(path), "--out", str(out), *args, *TIME]).exit_code == 0
+        assert (
+            runner.invoke(
+                app, ["generate", "tangshan", "--records", str(path), "--out", str(out), *args, *TIME]
+            ).exit_code
+            == 0
+        )
         (book,) = out.glob("*.xlsx")
         assert _stamped_year(book) == year
 
@@ -136,8 +203,20 @@ def test_generate_year_with_records_overrides_the_records_year_and_defaults_to_i
 def test_generate_with_roster_and_records_and_no_year_puts_this_year_on_every_form(tmp_path):
     path = write_jsonl(tmp_path / "last-year.jsonl", example_records("tangshan")[:1])
     out = tmp_path / "outbox"
-    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(EXAMPLES / "units.csv"), "--records", str(path),
-                                 "--out", str(out), *TIME])
+    result = runner.invoke(
+        app,
+        [
+            "generate",
+            "tangshan",
+            "--roster",
+            str(EXAMPLES / "units.csv"),
+            "--records",
+            str(path),
+            "--out",
+            str(out),
+            *TIME,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert {_stamped_year(book) for book in out.glob("*.xlsx")} == {str(dt.date.today().year)}
 
@@ -162,17 +241,22 @@ def test_demo_generates_every_template_blank_and_prefilled(tmp_path):
 
 @pytest.mark.parametrize("template_id", [t.id for t in builtin_templates()])
 def test_generate_works_for_every_built_in_template_from_roster_and_records(template_id, tmp_path):
-    blank = runner.invoke(app, ["generate", template_id, "--roster", str(EXAMPLES / "units.csv"),
-                                "--out", str(tmp_path / "blank"), *TIME])
+    blank = runner.invoke(
+        app, ["generate", template_id, "--roster", str(EXAMPLES / "units.csv"), "--out", str(tmp_path / "blank"), *TIME]
+    )
     assert blank.exit_code == 0, blank.output
     assert len(list((tmp_path / "blank").glob("*.xlsx"))) == 5
     records = example_records(template_id)
     assert records, f"no example records for {template_id}"
     path = write_jsonl(tmp_path / "records.jsonl", records)
-    prefilled = runner.invoke(app, ["generate", template_id, "--records", str(path), "--out", str(tmp_path / "pre"), *TIME])
+    prefilled = runner.invoke(
+        app, ["generate", template_id, "--records", str(path), "--out", str(tmp_path / "pre"), *TIME]
+    )
     assert prefilled.exit_code == 0, prefilled.output
     (book,) = (tmp_path / "pre").glob("*.xlsx")
-    assert len([n for n in openpyxl.load_workbook(book).sheetnames if not n.startswith(("_", "填报说明"))]) == len(records)
+    assert len([n for n in openpyxl.load_workbook(book).sheetnames if not n.startswith(("_", "填报说明"))]) == len(
+        records
+    )
 
 
 def test_templates_lists_the_seven_built_in_templates():

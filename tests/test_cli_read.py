@@ -25,7 +25,7 @@ def returned(tmp_path):
     wrong = copy.deepcopy(good)
     wrong["indicators"][0]["value"] = None
     wrong["indicators"][0]["parsed"] = None  # a blank 指标值 has parsed null
-    wrong["indicators"][1]["level3"] = "=HYPERLINK(\"http://x\")"
+    wrong["indicators"][1]["level3"] = '=HYPERLINK("http://x")'
     return filled_return("tangshan", [good, wrong], tmp_path), [good, wrong]
 
 
@@ -46,7 +46,12 @@ def test_read_as_json_with_findings(returned, tmp_path):
     items = json.loads(target.read_text(encoding="utf-8"))
     assert [len(item["findings"]) for item in items] == [0, 1]
     finding = items[1]["findings"][0]
-    assert (finding["sheet"], finding["cell"], finding["code"], finding["severity"]) == ("项目2", "F10", "C013", "error")
+    assert (finding["sheet"], finding["cell"], finding["code"], finding["severity"]) == (
+        "项目2",
+        "F10",
+        "C013",
+        "error",
+    )
     assert finding["message"] == "三级指标「服务次数」没有填写指标值"
 
 
@@ -60,7 +65,7 @@ def test_read_as_csv_has_one_row_per_indicator_and_no_formula(returned, tmp_path
     assert len(rows) == sum(len(r["indicators"]) for r in records)
     assert rows[0]["project.name"] == "办公楼运转经费" and rows[0]["funds.annual.total"] == "585000.00"
     assert rows[0]["parsed.op"] == ">=" and rows[0]["parsed.number"] == "4"
-    assert rows[len(records[0]["indicators"]) + 1]["level3"] == "'=HYPERLINK(\"http://x\")"
+    assert rows[len(records[0]["indicators"]) + 1]["level3"] == '\'=HYPERLINK("http://x")'
 
 
 def test_check_prints_file_cell_severity_code_and_message(returned):

@@ -242,7 +242,9 @@ def _alive(pid: int) -> bool:
 def test_reading_workers_end_with_a_collect_killed_by_kill_9(inbox, tmp_path):
     db = tmp_path / "r.sqlite"
     ledger_at(db).close()
-    process = subprocess.Popen([sys.executable, "-c", WORKERS_COLLECT.format(root=str(ROOT), db=str(db), inbox=str(inbox))])
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKERS_COLLECT.format(root=str(ROOT), db=str(db), inbox=str(inbox))]
+    )
     deadline = time.monotonic() + 30
     workers: set[int] = set()
     while len(workers) < 2 and time.monotonic() < deadline:
@@ -286,6 +288,7 @@ def test_collect_writes_no_temporary_files(inbox, tmp_path, monkeypatch):
         def counting(*args, **kwargs):
             made.append(make.__name__)
             return make(*args, **kwargs)
+
         return counting
 
     for name in ("mkdtemp", "mkstemp"):

@@ -25,15 +25,18 @@ from xlsxkit.form.record import blank_record
 from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 runner = CliRunner()
-UNITS = [{"code": f"60300{n}", "name": name} for n, name in enumerate(
-    ["本级", "丰南分中心", "丰润分中心", "开平分中心"], start=1)]
+UNITS = [
+    {"code": f"60300{n}", "name": name}
+    for n, name in enumerate(["本级", "丰南分中心", "丰润分中心", "开平分中心"], start=1)
+]
 TANGSHAN = [r for r in corpus_records() if r["template"]["id"] == "tangshan"]
 YEAR = TANGSHAN[0]["year"]
 CLOCK = dt.datetime(2026, 3, 1, 9, 0, 0)
 
 
-def send(unit: dict, folder: Path, records: list[dict] | None = None, year: int | None = None,
-         template: str = "tangshan") -> Path:
+def send(
+    unit: dict, folder: Path, records: list[dict] | None = None, year: int | None = None, template: str = "tangshan"
+) -> Path:
     """A unit's return with its projects filled in (one corpus record by default), and two
     project sheets left as generated (unused)."""
     chosen = copy.deepcopy(records if records is not None else TANGSHAN[:1])
@@ -77,7 +80,8 @@ def test_a_unit_with_one_project_is_accepted_and_counts_one_project(tmp_path):
     assert report.outcomes == [("603001-本级.xlsx", Outcome.accepted, "")]
     assert (status.standing, status.projects) == (Standing.accepted, 1)
     assert [(f["code"], f["sheet"], f["severity"]) for f in findings] == [
-        ("R014", "项目2", "info"), ("R014", "项目3", "info"),
+        ("R014", "项目2", "info"),
+        ("R014", "项目3", "info"),
     ]
 
 
@@ -95,7 +99,9 @@ def test_a_return_without_a_stamp_is_read_with_the_collection_template_and_attri
     inbox = tmp_path / "inbox"
     send(UNITS[0], inbox)
     without_stamp(send(UNITS[1], tmp_path / "out"), inbox / "603002 项目表.xlsx")
-    without_stamp(send(UNITS[2], tmp_path / "out"), inbox / "丰润分中心" / "绩效目标.xlsx")  # the unit's name, as a folder
+    without_stamp(
+        send(UNITS[2], tmp_path / "out"), inbox / "丰润分中心" / "绩效目标.xlsx"
+    )  # the unit's name, as a folder
     without_stamp(send(UNITS[3], tmp_path / "out"), inbox / "绩效目标表（终稿）.xlsx")  # names no unit
     with ledger_with_roster(tmp_path / "r.sqlite") as ledger:
         collect(inbox, ledger, now=lambda: CLOCK)
@@ -128,8 +134,9 @@ def test_last_years_workbook_and_another_form_are_rejected_saying_which(tmp_path
         collect(inbox, ledger)
         got = outcomes(ledger)
         statuses = {s.code: s.standing for s in unit_statuses(ledger)}
-        year_finding = next(f for f in ledger.findings_of(ledger.latest_returns()["603002"].evaluation_id)
-                            if f["code"] == "L006")
+        year_finding = next(
+            f for f in ledger.findings_of(ledger.latest_returns()["603002"].evaluation_id) if f["code"] == "L006"
+        )
     assert got["去年/603002-丰南分中心.xlsx"] == ("rejected", "L006", "603002")
     assert got["别的表/603003-丰润分中心.xlsx"] == ("rejected", "L007", "603003")
     assert f"{YEAR - 1} 年度" in year_finding["message"] and f"{YEAR} 年度" in year_finding["message"]
@@ -214,8 +221,10 @@ def test_collect_exits_0_only_when_every_file_is_accepted(tmp_path):
 
 
 def test_status_shows_whole_names_that_share_a_prefix(tmp_path):
-    units = [{"code": "603002", "name": "唐山市住房公积金管理中心丰南分中心"},
-             {"code": "603003", "name": "唐山市住房公积金管理中心丰润分中心"}]
+    units = [
+        {"code": "603002", "name": "唐山市住房公积金管理中心丰南分中心"},
+        {"code": "603003", "name": "唐山市住房公积金管理中心丰润分中心"},
+    ]
     with ledger_with_roster(tmp_path / "r.sqlite", units):
         pass
     shown = runner.invoke(app, ["status", "--db", str(tmp_path / "r.sqlite")], terminal_width=80)
@@ -251,7 +260,11 @@ def test_a_changed_unit_code_in_the_properties_does_not_pass_as_another_unit(tmp
         collect(inbox, ledger)
         (receipt,) = ledger.receipts()
         finding = ledger.findings_of(ledger.evaluation_of(receipt.id))[0]
-    assert (receipt.outcome, receipt.reason, receipt.unit_code) == (Outcome.rejected, Code.R_STAMPS_DISAGREE.code, "603001")
+    assert (receipt.outcome, receipt.reason, receipt.unit_code) == (
+        Outcome.rejected,
+        Code.R_STAMPS_DISAGREE.code,
+        "603001",
+    )
     assert "603002" in finding["message"] and "603001" in finding["message"]
 
 

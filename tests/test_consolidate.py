@@ -30,7 +30,17 @@ def records() -> list[dict]:
 
 
 STATUSES = [
-    UnitStatus("603001", "唐山市住房公积金管理中心（参公）本级", Standing.accepted, 2, dt.datetime(2026, 3, 1, 9, 0), 0, 1, 19, "a.xlsx"),
+    UnitStatus(
+        "603001",
+        "唐山市住房公积金管理中心（参公）本级",
+        Standing.accepted,
+        2,
+        dt.datetime(2026, 3, 1, 9, 0),
+        0,
+        1,
+        19,
+        "a.xlsx",
+    ),
     UnitStatus("603004", "唐山市住房公积金管理中心迁安分中心", Standing.missing),
 ]
 
@@ -153,7 +163,13 @@ def test_a_number_no_cell_can_hold_is_written_whole_as_text_not_a_crash(tmp_path
     """An accepted return of an earlier release whose 指标值 parsed to a 401-digit number."""
     odd = copy.deepcopy(records()[0])
     odd["indicators"][0]["value"] = "1" * 401
-    odd["indicators"][0]["parsed"] = {"kind": "quantitative", "op": "=", "number": int("1" * 401), "unit": None, "date": None}
+    odd["indicators"][0]["parsed"] = {
+        "kind": "quantitative",
+        "op": "=",
+        "number": int("1" * 401),
+        "unit": None,
+        "date": None,
+    }
     consolidate(iter([odd]), STATUSES, tmp_path / "s.xlsx", compilation=False)
     rows = list(openpyxl.load_workbook(tmp_path / "s.xlsx")["指标明细"].iter_rows(values_only=True))
     assert "1" * 401 in {cell for row in rows for cell in row if isinstance(cell, str) and cell.startswith("111")}

@@ -41,8 +41,11 @@ def sample_records() -> list[dict[str, Any]]:
         code = record["unit"]["code"]
         numbers[code] += 1
         name = f"{code}-{record['unit']['name']}.xlsx"
-        record["source"] = {"file": name, "sheet": f"项目{numbers[code]}",
-                            "sha256": hashlib.sha256(name.encode()).hexdigest()}
+        record["source"] = {
+            "file": name,
+            "sheet": f"项目{numbers[code]}",
+            "sha256": hashlib.sha256(name.encode()).hexdigest(),
+        }
     odd = next(r for r in records if r["template"]["id"] == "tianjin")
     odd["funds"]["annual"]["total"] = odd["funds"]["annual"]["fiscal"] = "1234.56"
     return records
@@ -58,10 +61,23 @@ def statuses_of(records: list[dict[str, Any]]) -> list[UnitStatus]:
     for n, (code, name) in enumerate(units.items()):
         standing = Standing.warnings if n % 2 else Standing.accepted
         projects = sum(1 for r in records if r["unit"]["code"] == code)
-        statuses.append(UnitStatus(code, name, standing, versions=n + 1, last_received=FIXED_TIME + dt.timedelta(hours=n),
-                                   warnings=n % 2, projects=projects, file=f"{code}.xlsx"))
-    statuses.append(UnitStatus("999001", "迟报单位", Standing.errors, versions=2, last_received=FIXED_TIME, errors=3,
-                               file="999001.xlsx"))
+        statuses.append(
+            UnitStatus(
+                code,
+                name,
+                standing,
+                versions=n + 1,
+                last_received=FIXED_TIME + dt.timedelta(hours=n),
+                warnings=n % 2,
+                projects=projects,
+                file=f"{code}.xlsx",
+            )
+        )
+    statuses.append(
+        UnitStatus(
+            "999001", "迟报单位", Standing.errors, versions=2, last_received=FIXED_TIME, errors=3, file="999001.xlsx"
+        )
+    )
     statuses.append(UnitStatus("999002", "未报单位", Standing.missing))
     return statuses
 
@@ -78,11 +94,20 @@ def records() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module", params=["万元", "元"])
-def made(request: pytest.FixtureRequest, records: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory,
-         ) -> tuple[Summary, str, Path]:
+def made(
+    request: pytest.FixtureRequest,
+    records: list[dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Summary, str, Path]:
     out = tmp_path_factory.mktemp(f"consolidate-{request.param}")
-    summary = consolidate(stream(records), statuses_of(records), out / "汇总表.xlsx", money_unit=request.param,
-                          jsonl=out / "records.jsonl", csv_dir=out / "csv")
+    summary = consolidate(
+        stream(records),
+        statuses_of(records),
+        out / "汇总表.xlsx",
+        money_unit=request.param,
+        jsonl=out / "records.jsonl",
+        csv_dir=out / "csv",
+    )
     return summary, request.param, out
 
 
@@ -95,8 +120,14 @@ def sheet_rows(path: Path, name: str) -> list[tuple[Any, ...]]:
 
 
 def sum_of(records: list[dict[str, Any]], period: str, key: str) -> Decimal:
-    return sum((Decimal(r["funds"][period][key]) for r in records
-                if r["funds"].get(period) and r["funds"][period].get(key) is not None), Decimal(0))
+    return sum(
+        (
+            Decimal(r["funds"][period][key])
+            for r in records
+            if r["funds"].get(period) and r["funds"][period].get(key) is not None
+        ),
+        Decimal(0),
+    )
 
 
 # --- 项目汇总 -------------------------------------------------------------------------------------
@@ -120,8 +151,13 @@ def test_money_cells_show_every_cent(made):
     sheet = workbook["项目汇总"]
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:P{summary.projects + 1}"  # the 合计 row stays outside the filter
-    odd = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "685201" and row[5].value
-               and Decimal(repr(row[5].value)) == Decimal("1234.56") / FACTOR[unit])
+    odd = next(
+        row
+        for row in sheet.iter_rows(min_row=2)
+        if row[0].value == "685201"
+        and row[5].value
+        and Decimal(repr(row[5].value)) == Decimal("1234.56") / FACTOR[unit]
+    )
     assert odd[5].number_format == MONEY_FORMATS[unit]
     if unit == "万元":
         assert odd[5].value == 0.123456 and odd[5].number_format.count("0") + odd[5].number_format.count("#") >= 6
@@ -138,17 +174,22 @@ def official_forms(records: list[dict[str, Any]], out: Path) -> dict[str, list[o
     forms: dict[str, list[Any]] = {}
     for (template_id, _), group in groups.items():
         folder = out / f"{template_id}-{group[0]['unit']['code']}"
-        report = generate_prefilled(find_template(template_id), [UnitRecords(group[0]["unit"], group)], None, folder,
-                                    generated_at=FIXED_TIME)
+        report = generate_prefilled(
+            find_template(template_id), [UnitRecords(group[0]["unit"], group)], None, folder, generated_at=FIXED_TIME
+        )
         assert not report.problems
         workbook = openpyxl.load_workbook(report.files[0].path)
-        forms.setdefault(template_id, []).extend(workbook.worksheets[1: 1 + len(group)])
+        forms.setdefault(template_id, []).extend(workbook.worksheets[1 : 1 + len(group)])
     return forms
 
 
 def cells_of(sheet: Any, top: int, rows: int) -> dict[tuple[int, int], Any]:
-    return {(cell.row - 1 - top, cell.column): cell.value
-            for row in sheet.iter_rows(min_row=top + 1, max_row=top + rows) for cell in row if cell.value is not None}
+    return {
+        (cell.row - 1 - top, cell.column): cell.value
+        for row in sheet.iter_rows(min_row=top + 1, max_row=top + rows)
+        for cell in row
+        if cell.value is not None
+    }
 
 
 def test_compilation_draws_every_form_as_the_official_one(made, records, tmp_path):
@@ -167,14 +208,19 @@ def test_compilation_draws_every_form_as_the_official_one(made, records, tmp_pat
         for top, form in zip(tops, official):
             height = form.max_row
             assert cells_of(sheet, top, height) == cells_of(form, 0, height)
-            assert {(a + top, b, c + top, d) for a, b, c, d in
-                    ((m.min_row - 1, m.min_col, m.max_row - 1, m.max_col) for m in form.merged_cells.ranges)} <= merges
+            assert {
+                (a + top, b, c + top, d)
+                for a, b, c, d in (
+                    (m.min_row - 1, m.min_col, m.max_row - 1, m.max_col) for m in form.merged_cells.ranges
+                )
+            } <= merges
             for row in range(1, height + 1):
                 assert sheet.row_dimensions[top + row].height == form.row_dimensions[row].height
             for row in sheet.iter_rows(min_row=top + 1, max_row=top + height):
                 assert all(cell.fill.fill_type is None for cell in row)  # the input fill is not printed
-        assert [c.width for c in sheet.column_dimensions.values()][:3] == \
-            [c.width for c in official[0].column_dimensions.values()][:3]
+        assert [c.width for c in sheet.column_dimensions.values()][:3] == [
+            c.width for c in official[0].column_dimensions.values()
+        ][:3]
     projects = {r["project"]["name"] for r in projects_of(records)}
     text = {c.value for s in workbook.worksheets if s.title.startswith("汇编") for row in s.iter_rows() for c in row}
     assert all(any(isinstance(t, str) and name in t for t in text) for name in projects)

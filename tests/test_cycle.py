@@ -49,8 +49,11 @@ def test_status_shows_the_missing_unit_the_errors_and_the_resubmission(demo):
     result = runner.invoke(app, ["status", "--db", str(out / "returns.sqlite"), "--json"])
     standings = {s["code"]: (s["standing"], s["versions"]) for s in json.loads(result.stdout)["units"]}
     assert standings == {
-        "603001": ("accepted", 1), "603002": ("warnings", 1), "603003": ("errors", 1),
-        "603004": ("missing", 0), "603005": ("accepted", 2),
+        "603001": ("accepted", 1),
+        "603002": ("warnings", 1),
+        "603003": ("errors", 1),
+        "603004": ("missing", 0),
+        "603005": ("accepted", 2),
     }
 
 
@@ -98,7 +101,9 @@ def test_the_commands_one_by_one(demo, tmp_path):
     out, _ = demo
     db = tmp_path / "returns.sqlite"
     roster = str(examples_dir() / "units.csv")  # the demo's roster is the shipped example
-    collected = runner.invoke(app, ["collect", str(out / "inbox"), "--roster", roster, "--db", str(db), "--workers", "2"])
+    collected = runner.invoke(
+        app, ["collect", str(out / "inbox"), "--roster", roster, "--db", str(db), "--workers", "2"]
+    )
     assert collected.exit_code == 1, "a return was rejected"
     assert "6 new files" in collected.stderr
     assert "603003-" in collected.stdout and "rejected" in collected.stdout
@@ -107,8 +112,22 @@ def test_the_commands_one_by_one(demo, tmp_path):
     assert "未报送" in table.stdout and "有错误，待修改" in table.stdout
     feedback = runner.invoke(app, ["feedback", "--db", str(db), "--out", str(tmp_path / "feedback")])
     assert feedback.exit_code == 0 and len(list((tmp_path / "feedback").glob("*.xlsx"))) == 2
-    summary = runner.invoke(app, ["consolidate", "--db", str(db), "--out", str(tmp_path / "s.xlsx"), "--money", "元",
-                                  "--jsonl", str(tmp_path / "r.jsonl"), "--csv", str(tmp_path / "csv")])
+    summary = runner.invoke(
+        app,
+        [
+            "consolidate",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "s.xlsx"),
+            "--money",
+            "元",
+            "--jsonl",
+            str(tmp_path / "r.jsonl"),
+            "--csv",
+            str(tmp_path / "csv"),
+        ],
+    )
     assert summary.exit_code == 0, summary.output
     header = next(openpyxl.load_workbook(tmp_path / "s.xlsx")["项目汇总"].iter_rows(values_only=True))
     assert "年度资金总额（元）" in header

@@ -40,18 +40,21 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         for part in parents:
             target = target[int(part)] if isinstance(target, list) else target[part]
         target[last] = value
+
     return change
 
 
 def _type(cell: str, value: Any) -> Callable[[Any], None]:
     def edit(book: Any) -> None:
         book["项目1"][cell] = value
+
     return edit
 
 
 def _drop_level1(level1: str) -> Callable[[dict[str, Any]], None]:
     def change(record: dict[str, Any]) -> None:
         record["indicators"] = [i for i in record["indicators"] if i["level1"] != level1]
+
     return change
 
 
@@ -59,57 +62,188 @@ def _both(*changes: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any
     def change(record: dict[str, Any]) -> None:
         for one in changes:
             one(record)
+
     return change
 
 
 CASES = [
     Case("required field empty", Code.C_REQUIRED, "E3", "「项目名称」未填写", _set("project.name", None)),
-    Case("text in a money cell", Code.R_WRONG_TYPE, "C4", "「预算数」应填写金额，现为「五十八万」", edit=_type("C4", "五十八万")),
-    Case("funds do not add up", Code.C_FUNDS_SUM, "C4",
-         "年度资金总额 58.5 万元不等于 财政资金、其他资金 之和 58 万元（相差 0.5 万元）",
-         _set("funds.annual.fiscal", "580000.00")),
+    Case(
+        "text in a money cell",
+        Code.R_WRONG_TYPE,
+        "C4",
+        "「预算数」应填写金额，现为「五十八万」",
+        edit=_type("C4", "五十八万"),
+    ),
+    Case(
+        "funds do not add up",
+        Code.C_FUNDS_SUM,
+        "C4",
+        "年度资金总额 58.5 万元不等于 财政资金、其他资金 之和 58 万元（相差 0.5 万元）",
+        _set("funds.annual.fiscal", "580000.00"),
+    ),
     Case("negative money", Code.C_NEGATIVE_MONEY, "G4", "「其他资金」为负数 -0.01 万元", edit=_type("G4", -0.01)),
-    Case("negative money on a 元 form", Code.C_NEGATIVE_MONEY, "E7", "「财政拨款」为负数 -100 元",
-         _set("funds.annual.fiscal", "-100.00"), template="qiannan"),
-    Case("yuan typed into a 万元 cell", Code.C_IMPLAUSIBLE_AMOUNT, "C4",
-         "「预算数」1200000 万元，金额异常大（不少于 100000 万元）", edit=_type("C4", "1,200,000")),
-    Case("spending plan decreasing", Code.C_PLAN_DECREASING, "E7", "资金支出计划 10月底 40% 小于 6月底 50%",
-         _set("spending_plan.10", "40")),
-    Case("spending plan above 100", Code.C_PLAN_ABOVE_100, "E7", "资金支出计划 10月底 120% 超过 100%",
-         _set("spending_plan.10", "120")),
-    Case("spending plan not 100 in December", Code.C_PLAN_NOT_100, "F7", "资金支出计划 12月底应为 100%，现为 90%",
-         _both(_set("spending_plan.10", "75"), _set("spending_plan.12", "90"))),
-    Case("no 满意度指标", Code.C_LEVEL1_MISSING, "A9", "指标表没有满意度指标：至少应有一个三级指标", _drop_level1("满意度指标")),
-    Case("no 成本指标 on the MOF form", Code.C_LEVEL1_MISSING, "B13", "指标表没有成本指标：至少应有一个三级指标",
-         _drop_level1("成本指标"), template="mof"),
-    Case("unknown 一级", Code.C_UNKNOWN_LEVEL1, "A10", "一级指标「产出类指标」不在本表的指标体系中（是否应为 产出指标？）",
-         edit=_type("A10", "产出类指标")),
-    Case("二级 of another 一级", Code.C_LEVEL2_MISMATCH, "B14", "二级指标「数量指标」不属于一级指标「效益指标」",
-         _set("indicators.4.level2", "数量指标")),
-    Case("三级 without 指标值", Code.C_NO_VALUE, "F10", "三级指标「服务次数」没有填写指标值", _set("indicators.0.value", None)),
-    Case("a row without 三级", Code.C_NO_LEVEL3, "C10", "该行填写了内容，但没有三级指标名称", _set("indicators.0.level3", None)),
-    Case("duplicate 三级", Code.C_DUPLICATE_LEVEL3, "C11", "三级指标「服务次数」重复（首次在 C10）",
-         _set("indicators.1.level3", "服务次数")),
-    Case("placeholder value", Code.C_PLACEHOLDER, "F10", "「XX」是占位符，不是实际内容", _set("indicators.0.value", "XX")),
-    Case("placeholder 待定", Code.C_PLACEHOLDER, "F11", "「待定」是占位符，不是实际内容", _set("indicators.1.value", "待定")),
-    Case("no levels", Code.C_NO_LEVELS, "A10", "三级指标「服务次数」没有一级、二级指标",
-         _both(_set("indicators.0.level1", None), _set("indicators.0.level2", None))),
-    Case("qualitative 数量指标", Code.C_QUALITATIVE_QUANTITY, "F10", "数量指标「服务次数」的指标值「经常」不是定量的",
-         _set("indicators.0.value", "经常")),
-    Case("percent above 100", Code.C_PERCENT_ABOVE_100, "F11", "指标值「120%」超过 100%", _set("indicators.1.value", "120%")),
-    Case("≥ on a cost", Code.C_COST_AT_LEAST, "F13", "成本指标「维修维护单价」的指标值「≥500元」是下限（>=）",
-         _set("indicators.3.value", "≥500元")),
-    Case("deadline outside the year", Code.C_DEADLINE_OUTSIDE_YEAR, "F12", "指标值中的时限 2026-03-31 不在预算年度 2025 年内",
-         _set("indicators.2.value", "2026年3月31日前")),
-    Case("a value that bypassed the dropdown", Code.C_NOT_IN_LIST, "C6", "「长期项目」不在「项目属性」的下拉列表中",
-         _set("project.attribute", "长期项目"), template="luan"),
-    Case("deadline after the project ends", Code.C_DEADLINE_AFTER_END, "G15",
-         "指标值中的时限 2024-06-30 晚于项目计划完成日期 2023-12-31",
-         _both(_set("project.end_date", "2023-12-31"), _set("indicators.2.value", "2024年6月30日前")), template="shanghai"),
-    Case("a label renamed", Code.R_LABEL_NOT_FOUND, "E3", "找不到栏目「项目名称」，已按模板中的位置读取本单元格",
-         edit=_type("D3", "名称")),
-    Case("a cell over 32,767 characters", Code.R_CELL_TOO_LONG, "B8", "单元格有 40000 个字符，超过 Excel 单元格的上限 32767 个",
-         _set("goals.annual", "LONG-GOAL")),
+    Case(
+        "negative money on a 元 form",
+        Code.C_NEGATIVE_MONEY,
+        "E7",
+        "「财政拨款」为负数 -100 元",
+        _set("funds.annual.fiscal", "-100.00"),
+        template="qiannan",
+    ),
+    Case(
+        "yuan typed into a 万元 cell",
+        Code.C_IMPLAUSIBLE_AMOUNT,
+        "C4",
+        "「预算数」1200000 万元，金额异常大（不少于 100000 万元）",
+        edit=_type("C4", "1,200,000"),
+    ),
+    Case(
+        "spending plan decreasing",
+        Code.C_PLAN_DECREASING,
+        "E7",
+        "资金支出计划 10月底 40% 小于 6月底 50%",
+        _set("spending_plan.10", "40"),
+    ),
+    Case(
+        "spending plan above 100",
+        Code.C_PLAN_ABOVE_100,
+        "E7",
+        "资金支出计划 10月底 120% 超过 100%",
+        _set("spending_plan.10", "120"),
+    ),
+    Case(
+        "spending plan not 100 in December",
+        Code.C_PLAN_NOT_100,
+        "F7",
+        "资金支出计划 12月底应为 100%，现为 90%",
+        _both(_set("spending_plan.10", "75"), _set("spending_plan.12", "90")),
+    ),
+    Case(
+        "no 满意度指标",
+        Code.C_LEVEL1_MISSING,
+        "A9",
+        "指标表没有满意度指标：至少应有一个三级指标",
+        _drop_level1("满意度指标"),
+    ),
+    Case(
+        "no 成本指标 on the MOF form",
+        Code.C_LEVEL1_MISSING,
+        "B13",
+        "指标表没有成本指标：至少应有一个三级指标",
+        _drop_level1("成本指标"),
+        template="mof",
+    ),
+    Case(
+        "unknown 一级",
+        Code.C_UNKNOWN_LEVEL1,
+        "A10",
+        "一级指标「产出类指标」不在本表的指标体系中（是否应为 产出指标？）",
+        edit=_type("A10", "产出类指标"),
+    ),
+    Case(
+        "二级 of another 一级",
+        Code.C_LEVEL2_MISMATCH,
+        "B14",
+        "二级指标「数量指标」不属于一级指标「效益指标」",
+        _set("indicators.4.level2", "数量指标"),
+    ),
+    Case(
+        "三级 without 指标值",
+        Code.C_NO_VALUE,
+        "F10",
+        "三级指标「服务次数」没有填写指标值",
+        _set("indicators.0.value", None),
+    ),
+    Case(
+        "a row without 三级",
+        Code.C_NO_LEVEL3,
+        "C10",
+        "该行填写了内容，但没有三级指标名称",
+        _set("indicators.0.level3", None),
+    ),
+    Case(
+        "duplicate 三级",
+        Code.C_DUPLICATE_LEVEL3,
+        "C11",
+        "三级指标「服务次数」重复（首次在 C10）",
+        _set("indicators.1.level3", "服务次数"),
+    ),
+    Case(
+        "placeholder value", Code.C_PLACEHOLDER, "F10", "「XX」是占位符，不是实际内容", _set("indicators.0.value", "XX")
+    ),
+    Case(
+        "placeholder 待定",
+        Code.C_PLACEHOLDER,
+        "F11",
+        "「待定」是占位符，不是实际内容",
+        _set("indicators.1.value", "待定"),
+    ),
+    Case(
+        "no levels",
+        Code.C_NO_LEVELS,
+        "A10",
+        "三级指标「服务次数」没有一级、二级指标",
+        _both(_set("indicators.0.level1", None), _set("indicators.0.level2", None)),
+    ),
+    Case(
+        "qualitative 数量指标",
+        Code.C_QUALITATIVE_QUANTITY,
+        "F10",
+        "数量指标「服务次数」的指标值「经常」不是定量的",
+        _set("indicators.0.value", "经常"),
+    ),
+    Case(
+        "percent above 100",
+        Code.C_PERCENT_ABOVE_100,
+        "F11",
+        "指标值「120%」超过 100%",
+        _set("indicators.1.value", "120%"),
+    ),
+    Case(
+        "≥ on a cost",
+        Code.C_COST_AT_LEAST,
+        "F13",
+        "成本指标「维修维护单价」的指标值「≥500元」是下限（>=）",
+        _set("indicators.3.value", "≥500元"),
+    ),
+    Case(
+        "deadline outside the year",
+        Code.C_DEADLINE_OUTSIDE_YEAR,
+        "F12",
+        "指标值中的时限 2026-03-31 不在预算年度 2025 年内",
+        _set("indicators.2.value", "2026年3月31日前"),
+    ),
+    Case(
+        "a value that bypassed the dropdown",
+        Code.C_NOT_IN_LIST,
+        "C6",
+        "「长期项目」不在「项目属性」的下拉列表中",
+        _set("project.attribute", "长期项目"),
+        template="luan",
+    ),
+    Case(
+        "deadline after the project ends",
+        Code.C_DEADLINE_AFTER_END,
+        "G15",
+        "指标值中的时限 2024-06-30 晚于项目计划完成日期 2023-12-31",
+        _both(_set("project.end_date", "2023-12-31"), _set("indicators.2.value", "2024年6月30日前")),
+        template="shanghai",
+    ),
+    Case(
+        "a label renamed",
+        Code.R_LABEL_NOT_FOUND,
+        "E3",
+        "找不到栏目「项目名称」，已按模板中的位置读取本单元格",
+        edit=_type("D3", "名称"),
+    ),
+    Case(
+        "a cell over 32,767 characters",
+        Code.R_CELL_TOO_LONG,
+        "B8",
+        "单元格有 40000 个字符，超过 Excel 单元格的上限 32767 个",
+        _set("goals.annual", "LONG-GOAL"),
+    ),
 ]
 LONG_TEXT = "长" * 40000
 
@@ -196,7 +330,7 @@ def test_rich_text_runs_read_as_their_text(tmp_path) -> None:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "xl/sharedStrings.xml":
-                runs = "<si><r><rPr><b/></rPr><t>办公楼</t></r><r><t xml:space=\"preserve\">运转经费</t></r></si>"
+                runs = '<si><r><rPr><b/></rPr><t>办公楼</t></r><r><t xml:space="preserve">运转经费</t></r></si>'
                 data = data.replace("<si><t>办公楼运转经费</t></si>".encode(), runs.encode())
                 assert runs.encode() in data
             out.writestr(item, data)

@@ -47,7 +47,9 @@ def blank_book(tangshan, tmp_path_factory) -> Path:
 def prefilled_book(tangshan, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("prefilled")
     records = example_records("tangshan")[:3]
-    report = generate_prefilled(tangshan, [UnitRecords(records[0]["unit"], records)], None, out, generated_at=FIXED_TIME)
+    report = generate_prefilled(
+        tangshan, [UnitRecords(records[0]["unit"], records)], None, out, generated_at=FIXED_TIME
+    )
     assert not report.problems
     return report.files[0].path
 
@@ -55,7 +57,8 @@ def prefilled_book(tangshan, tmp_path_factory) -> Path:
 def test_one_workbook_per_unit_named_by_the_template(tangshan, tmp_path):
     report = generate_blank(tangshan, UNITS, 2026, tmp_path, generated_at=FIXED_TIME)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "603001-唐山市住房公积金管理中心（参公）本级.xlsx", "603002-丰南分中心.xlsx",
+        "603001-唐山市住房公积金管理中心（参公）本级.xlsx",
+        "603002-丰南分中心.xlsx",
     ]
     assert [g.unit["code"] for g in report.files] == ["603001", "603002"]
 
@@ -142,10 +145,12 @@ def test_blank_indicator_table_has_skeleton_levels_and_prepared_rows(blank_book,
     table = compile_layout(tangshan).sheet().table("indicators")
     header = [sheet.cell(table.header_row + 1, c.col + 1).value for c in table.columns]
     assert header == ["一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据"]
-    levels = [(sheet.cell(table.first_row + 1 + i, 1).value, sheet.cell(table.first_row + 1 + i, 2).value)
-              for i in range(table.rows)]
+    levels = [
+        (sheet.cell(table.first_row + 1 + i, 1).value, sheet.cell(table.first_row + 1 + i, 2).value)
+        for i in range(table.rows)
+    ]
     assert levels[: len(table.skeleton)] == list(table.skeleton)
-    assert all(level == (None, None) for level in levels[len(table.skeleton):])
+    assert all(level == (None, None) for level in levels[len(table.skeleton) :])
     assert table.rows == 12
 
 
@@ -210,7 +215,9 @@ def test_formula_looking_user_text_is_written_as_text(tangshan, tmp_path):
     record["indicators"][0]["value"] = "+1"
     record["indicators"][1]["level3"] = "-2"
     record["indicators"][2]["basis"] = '=HYPERLINK("http://x","y")'
-    report = generate_prefilled(tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME)
+    report = generate_prefilled(
+        tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME
+    )
     with zipfile.ZipFile(report.files[0].path) as archive:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/"):
@@ -254,8 +261,12 @@ def test_records_of_another_template_warn_of_values_without_a_cell(tangshan):
 
 def test_rows_grow_so_long_text_shows_whole(tangshan, tmp_path):
     record = copy.deepcopy(example_records("tangshan")[0])
-    record["goals"]["annual"] = "\n".join(f"{i}.提供整洁的办公环境、确保办公区域安全，保障各项业务正常开展。" * 2 for i in range(1, 7))
-    report = generate_prefilled(tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME)
+    record["goals"]["annual"] = "\n".join(
+        f"{i}.提供整洁的办公环境、确保办公区域安全，保障各项业务正常开展。" * 2 for i in range(1, 7)
+    )
+    report = generate_prefilled(
+        tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME
+    )
     sheet = openpyxl.load_workbook(report.files[0].path)["项目1"]
     place = compile_layout(tangshan).sheet({"indicators": 6}).field("goals.annual")
     declared = dict(compile_layout(tangshan).sheet().row_heights)[place.box.row]
@@ -310,20 +321,27 @@ def test_records_file_problems_are_reported_by_line_and_the_rest_is_generated(ta
     wrong_money["funds"]["annual"]["total"] = "五十万"
     department = example_records("tangshan-department")[0]
     path = tmp_path / "records.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (good, wrong_money, department, [1])) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in (good, wrong_money, department, [1])) + "\n",
+        encoding="utf-8",
+    )
     groups, problems = read_record_groups(path, tangshan)
     assert [len(g.records) for g in groups] == [1]
     assert [(p.code.code, p.where) for p in problems] == [
-        ("G014", f"{path}:2"), ("G012", f"{path}:3"), ("G011", f"{path}:4"),
+        ("G014", f"{path}:2"),
+        ("G012", f"{path}:3"),
+        ("G011", f"{path}:4"),
     ]
     assert "funds.annual.total" in problems[0].message and "五十万" in problems[0].message
 
 
 def test_a_budget_system_record_with_only_name_and_budget_gets_blank_indicator_rows(tangshan, tmp_path):
-    record = {"form": "project", "unit": {"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"},
-              "project": {"name": "办公楼运转经费", "code": "13020025P004M6910003G"},
-              "funds": {"annual": {"total": "585000.00", "fiscal": "585000.00"}}}
+    record = {
+        "form": "project",
+        "unit": {"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"},
+        "project": {"name": "办公楼运转经费", "code": "13020025P004M6910003G"},
+        "funds": {"annual": {"total": "585000.00", "fiscal": "585000.00"}},
+    }
     path = tmp_path / "budget.jsonl"
     path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     groups, problems = read_record_groups(path, tangshan)
@@ -348,8 +366,9 @@ def _write_records(path: Path, records: list) -> Path:
 def test_roster_and_records_together_prefill_the_units_with_records_and_blank_the_others(tangshan, tmp_path):
     records = example_records("tangshan")[:2]
     roster = [{"code": "603002", "name": "丰南分中心", "contact": "综合科"}, {**UNITS[0], "name": "本级（新名称）"}]
-    report = generate_for_roster(tangshan, roster, [UnitRecords(records[0]["unit"], records)], 2026, tmp_path,
-                                 generated_at=FIXED_TIME)
+    report = generate_for_roster(
+        tangshan, roster, [UnitRecords(records[0]["unit"], records)], 2026, tmp_path, generated_at=FIXED_TIME
+    )
     assert not report.problems
     assert [(g.unit["code"], g.sheets) for g in report.files] == [("603002", 3), ("603001", 2)]
     blank, prefilled = (openpyxl.load_workbook(g.path) for g in report.files)
@@ -365,8 +384,9 @@ def test_records_of_a_unit_not_on_the_roster_are_reported_with_their_lines_and_g
     path = _write_records(tmp_path / "last-year.jsonl", [stranger, record, stranger])
     groups, problems = read_record_groups(path, tangshan)
     assert not problems and [g.lines for g in groups] == [[1, 3], [2]]
-    report = generate_for_roster(tangshan, UNITS, groups, 2026, tmp_path / "out", generated_at=FIXED_TIME,
-                                 records_file=path)
+    report = generate_for_roster(
+        tangshan, UNITS, groups, 2026, tmp_path / "out", generated_at=FIXED_TIME, records_file=path
+    )
     assert [g.unit["code"] for g in report.files] == ["603001", "603002"]
     (problem,) = report.problems
     assert (problem.code.code, problem.where) == ("G015", f"{path}:1")
@@ -378,8 +398,9 @@ def test_a_file_name_taken_by_a_blank_unit_is_not_overwritten_by_a_prefilled_one
     template = tangshan.model_copy(update={"file_name": "{{ unit.name }}.xlsx"})
     roster = [{"code": "603002", "name": "分中心"}, {"code": "603001", "name": "分中心"}]
     records = example_records("tangshan")[:1]
-    report = generate_for_roster(template, roster, [UnitRecords(records[0]["unit"], records)], 2026, tmp_path,
-                                 generated_at=FIXED_TIME)
+    report = generate_for_roster(
+        template, roster, [UnitRecords(records[0]["unit"], records)], 2026, tmp_path, generated_at=FIXED_TIME
+    )
     assert [g.unit["code"] for g in report.files] == ["603002"]
     assert [p.code.code for p in report.problems] == ["G022"]
 

@@ -70,7 +70,14 @@ def test_generated_workbook_equals_its_golden_file(template_id, kind, tmp_path):
     assert sorted(actual) == sorted(expected)
     for name in expected:
         if actual[name] != expected[name]:
-            diff = "\n".join(difflib.unified_diff(
-                expected[name].splitlines(), actual[name].splitlines(), "golden", "generated", lineterm="", n=2,
-            ))
+            diff = "\n".join(
+                difflib.unified_diff(
+                    expected[name].splitlines(),
+                    actual[name].splitlines(),
+                    "golden",
+                    "generated",
+                    lineterm="",
+                    n=2,
+                )
+            )
             pytest.fail(f"{golden.name} {name} differs:\n{diff[:4000]}")

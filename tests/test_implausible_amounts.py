@@ -46,8 +46,13 @@ def with_bound(template_id: str, bound: str) -> Template:
 
 
 def read_totals(
-    tmp_path: Path, totals: list[str | None], template_id: str = "tangshan", *, key: str = "total",
-    written_with: Template | None = None, read_with: Template | None = None,
+    tmp_path: Path,
+    totals: list[str | None],
+    template_id: str = "tangshan",
+    *,
+    key: str = "total",
+    written_with: Template | None = None,
+    read_with: Template | None = None,
 ) -> ReadResult:
     """A return of one unit with one project per amount (in the form's unit) of funds.annual.<key>,
     read back."""
@@ -62,8 +67,9 @@ def read_totals(
         record["funds"]["annual"][key] = None if total is None else yuan(total, template_id)
         records.append(record)
     template = written_with or TEMPLATES[template_id]
-    report = generate_prefilled(template, [UnitRecords(records[0]["unit"], records)], None, tmp_path,
-                                generated_at=FIXED_TIME)
+    report = generate_prefilled(
+        template, [UnitRecords(records[0]["unit"], records)], None, tmp_path, generated_at=FIXED_TIME
+    )
     assert not report.problems, report.problems
     return read_return(report.files[0].path, read_with)
 
@@ -89,7 +95,9 @@ def across(result: ReadResult) -> list[str]:
 def test_an_amount_of_100000_wan_or_more_is_a_warning_at_its_cell(tmp_path: Path, total: str, warned: bool) -> None:
     found = implausible(read_totals(tmp_path, [total]))
     assert [(f.sheet, f.cell, f.severity, f.message) for f in found] == (
-        [("项目1", "C4", Severity.warning, f"「预算数」{total} 万元，金额异常大（不少于 100000 万元）")] if warned else []
+        [("项目1", "C4", Severity.warning, f"「预算数」{total} 万元，金额异常大（不少于 100000 万元）")]
+        if warned
+        else []
     )
 
 
@@ -106,13 +114,16 @@ def test_a_yuan_form_has_no_such_bound(tmp_path: Path) -> None:
 # --- one record: the template's own bound (warn_above) ------------------------------------------------
 
 
-@pytest.mark.parametrize(("bound", "total", "reason"), [
-    ("50000", "50000.01", "超过本表规定的上限 50000 万元"),
-    ("50000", "50000", None),  # above the bound, not at it
-    ("0.5", "0.51", "超过本表规定的上限 0.5 万元"),
-    ("200000", "150000", None),  # the template's bound replaces the 100,000 万元 one
-    ("200000", "200001", "超过本表规定的上限 200000 万元"),
-])
+@pytest.mark.parametrize(
+    ("bound", "total", "reason"),
+    [
+        ("50000", "50000.01", "超过本表规定的上限 50000 万元"),
+        ("50000", "50000", None),  # above the bound, not at it
+        ("0.5", "0.51", "超过本表规定的上限 0.5 万元"),
+        ("200000", "150000", None),  # the template's bound replaces the 100,000 万元 one
+        ("200000", "200001", "超过本表规定的上限 200000 万元"),
+    ],
+)
 def test_a_template_bound_warns_above_it(tmp_path: Path, bound: str, total: str, reason: str | None) -> None:
     template = with_bound("tangshan", bound)
     found = implausible(read_totals(tmp_path, [total], written_with=template, read_with=template))
@@ -144,21 +155,35 @@ def test_a_bound_is_no_part_of_the_stamp_so_returns_already_out_read_with_it(tmp
 # --- across the projects of one return ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("totals", "expected"), [
-    pytest.param(["58.5", "4.8", "50000"], ["项目3!C4: 「预算数」50000 万元，金额异常大（是本工作簿其他项目中位数的 1579 倍）"],
-                 id="1579 times the median of the others (31.65)"),
-    pytest.param(["58.5", "4.8", "1.4", "2000"], [], id="85 times: a large project, not a mistake"),
-    pytest.param(["60000", "58.5"], ["项目1!C4: 「预算数」60000 万元，金额异常大（是本工作簿另一个项目的 1025 倍）"],
-                 id="two projects: compared with the other one"),
-    pytest.param(["58.5", "58000"], [], id="two projects, 991 times"),
-    pytest.param(["50000"], [], id="one project: nothing to compare with"),
-    pytest.param(["58.5", None, "0", "60000"], ["项目4!C4: 「预算数」60000 万元，金额异常大（是本工作簿另一个项目的 1025 倍）"],
-                 id="blank and 0 are not compared"),
-    pytest.param(["0", "0", "50000"], [], id="only zeros to compare with"),
-    pytest.param(["58.5", "4.8", "120000"], [], id="already reported on its own, not twice"),
-])
+@pytest.mark.parametrize(
+    ("totals", "expected"),
+    [
+        pytest.param(
+            ["58.5", "4.8", "50000"],
+            ["项目3!C4: 「预算数」50000 万元，金额异常大（是本工作簿其他项目中位数的 1579 倍）"],
+            id="1579 times the median of the others (31.65)",
+        ),
+        pytest.param(["58.5", "4.8", "1.4", "2000"], [], id="85 times: a large project, not a mistake"),
+        pytest.param(
+            ["60000", "58.5"],
+            ["项目1!C4: 「预算数」60000 万元，金额异常大（是本工作簿另一个项目的 1025 倍）"],
+            id="two projects: compared with the other one",
+        ),
+        pytest.param(["58.5", "58000"], [], id="two projects, 991 times"),
+        pytest.param(["50000"], [], id="one project: nothing to compare with"),
+        pytest.param(
+            ["58.5", None, "0", "60000"],
+            ["项目4!C4: 「预算数」60000 万元，金额异常大（是本工作簿另一个项目的 1025 倍）"],
+            id="blank and 0 are not compared",
+        ),
+        pytest.param(["0", "0", "50000"], [], id="only zeros to compare with"),
+        pytest.param(["58.5", "4.8", "120000"], [], id="already reported on its own, not twice"),
+    ],
+)
 def test_an_amount_far_above_the_other_projects_is_a_warning(
-    tmp_path: Path, totals: list[str | None], expected: list[str],
+    tmp_path: Path,
+    totals: list[str | None],
+    expected: list[str],
 ) -> None:
     assert across(read_totals(tmp_path, totals)) == expected
 

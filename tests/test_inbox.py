@@ -92,10 +92,18 @@ def test_odd_zip_members_each_get_one_outcome_and_the_batch_goes_on(tmp_path, go
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     long_gbk = ("唐山市住房公积金管理中心" * 8 + ".xlsx").encode("gbk")  # over 255 bytes
-    (inbox / "603001-回执.zip").write_bytes(zipped([
-        ("..", b"not a workbook"), ("x/..", b"nor this"), (long_gbk, good), ("secret.xlsx", good),
-        ("\x1b[2K\x1b[1Aaccepted.xlsx", b"garbage"),
-    ], encrypted={3}))
+    (inbox / "603001-回执.zip").write_bytes(
+        zipped(
+            [
+                ("..", b"not a workbook"),
+                ("x/..", b"nor this"),
+                (long_gbk, good),
+                ("secret.xlsx", good),
+                ("\x1b[2K\x1b[1Aaccepted.xlsx", b"garbage"),
+            ],
+            encrypted={3},
+        )
+    )
     with ledger_at(tmp_path / "r.sqlite") as ledger:
         report = collect(inbox, ledger)
         got = outcomes(ledger)
@@ -157,7 +165,9 @@ def test_a_file_that_cannot_be_read_or_vanished_is_a_finding(tmp_path, monkeypat
         collect(inbox, ledger)
         got = outcomes(ledger)
     assert got == {
-        "603001-本级.xlsx": ("accepted", ""), "locked.xlsx": ("rejected", "F001"), "pipe.xlsx": ("rejected", "F001"),
+        "603001-本级.xlsx": ("accepted", ""),
+        "locked.xlsx": ("rejected", "F001"),
+        "pipe.xlsx": ("rejected", "F001"),
     }
 
 
@@ -188,9 +198,9 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path, good):
     assert "\x1b" not in status.output
 
 
-NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1, max_size=30).filter(
-    lambda name: name not in (".", "..") and len(name.encode("utf-8")) < 200
-)
+NAMES = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1, max_size=30
+).filter(lambda name: name not in (".", "..") and len(name.encode("utf-8")) < 200)
 
 
 @st.composite
@@ -201,8 +211,19 @@ def inboxes(draw: st.DrawFn) -> list[tuple[str, str, list[tuple[str, str]]]]:
         folder = draw(st.sampled_from(["", "a", "603001-本级", "深/层"]))
         name = draw(NAMES)
         kind = draw(st.sampled_from(["good", "garbage", "zip"]))
-        members = draw(st.lists(st.tuples(NAMES | st.sampled_from(["..", "x/..", "/abs.xlsx", "a/b/c.xlsx"]),
-                                          st.sampled_from(["good", "garbage"])), max_size=4)) if kind == "zip" else []
+        members = (
+            draw(
+                st.lists(
+                    st.tuples(
+                        NAMES | st.sampled_from(["..", "x/..", "/abs.xlsx", "a/b/c.xlsx"]),
+                        st.sampled_from(["good", "garbage"]),
+                    ),
+                    max_size=4,
+                )
+            )
+            if kind == "zip"
+            else []
+        )
         files.append((folder, name + (".zip" if kind == "zip" else ""), kind, members))
     return files
 

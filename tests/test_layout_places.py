@@ -34,10 +34,12 @@ def test_every_record_value_sits_at_its_layout_place(template_id, tmp_path):
     template = TEMPLATES[template_id]
     layout = compile_layout(template)
     records = example_records(template_id)
-    report = generate_prefilled(template, [UnitRecords(records[0]["unit"], records)], None, tmp_path, generated_at=FIXED_TIME)
+    report = generate_prefilled(
+        template, [UnitRecords(records[0]["unit"], records)], None, tmp_path, generated_at=FIXED_TIME
+    )
     assert not report.problems
     book = openpyxl.load_workbook(report.files[0].path)
-    project_sheets = book.sheetnames[1: 1 + len(records)]
+    project_sheets = book.sheetnames[1 : 1 + len(records)]
     for record, name in zip(records, project_sheets):
         sheet = book[name]
         placed = layout.sheet({t.table: len(record[t.table]) for t in template.tables()})

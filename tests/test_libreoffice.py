@@ -72,8 +72,9 @@ class Generated:
     def blank(self, template: Template) -> Path:
         key = ("blank", template.id)
         if key not in self._paths:
-            report = generate_blank(template, [self.unit], YEAR, self.root / "blank" / template.id,
-                                    generated_at=GENERATED_AT)
+            report = generate_blank(
+                template, [self.unit], YEAR, self.root / "blank" / template.id, generated_at=GENERATED_AT
+            )
             assert not report.problems, report.problems
             self._paths[key] = report.files[0].path
         return self._paths[key]
@@ -83,8 +84,9 @@ class Generated:
         if key not in self._paths:
             groups, problems = example_record_groups(template)
             assert not problems, problems
-            report = generate_prefilled(template, groups[:1], None, self.root / "prefilled" / template.id,
-                                        generated_at=GENERATED_AT)
+            report = generate_prefilled(
+                template, groups[:1], None, self.root / "prefilled" / template.id, generated_at=GENERATED_AT
+            )
             assert not report.problems, report.problems
             self._paths[key] = report.files[0].path
         return self._paths[key]
@@ -128,15 +130,24 @@ def test_every_builtin_template_opens_in_libreoffice_with_its_sheets(office: Off
 
 
 @pytest.mark.parametrize("template", or_skip(by_id(WITH_INDICATORS), "no template has an indicator table"))
-def test_level2_must_belong_to_the_rows_level1_and_level1_must_be_listed(office: Office, generated: Generated, template):
+def test_level2_must_belong_to_the_rows_level1_and_level1_must_be_listed(
+    office: Office, generated: Generated, template
+):
     taxonomy = template.taxonomy
     table = indicator_table(template)
     level1_col, level2_col = table.column("level1").col, table.column("level2").col
     with_children = [name for name in taxonomy.level1 if taxonomy.level2_of(name)]
     level1 = with_children[0]
     right = taxonomy.level2_of(level1)[0]
-    wrong = next((child for other in with_children[1:] for child in taxonomy.level2_of(other)
-                  if child not in taxonomy.level2_of(level1)), None)
+    wrong = next(
+        (
+            child
+            for other in with_children[1:]
+            for child in taxonomy.level2_of(other)
+            if child not in taxonomy.level2_of(level1)
+        ),
+        None,
+    )
     if wrong is None:
         pytest.skip(f"{template.id}: every 二级 belongs to {level1}; no wrong 二级 to try")
     assert table.rows >= 3
@@ -146,7 +157,11 @@ def test_level2_must_belong_to_the_rows_level1_and_level1_must_be_listed(office:
 
     with office.open(generated.blank(template)) as book:
         sheet = project_sheets(book)[0]
-        for row, first, second in ((good_row, level1, right), (wrong_row, level1, wrong), (unknown_row, unknown_level1, "")):
+        for row, first, second in (
+            (good_row, level1, right),
+            (wrong_row, level1, wrong),
+            (unknown_row, unknown_level1, ""),
+        ):
             book.set_string(sheet, a1(row, level1_col), first)
             book.set_string(sheet, a1(row, level2_col), second)
         invalid = book.invalid_cells(sheet)
@@ -165,7 +180,11 @@ def test_prefilled_workbook_passes_libreoffices_validity_check(office: Office, g
     document there instead, so LibreOffice circles such cells but they are not wrong.)"""
     table = indicator_table(template)
     level_cols = {table.column("level1").col, table.column("level2").col} if table else set()
-    level_cells = {a1(row, col) for row in range(table.first_row, table.first_row + 500) for col in level_cols} if table else set()
+    level_cells = (
+        {a1(row, col) for row in range(table.first_row, table.first_row + 500) for col in level_cols}
+        if table
+        else set()
+    )
     with office.open(generated.prefilled(template)) as book:
         sheets = project_sheets(book)
         assert sheets
@@ -200,7 +219,9 @@ def edge_cells(sheet: SheetLayout) -> tuple[str, str]:
     pytest.fail("no row has separate cells in the first and the last printed column")
 
 
-def check_prints_one_page_wide(book: Workbook, template: Template, sheet_name: str, sheet: SheetLayout, pdf: Path) -> None:
+def check_prints_one_page_wide(
+    book: Workbook, template: Template, sheet_name: str, sheet: SheetLayout, pdf: Path
+) -> None:
     left, right = edge_cells(sheet)
     book.set_string(sheet_name, left, LEFT)
     book.set_string(sheet_name, right, RIGHT)
@@ -214,7 +235,8 @@ def check_prints_one_page_wide(book: Workbook, template: Template, sheet_name: s
     pages_left = [n for n, text in enumerate(texts, 1) if LEFT in text]
     pages_right = [n for n, text in enumerate(texts, 1) if RIGHT in text]
     assert pages_left == pages_right != [], (
-        f"{sheet_name}: first column printed on pages {pages_left}, last column ({right}) on pages {pages_right}")
+        f"{sheet_name}: first column printed on pages {pages_left}, last column ({right}) on pages {pages_right}"
+    )
 
 
 @pytest.mark.parametrize("template", by_id(TEMPLATES))
@@ -231,7 +253,9 @@ def test_every_project_sheet_prints_on_a4_one_page_wide(office: Office, generate
 
 
 @pytest.mark.parametrize("template", or_skip(by_id(WITH_RECORDS), "no template has example records"))
-def test_prefilled_project_sheets_print_on_a4_one_page_wide(office: Office, generated: Generated, template, tmp_path: Path):
+def test_prefilled_project_sheets_print_on_a4_one_page_wide(
+    office: Office, generated: Generated, template, tmp_path: Path
+):
     skip_unless_available(pdf_tools=True)
     layout = compile_layout(template)
     groups = example_records(template)[:1]
@@ -240,6 +264,8 @@ def test_prefilled_project_sheets_print_on_a4_one_page_wide(office: Office, gene
         names = project_sheets(book)
         assert len(names) == len(records)
         # The longest form (most table rows) is the one most likely to overflow.
-        longest = max(range(len(records)), key=lambda i: sum(len(records[i].get(t.table) or []) for t in template.tables()))
+        longest = max(
+            range(len(records)), key=lambda i: sum(len(records[i].get(t.table) or []) for t in template.tables())
+        )
         rows = {t.table: len(records[longest].get(t.table) or []) for t in template.tables()}
         check_prints_one_page_wide(book, template, names[longest], layout.sheet(rows), tmp_path / "longest.pdf")

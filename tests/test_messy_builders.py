@@ -43,12 +43,17 @@ def built(tmp_path_factory):
     out = {}
     for template_id, template in TEMPLATES.items():
         records = example_records(template_id)[:RECORDS_PER_TEMPLATE]
-        report = generate_prefilled(template, [UnitRecords(records[0]["unit"], records)], None,
-                                    root / template_id, generated_at=FIXED_TIME)
+        report = generate_prefilled(
+            template, [UnitRecords(records[0]["unit"], records)], None, root / template_id, generated_at=FIXED_TIME
+        )
         assert not report.problems
         source = report.files[0].path
         for builder in messy.ALTERATIONS:
-            out[template_id, builder] = (source, records, builder(source, copy.deepcopy(records), template, root / "out"))
+            out[template_id, builder] = (
+                source,
+                records,
+                builder(source, copy.deepcopy(records), template, root / "out"),
+            )
     return out
 
 
@@ -64,7 +69,7 @@ def shown(ws, row: int, col: int):
 
 
 def project_sheets(wb, count: int):
-    return [ws for ws in wb.worksheets if ws.sheet_state == "visible"][1: 1 + count]
+    return [ws for ws in wb.worksheets if ws.sheet_state == "visible"][1 : 1 + count]
 
 
 def read_back(wb, template, expected: list[dict], above: int = 0) -> list[dict]:
@@ -77,8 +82,9 @@ def read_back(wb, template, expected: list[dict], above: int = 0) -> list[dict]:
         place = layout.sheet({t.table: len(wanted[t.table]) for t in template.tables() if wanted.get(t.table)})
         record: dict = {}
         for field in place.fields:
-            record[field.key] = from_cell(field.type, shown(ws, field.box.row + 1 + above, field.box.col + 1),
-                                          template.money_unit, date1904)
+            record[field.key] = from_cell(
+                field.type, shown(ws, field.box.row + 1 + above, field.box.col + 1), template.money_unit, date1904
+            )
         for number, table in enumerate(place.tables):
             first = table.first_row + 1 + above
             last = ws.max_row if number == len(place.tables) - 1 else first + table.rows - 1
@@ -106,8 +112,9 @@ def expected_view(record: dict, template) -> dict:
     view = {field.key: get_path(record, field.key) for field in place.fields}
     for table in place.tables:
         keys = list(dict.fromkeys(c.key for c in table.columns))
-        view[table.bind] = [item if isinstance(item, str) else {k: item.get(k) for k in keys}
-                            for item in record.get(table.bind) or []]
+        view[table.bind] = [
+            item if isinstance(item, str) else {k: item.get(k) for k in keys} for item in record.get(table.bind) or []
+        ]
     return view
 
 
@@ -126,8 +133,9 @@ def test_built_file_reopens_keeps_its_stamp_and_shows_the_expected_records(built
     original = _ORIGINALS.get(source) or _ORIGINALS.setdefault(source, openpyxl.load_workbook(source))
     # the identity stamp survives openpyxl's re-save: sheet, state, content, custom properties
     assert wb[STAMP_SHEET].sheet_state == "veryHidden"
-    assert [[c.value for c in row] for row in wb[STAMP_SHEET].iter_rows()] == \
-        [[c.value for c in row] for row in original[STAMP_SHEET].iter_rows()]
+    assert [[c.value for c in row] for row in wb[STAMP_SHEET].iter_rows()] == [
+        [c.value for c in row] for row in original[STAMP_SHEET].iter_rows()
+    ]
     properties = {p.name: p.value for p in wb.custom_doc_props}
     assert properties == {p.name: p.value for p in original.custom_doc_props}
     assert properties[PROPERTY_PREFIX + "template_id"] == template_id
@@ -137,7 +145,7 @@ def test_built_file_reopens_keeps_its_stamp_and_shows_the_expected_records(built
         assert wb[LISTS_SHEET].sheet_state == "hidden"
     for ws in wb.worksheets:  # Excel repairs a file with overlapping merges
         ranges = list(ws.merged_cells.ranges)
-        assert not [(a.coord, b.coord) for i, a in enumerate(ranges) for b in ranges[i + 1:] if not a.isdisjoint(b)]
+        assert not [(a.coord, b.coord) for i, a in enumerate(ranges) for b in ranges[i + 1 :] if not a.isdisjoint(b)]
     assert CalamineWorkbook.from_path(str(result.path)).sheet_names == wb.sheetnames
     # the expected records are what the file shows
     template = TEMPLATES[template_id]
@@ -156,13 +164,20 @@ def table_span(ws, template, record, above=0, extra=0):
 
 
 def merges_in(ws, col: int, first: int, last: int) -> list[tuple[int, int, object]]:
-    return sorted((m.min_row, m.max_row, ws.cell(m.min_row, m.min_col).value) for m in ws.merged_cells.ranges
-                  if m.min_col == col == m.max_col and first <= m.min_row and m.max_row <= last)
+    return sorted(
+        (m.min_row, m.max_row, ws.cell(m.min_row, m.min_col).value)
+        for m in ws.merged_cells.ranges
+        if m.min_col == col == m.max_col and first <= m.min_row and m.max_row <= last
+    )
 
 
 def validation_rows(ws, col: int) -> list[tuple[int, int]]:
-    return [(r.min_row, r.max_row) for dv in ws.data_validations.dataValidation for r in dv.sqref.ranges
-            if r.min_col == col == r.max_col and r.max_row > r.min_row]
+    return [
+        (r.min_row, r.max_row)
+        for dv in ws.data_validations.dataValidation
+        for r in dv.sqref.ranges
+        if r.min_col == col == r.max_col and r.max_row > r.min_row
+    ]
 
 
 def area_last_row(ws) -> int:
@@ -182,8 +197,11 @@ def test_blank_rows_move_merges_validations_heights_and_print_area(built, templa
     old, new = merges_in(before, level1, first, last), merges_in(after, level1, first, last + 3)
     assert [text for *_, text in old] == [text for *_, text in new]
     assert sum(b - a for a, b, _ in new) == sum(b - a for a, b, _ in old) + 2  # the 2 rows inside a merge
-    blank = [row for row in range(first, last + 4) if all(shown(after, row, c.col + 1) is None
-                                                         for c in table.columns if c.key not in table.merge)]
+    blank = [
+        row
+        for row in range(first, last + 4)
+        if all(shown(after, row, c.col + 1) is None for c in table.columns if c.key not in table.merge)
+    ]
     assert len(blank) == 3
     if table.side_label is not None:  # 六安's 绩效指标 spans the whole table still
         assert merges_in(after, 1, first - 1, last + 3)[0][:2] == (first - 1, last + 3)
@@ -209,7 +227,9 @@ def test_extra_indicators_fill_rows_under_the_table(built, template_id):
     table, first, last = table_span(before, template, records[0])
     added = result.records[0]["indicators"][-3:]
     assert len(result.records[0]["indicators"]) == len(records[0]["indicators"]) + 3
-    assert [i["level3"] for i in added] == [shown(after, r, table.column("level3").col + 1) for r in range(last + 1, last + 4)]
+    assert [i["level3"] for i in added] == [
+        shown(after, r, table.column("level3").col + 1) for r in range(last + 1, last + 4)
+    ]
     assert len({i["level3"] for i in result.records[0]["indicators"]}) == len(result.records[0]["indicators"])
     for key in table.merge:  # the last 一级/二级 merge reaches the new last row
         col = table.column(key).col + 1
@@ -219,7 +239,11 @@ def test_extra_indicators_fill_rows_under_the_table(built, template_id):
     if level3.cols > 1:  # 唐山's 三级 spans two columns on the new rows too
         assert after.cell(last + 3, level3.col + 2).__class__ is MergedCell
     new, old = after.cell(last + 3, level3.col + 1), after.cell(last, level3.col + 1)
-    assert (new.fill.fgColor.rgb, new.protection.locked) == (old.fill.fgColor.rgb, old.protection.locked) == ("FFFFF9E0", False)
+    assert (
+        (new.fill.fgColor.rgb, new.protection.locked)
+        == (old.fill.fgColor.rgb, old.protection.locked)
+        == ("FFFFF9E0", False)
+    )
 
 
 @pytest.mark.parametrize("template_id", DETAILED)
@@ -263,13 +287,17 @@ def test_header_row_moves_everything_below_the_title(built, template_id):
             merged.shift(row_shift=1)
         moved.add(merged.coord)
     assert {m.coord for m in after.merged_cells.ranges} == moved and titles <= moved
-    assert int(after.print_title_rows.split(":")[0].strip("$")) == int(before.print_title_rows.split(":")[0].strip("$")) + 1
+    assert (
+        int(after.print_title_rows.split(":")[0].strip("$"))
+        == int(before.print_title_rows.split(":")[0].strip("$")) + 1
+    )
     assert all(after.cell(top, c).value is None for c in range(1, 12))
     for before_dv, after_dv in zip(before.data_validations.dataValidation, after.data_validations.dataValidation):
         assert str(after_dv.sqref) != str(before_dv.sqref)
         if before_dv.formula1 and "INDIRECT" in before_dv.formula1:  # the relative row follows
-            assert re.search(r"\$[A-Z]+(\d+)", after_dv.formula1).group(1) == str(int(
-                re.search(r"\$[A-Z]+(\d+)", before_dv.formula1).group(1)) + 1)
+            assert re.search(r"\$[A-Z]+(\d+)", after_dv.formula1).group(1) == str(
+                int(re.search(r"\$[A-Z]+(\d+)", before_dv.formula1).group(1)) + 1
+            )
 
 
 @pytest.mark.parametrize("template_id", DETAILED)
@@ -290,7 +318,7 @@ def test_renamed_sheets_in_reverse_order(built, template_id):
     _source, records, result = built[template_id, messy.rename_and_reverse_sheets]
     wb = openpyxl.load_workbook(result.path)
     names = [r["project"]["name"][:31] for r in records]
-    assert wb.sheetnames[1: 1 + len(records)] == names[::-1]
+    assert wb.sheetnames[1 : 1 + len(records)] == names[::-1]
     assert wb.sheetnames[0] == "填报说明" and wb.sheetnames[-1] == STAMP_SHEET
     assert [r["project"]["name"] for r in result.records] == [r["project"]["name"] for r in records][::-1]
     assert wb.active.title == names[-1]
@@ -306,8 +334,9 @@ def test_copied_sheet_after_the_first(built, template_id):
     assert copied.title == f"{first.title} (2)"
     assert {m.coord for m in copied.merged_cells.ranges} == {m.coord for m in first.merged_cells.ranges}
     assert all(isinstance(copied[m.coord.split(":")[1]], MergedCell) for m in copied.merged_cells.ranges)
-    assert [str(dv.sqref) for dv in copied.data_validations.dataValidation] == \
-        [str(dv.sqref) for dv in first.data_validations.dataValidation]
+    assert [str(dv.sqref) for dv in copied.data_validations.dataValidation] == [
+        str(dv.sqref) for dv in first.data_validations.dataValidation
+    ]
     assert copied.protection.sheet and copied.print_area.startswith(f"'{copied.title}'!")
     assert len(result.records) == len(records) + 1 and result.records[0] == records[0]
     assert result.records[1] != records[0] and result.records[2:] == records[1:]
@@ -335,8 +364,12 @@ def test_typed_values_are_text_that_reads_as_the_record(built, template_id):
     if template_id == "shanghai":
         assert (ValueType.date, int) in kinds and (ValueType.date, str) in kinds
     if template.money_unit == "万元":
-        assert any(isinstance(v, str) and re.search(r"[０-９]", v) for ws in project_sheets(wb, 2)
-                   for row in ws.iter_rows() for v in (c.value for c in row))
+        assert any(
+            isinstance(v, str) and re.search(r"[０-９]", v)
+            for ws in project_sheets(wb, 2)
+            for row in ws.iter_rows()
+            for v in (c.value for c in row)
+        )
 
 
 def test_1904_date_system(built):
@@ -359,7 +392,7 @@ def test_1904_date_system(built):
 def test_everything_at_once(built, template_id):
     _source, records, result = built[template_id, messy.everything]
     wb = openpyxl.load_workbook(result.path)
-    assert wb.sheetnames[1: 1 + len(records)] == [r["project"]["name"][:31] for r in records][::-1]
+    assert wb.sheetnames[1 : 1 + len(records)] == [r["project"]["name"][:31] for r in records][::-1]
     assert [len(r["indicators"]) for r in result.records] == [len(r["indicators"]) + 3 for r in records][::-1]
     ws = wb.worksheets[1]
     table = compile_layout(TEMPLATES[template_id]).sheet().table("indicators")

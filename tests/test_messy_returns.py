@@ -14,8 +14,14 @@ from xlsxkit.form.errors import Severity
 from xlsxkit.read.reader import read_return
 
 WITH_RECORDS = sorted(t for t in TEMPLATES if example_records(t))
-NEEDS_INDICATORS = {messy.insert_rows_in_table, messy.delete_table_rows, messy.add_indicator_rows,
-                    messy.unmerge_levels, messy.retype_levels, messy.everything}
+NEEDS_INDICATORS = {
+    messy.insert_rows_in_table,
+    messy.delete_table_rows,
+    messy.add_indicator_rows,
+    messy.unmerge_levels,
+    messy.retype_levels,
+    messy.everything,
+}
 
 
 def _applies(template_id: str, builder) -> bool:

@@ -107,7 +107,9 @@ def test_a_date_formatted_number_in_the_value_column_reads_as_its_date(tmp_path,
 
 @pytest.mark.parametrize(("typed", "number_format"), [(0.5, "0%"), (0.5, "0.00%"), (50, "General"), (50, "0")])
 def test_a_spending_plan_share_reads_as_its_percent_whether_the_cell_is_a_percentage_or_not(
-    tmp_path, typed, number_format,
+    tmp_path,
+    typed,
+    number_format,
 ):
     record = corpus_record("tangshan")
     _, _, plan = _cells(record)
@@ -234,11 +236,27 @@ def test_a_text_holds_a_percent_formatted_number_as_shown():
 # --- the formats --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "percent"), [
-    ("0%", True), ("0.00%", True), ("0.0%", True), ("#,##0.0%", True), ("[Red]0%", True), ("0%;[Red]-0%", True),
-    ('0"%"', False), ("0\\%", False), ('0.0"%";-0.0"%"', False), ("General", False), ("0.00", False),
-    ("#,##0.00", False), ("@", False), ("yyyy-mm-dd", False), ('yyyy"年"m"月"d"日"', False), ("[$-804]0", False),
-])
+@pytest.mark.parametrize(
+    ("code", "percent"),
+    [
+        ("0%", True),
+        ("0.00%", True),
+        ("0.0%", True),
+        ("#,##0.0%", True),
+        ("[Red]0%", True),
+        ("0%;[Red]-0%", True),
+        ('0"%"', False),
+        ("0\\%", False),
+        ('0.0"%";-0.0"%"', False),
+        ("General", False),
+        ("0.00", False),
+        ("#,##0.00", False),
+        ("@", False),
+        ("yyyy-mm-dd", False),
+        ('yyyy"年"m"月"d"日"', False),
+        ("[$-804]0", False),
+    ],
+)
 def test_a_format_is_a_percentage_when_its_percent_sign_is_not_a_literal(code, percent):
     assert is_percent_format(code) is percent
 
@@ -289,7 +307,7 @@ def test_the_numbers_of_a_sheet_with_a_percent_cell_format(size):
     reader = cells.reader("xl/worksheets/sheet1.xml", SHEET_XML)
     assert reader is not None
     for at in range(0, len(SHEET_XML), size):
-        reader.feed(SHEET_XML[at:at + size])
+        reader.feed(SHEET_XML[at : at + size])
     reader.close()
     assert cells.by_part == {"xl/worksheets/sheet1.xml": frozenset({(0, 0), (6, 1), (6, 6), (29, 27)})}
 
@@ -338,7 +356,7 @@ def test_the_percentages_of_an_ods_content_part(size):
     reader = cells.reader("content.xml", CONTENT_XML)
     assert reader is not None
     for at in range(0, len(CONTENT_XML), size):
-        reader.feed(CONTENT_XML[at:at + size])
+        reader.feed(CONTENT_XML[at : at + size])
     reader.close()
     assert cells.by_table == {"项目1&2": frozenset({(2, 2), (3, 1), (3, 4)}), "Sheet2": frozenset()}
 

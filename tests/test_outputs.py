@@ -104,9 +104,13 @@ def test_no_output_lands_in_the_inbox_even_with_force(office):
     remember_inbox(office)
     db, inbox, returned = office / "returns.sqlite", office / "inbox", a_return(office)
     before = digest(returned)
-    for args in (["consolidate", "--out", returned], ["consolidate", "--out", inbox / "汇总表.xlsx"],
-                 ["consolidate", "--out", office / "s.xlsx", "--csv", inbox / "csv"],
-                 ["feedback", "--out", inbox], ["feedback", "--out", inbox / "feedback"]):
+    for args in (
+        ["consolidate", "--out", returned],
+        ["consolidate", "--out", inbox / "汇总表.xlsx"],
+        ["consolidate", "--out", office / "s.xlsx", "--csv", inbox / "csv"],
+        ["feedback", "--out", inbox],
+        ["feedback", "--out", inbox / "feedback"],
+    ):
         code, err = invoke(*args, "--db", db, "--force")
         assert code == 2 and "[O002]" in err and str(inbox.resolve()) in err, args
     assert digest(returned) == before
@@ -153,8 +157,17 @@ def test_a_file_xlsxkit_did_not_write_is_replaced_only_with_force(office):
 
 def test_our_own_outputs_are_replaced_when_run_again(office):
     db, out = office / "returns.sqlite", office / "out"
-    consolidate = ["consolidate", "--db", db, "--out", out / "汇总表.xlsx", "--jsonl", out / "records.jsonl",
-                   "--csv", out / "csv"]
+    consolidate = [
+        "consolidate",
+        "--db",
+        db,
+        "--out",
+        out / "汇总表.xlsx",
+        "--jsonl",
+        out / "records.jsonl",
+        "--csv",
+        out / "csv",
+    ]
     read = ["read", a_return(office), "--format", "csv", "-o", out / "read.csv"]
     for _ in range(2):
         assert invoke(*consolidate)[0] == 0
@@ -165,17 +178,20 @@ def test_our_own_outputs_are_replaced_when_run_again(office):
 
 
 def test_the_same_file_named_for_two_outputs_is_refused(office):
-    code, err = invoke("consolidate", "--db", office / "returns.sqlite", "--out", office / "s.xlsx",
-                       "--jsonl", office / "s.xlsx")
+    code, err = invoke(
+        "consolidate", "--db", office / "returns.sqlite", "--out", office / "s.xlsx", "--jsonl", office / "s.xlsx"
+    )
     assert code == 2 and "[O007]" in err and not (office / "s.xlsx").exists()
 
 
 def test_a_folder_where_a_file_goes_and_a_file_where_a_folder_goes_are_refused(office):
     db = office / "returns.sqlite"
     (office / "taken").write_text("", encoding="utf-8")
-    for args, expected in ((["consolidate", "--out", office / "inbox"], "[O005]"),
-                           (["consolidate", "--out", office / "s.xlsx", "--csv", office / "taken"], "[O006]"),
-                           (["feedback", "--out", office / "taken"], "[O006]")):
+    for args, expected in (
+        (["consolidate", "--out", office / "inbox"], "[O005]"),
+        (["consolidate", "--out", office / "s.xlsx", "--csv", office / "taken"], "[O006]"),
+        (["feedback", "--out", office / "taken"], "[O006]"),
+    ):
         code, err = invoke(*args, "--db", db)
         assert code == 2 and expected in err, args
 
@@ -218,8 +234,11 @@ def test_a_ledger_that_is_not_one_is_a_clear_error(office, kind, command):
     if kind == "empty" and command == "collect":
         return  # an empty file is where collect starts a new ledger (SQLite takes it as one)
     before = digest(path) if path.is_file() else None
-    extra = {"feedback": ["--out", office / "fb"], "consolidate": ["--out", office / "s.xlsx"],
-             "collect": [office / "inbox"]}.get(command, [])
+    extra = {
+        "feedback": ["--out", office / "fb"],
+        "consolidate": ["--out", office / "s.xlsx"],
+        "collect": [office / "inbox"],
+    }.get(command, [])
     code, err = invoke(command, "--db", path, *extra)
     assert code == 2 and expected in err and str(path) in err
     if before is not None:
@@ -236,7 +255,10 @@ def read_only(*paths: Path) -> Iterator[None]:
     try:
         for path in paths:
             if root:
-                if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], check=False, capture_output=True).returncode:
+                if (
+                    shutil.which("chattr") is None
+                    or subprocess.run(["chattr", "+i", str(path)], check=False, capture_output=True).returncode
+                ):
                     pytest.skip("no way to make a file read-only for root here")
                 done.append((path, -1))
             else:

@@ -58,11 +58,14 @@ def test_a_sheet_with_anything_typed_is_a_project_checked_in_full(tmp_path):
     result = read_return(edited(blank_return("tangshan", tmp_path), type_a_name))
     assert [r.sheet for r in result.records] == ["项目2"]
     record = result.records[0].record
-    assert record["project"]["name"] == "办公楼运转经费" and record["year"] == 2025 and record["unit"]["code"] == "603001"
+    assert (
+        record["project"]["name"] == "办公楼运转经费" and record["year"] == 2025 and record["unit"]["code"] == "603001"
+    )
     assert record.keys() == blank_record("project").keys()
     findings = result.records[0].findings
     assert {(f.code, f.cell) for f in findings if f.code is Code.C_REQUIRED} == {
-        (Code.C_REQUIRED, "C4"), (Code.C_REQUIRED, "B8"),
+        (Code.C_REQUIRED, "C4"),
+        (Code.C_REQUIRED, "B8"),
     }
     missing = [f for f in findings if f.code is Code.C_LEVEL1_MISSING]
     assert [f.details["level1"] for f in missing] == ["产出指标", "效益指标", "满意度指标"]
@@ -119,8 +122,9 @@ def test_a_hand_made_form_gives_the_unit_its_text_prints(template_id, tmp_path):
 def test_the_unit_and_year_given_are_those_of_a_workbook_without_a_stamp(tmp_path):
     record = GROUPS[("luan", "079")][0]
     path = _without_stamp(filled_return("luan", [record], tmp_path))
-    outcome = CliRunner().invoke(app, ["read", str(path), "--template", "luan", "--unit", "079 六安市住房公积金中心",
-                                       "--year", "2030"])
+    outcome = CliRunner().invoke(
+        app, ["read", str(path), "--template", "luan", "--unit", "079 六安市住房公积金中心", "--year", "2030"]
+    )
     read = json.loads(outcome.stdout.splitlines()[0])
     assert read["unit"] == {"code": "079", "name": "六安市住房公积金中心"}
     assert read["year"] == 2030 != record["year"]  # said by the office, over the form's "(2022 年度)"

@@ -28,7 +28,9 @@ TEMPLATES = builtin_templates()
 UNIT = {"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"}
 
 # Text as units type it: Chinese, digits, units and operators, formula-looking starts, line breaks.
-CHARACTERS = st.sampled_from(list("产出效益满意度指标服务次数率完成万元人个≥≤＞＜%％()（）0123456789.,，。、 =+-@\nabcXYZ"))
+CHARACTERS = st.sampled_from(
+    list("产出效益满意度指标服务次数率完成万元人个≥≤＞＜%％()（）0123456789.,，。、 =+-@\nabcXYZ")
+)
 TEXT = st.text(CHARACTERS, min_size=1, max_size=60).map(str.strip).filter(bool)
 MAYBE_TEXT = st.none() | TEXT
 
@@ -60,7 +62,9 @@ def indicator(template: Template, columns: set[str]) -> st.SearchStrategy[dict[s
     assert taxonomy is not None
     level = st.sampled_from([(a, b) for a in taxonomy.level1 for b in taxonomy.level2_of(a)])
     others = ("description", "value", "overall_value", "basis", "note")  # every row has a 三级: it is an indicator
-    texts = st.fixed_dictionaries({"level3": TEXT, **{key: MAYBE_TEXT if key in columns else st.none() for key in others}})
+    texts = st.fixed_dictionaries(
+        {"level3": TEXT, **{key: MAYBE_TEXT if key in columns else st.none() for key in others}}
+    )
     return st.tuples(level, texts).map(lambda t: {"level1": t[0][0], "level2": t[0][1], **t[1]})
 
 
@@ -68,8 +72,9 @@ def item(bind: str) -> st.SearchStrategy[Any]:
     if bind == "measures":
         return TEXT
     heading = TEXT.filter(lambda text: not ITEM_NUMBERING.match(text))  # record titles carry no （一） numbering
-    return st.fixed_dictionaries({key: (st.none() | heading) if key == "title" else MAYBE_TEXT
-                                  for key in TABLE_COLUMNS["department"][bind]}).filter(lambda item: any(item.values()))
+    return st.fixed_dictionaries(
+        {key: (st.none() | heading) if key == "title" else MAYBE_TEXT for key in TABLE_COLUMNS["department"][bind]}
+    ).filter(lambda item: any(item.values()))
 
 
 @st.composite
@@ -107,7 +112,9 @@ def test_any_record_survives_render_and_read(template: Template) -> None:
     @given(record=records(template))
     def check(record: dict[str, Any]) -> None:
         with tempfile.TemporaryDirectory() as out:
-            report = generate_prefilled(template, [UnitRecords(UNIT, [record])], 2026, Path(out), generated_at=FIXED_TIME)
+            report = generate_prefilled(
+                template, [UnitRecords(UNIT, [record])], 2026, Path(out), generated_at=FIXED_TIME
+            )
             assert not report.problems, report.problems
             result = read_return(report.files[0].path)
             assert result.readable and len(result.records) == 1, [str(f) for f in result.all_findings()]
@@ -132,9 +139,7 @@ def _expected(template: Template, record: dict[str, Any]) -> dict[str, Any]:
                 funds[period] = {key: _cents(funds[period].get(key)) for key in FUND_KEYS}
         if expected.get("spending_plan") is not None:
             expected["spending_plan"] = {month: expected["spending_plan"].get(month) for month in SPENDING_MONTHS}
-        expected["indicators"] = [
-            {**row, "parsed": parse_value(row["value"], 2026)} for row in expected["indicators"]
-        ]
+        expected["indicators"] = [{**row, "parsed": parse_value(row["value"], 2026)} for row in expected["indicators"]]
     return expected
 
 

@@ -21,7 +21,8 @@ def test_csv_roster_in_utf8_bom_or_gbk_reads_the_same_and_says_which(tmp_path, e
     roster = read_roster(path)
     assert roster.encoding == detected, encoding
     assert [(u["code"], u["name"]) for u in roster.units] == [
-        ("603001", "唐山市住房公积金管理中心（参公）本级"), ("603002", "丰南分中心"),
+        ("603001", "唐山市住房公积金管理中心（参公）本级"),
+        ("603002", "丰南分中心"),
     ]
     assert roster.units[0]["contact"] == "财务科"
 
@@ -75,8 +76,11 @@ def test_a_code_with_invisible_or_full_width_characters_is_normalised_and_said(t
     roster = read_roster(path)
     assert [(u["code"], u["name"]) for u in roster.units] == [("603001", "本级"), ("603002", "丰南（分中心）")]
     codes = [(p.code, p.where) for p in roster.problems]
-    assert codes == [(Code.G_ROSTER_INVISIBLE, f"{path}:2"), (Code.G_ROSTER_INVISIBLE, f"{path}:3"),
-                     (Code.G_ROSTER_DUPLICATE, f"{path}:4")]
+    assert codes == [
+        (Code.G_ROSTER_INVISIBLE, f"{path}:2"),
+        (Code.G_ROSTER_INVISIBLE, f"{path}:3"),
+        (Code.G_ROSTER_DUPLICATE, f"{path}:4"),
+    ]
     assert "\\u200b" in roster.problems[0].message and "603001" in roster.problems[0].message
 
 

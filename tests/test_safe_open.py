@@ -77,7 +77,9 @@ def test_date1904_is_read_from_a_workbook_saved_that_way(folder):
         assert facts.custom_properties == {}  # no docProps/custom.xml
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", True), ("true", True), ("0", False), ("false", False), (None, False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("true", True), ("0", False), ("false", False), (None, False)]
+)
 def test_date1904_values(folder, good, value, expected):
     assert inspect_file(bad_files.date1904_variant(folder, good, value)).date1904 is expected
 
@@ -97,7 +99,9 @@ def test_extents_bound_what_calamine_sees(good):
     """A sheet whose cells all lie within Z999 (every form) is bounded by NEAR without measuring
     each cell; the bound covers what calamine reads."""
     book = python_calamine.CalamineWorkbook.from_path(str(good))
-    seen = {name: (book.get_sheet_by_name(name).height, book.get_sheet_by_name(name).width) for name in book.sheet_names}
+    seen = {
+        name: (book.get_sheet_by_name(name).height, book.get_sheet_by_name(name).width) for name in book.sheet_names
+    }
     extents = inspect_file(good).extents
     assert extents.keys() == seen.keys()
     assert all(extents[name] == NEAR and seen[name][0] <= NEAR[0] and seen[name][1] <= NEAR[1] for name in seen)
@@ -120,8 +124,11 @@ def test_a_far_cell_counts_only_when_it_holds_something(folder):
 
 def test_a_cell_reference_is_found_whatever_its_spelling(folder, good):
     """Attribute order, single quotes, spaces around "=": the far cell still counts."""
+
     def far_cell(data: bytes) -> bytes:
-        return data.replace(b"</sheetData>", b"<row r=\"1048576\"><c t=\"n\" r = 'XFD1048576'><v>1</v></c></row></sheetData>")
+        return data.replace(
+            b"</sheetData>", b'<row r="1048576"><c t="n" r = \'XFD1048576\'><v>1</v></c></row></sheetData>'
+        )
 
     path = bad_files.rewrite(good, folder / "far-spelling.xlsx", {"xl/worksheets/sheet2.xml": far_cell})
     assert inspect_file(path).extents["项目1"] == (1048576, 16384)
@@ -130,11 +137,12 @@ def test_a_cell_reference_is_found_whatever_its_spelling(folder, good):
 def test_a_cell_split_between_chunks_counts(folder, good):
     def far_cell(data: bytes) -> bytes:
         head, tail = data.split(b"</sheetData>")
-        padding = bad_files.CHUNK - 6 - len(head) - len('<!---->' '<row r="999">')  # the cell starts 6 bytes short of it
+        padding = bad_files.CHUNK - 6 - len(head) - len('<!----><row r="999">')  # the cell starts 6 bytes short of it
         return head + b"<!--" + b" " * padding + b'--><row r="999"><c r="AB999"><v>1</v></c></row></sheetData>' + tail
 
-    path = bad_files.rewrite(good, folder / "far-straddle.xlsx", {"xl/worksheets/sheet2.xml": far_cell},
-                             stored=["xl/worksheets/sheet2.xml"])
+    path = bad_files.rewrite(
+        good, folder / "far-straddle.xlsx", {"xl/worksheets/sheet2.xml": far_cell}, stored=["xl/worksheets/sheet2.xml"]
+    )
     data = zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml")
     assert data.index(b'<c r="AB999">') < bad_files.CHUNK < data.index(b'<c r="AB999">') + 13
     assert inspect_file(path).extents["项目1"] == (999, 28)
@@ -184,9 +192,17 @@ def test_a_lock_file_is_known_by_its_name_alone(folder):
 # --- not a ZIP ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "says"), [
-    ("pdf", "PDF"), ("html", "网页"), ("csv", "文本文件"), ("png", "图片"), ("xml2003", "2003 XML"), ("zeros", "全是 0"),
-])
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("pdf", "PDF"),
+        ("html", "网页"),
+        ("csv", "文本文件"),
+        ("png", "图片"),
+        ("xml2003", "2003 XML"),
+        ("zeros", "全是 0"),
+    ],
+)
 def test_not_a_zip_says_what_it_looks_like(folder, kind, says):
     finding = rejected(bad_files.not_a_zip(folder, kind), Code.F_NOT_XLSX)
     assert says in finding.message and "另存为" in finding.fix
@@ -289,7 +305,7 @@ def test_a_zip_version_zipfile_cannot_read_is_broken(folder, good):
     """zipfile raises NotImplementedError (not BadZipFile) for a "version needed" above 6.3."""
     data = bytearray(good.read_bytes())
     first = data.index(b"PK\x01\x02")
-    data[first + 6:first + 8] = (89).to_bytes(2, "little")
+    data[first + 6 : first + 8] = (89).to_bytes(2, "little")
     path = folder / "version.xlsx"
     path.write_bytes(bytes(data))
     rejected(path, Code.F_BROKEN)
@@ -299,7 +315,7 @@ def test_damaged_deflate_data_is_broken(folder, good):
     data = bytearray(good.read_bytes())
     info = zipfile.ZipFile(good).getinfo("xl/worksheets/sheet2.xml")
     start = info.header_offset + 30 + len(info.filename)
-    data[start:start + 64] = b"\xff" * 64
+    data[start : start + 64] = b"\xff" * 64
     path = folder / "damaged.xlsx"
     path.write_bytes(bytes(data))
     rejected(path, Code.F_BROKEN)
@@ -342,10 +358,17 @@ def test_overlapping_entries_are_a_bomb(folder, good):
 # --- DTDs and entities -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("options", [
-    {}, {"part": "xl/worksheets/sheet2.xml"}, {"part": "xl/_rels/workbook.xml.rels"}, {"utf16": True},
-    {"straddle": True},
-], ids=["sharedStrings", "sheet", "rels", "utf16", "straddling-chunks"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"part": "xl/worksheets/sheet2.xml"},
+        {"part": "xl/_rels/workbook.xml.rels"},
+        {"utf16": True},
+        {"straddle": True},
+    ],
+    ids=["sharedStrings", "sheet", "rels", "utf16", "straddling-chunks"],
+)
 def test_a_dtd_or_entity_declaration_is_refused(folder, good, options):
     finding = rejected(bad_files.xml_entity(folder, good, **options), Code.F_XML_ENTITY)
     assert options.get("part", "xl/sharedStrings.xml") in finding.message
@@ -353,7 +376,9 @@ def test_a_dtd_or_entity_declaration_is_refused(folder, good, options):
 
 def test_an_xml_part_under_another_name_is_scanned_too(folder, good):
     """A relationship may point a sheet at any name; a part that starts like XML is scanned."""
-    path = bad_files.rewrite(good, folder / "entity-odd-name.xlsx", add=[("xl/worksheets/sheet9.dat", bad_files.billion_laughs().encode())])
+    path = bad_files.rewrite(
+        good, folder / "entity-odd-name.xlsx", add=[("xl/worksheets/sheet9.dat", bad_files.billion_laughs().encode())]
+    )
     assert "sheet9.dat" in rejected(path, Code.F_XML_ENTITY).message
 
 
@@ -384,7 +409,12 @@ def test_safe_open_refuses_to_load_without_defusedxml(monkeypatch):
 def test_the_defusedxml_check_runs_at_import():
     environment = {**os.environ, "OPENPYXL_DEFUSEDXML": "False"}
     done = subprocess.run(
-        [sys.executable, "-c", "import xlsxkit.read.safe_open"], cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
+        [sys.executable, "-c", "import xlsxkit.read.safe_open"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode != 0 and "install defusedxml" in done.stderr
 
@@ -392,12 +422,15 @@ def test_the_defusedxml_check_runs_at_import():
 # --- limits ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("limits", "says"), [
-    (ZipLimits(max_total_bytes=20_000), "总大小"),
-    (ZipLimits(max_entry_bytes=5_000), "单个条目"),
-    (ZipLimits(max_entries=5), "个条目"),
-    (ZipLimits(max_file_bytes=10_000), "文件大小"),
-])
+@pytest.mark.parametrize(
+    ("limits", "says"),
+    [
+        (ZipLimits(max_total_bytes=20_000), "总大小"),
+        (ZipLimits(max_entry_bytes=5_000), "单个条目"),
+        (ZipLimits(max_entries=5), "个条目"),
+        (ZipLimits(max_file_bytes=10_000), "文件大小"),
+    ],
+)
 def test_limits_are_configurable(good, limits, says):
     assert says in rejected(good, Code.F_ZIP_BOMB, limits).message
 

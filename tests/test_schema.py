@@ -84,7 +84,8 @@ def test_the_schema_refuses_an_unknown_key_in_a_cell(validator: jsonschema.proto
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("projects", "three"), ("money_unit", "美元"), ("columns", [])],
+    ("key", "value"),
+    [("projects", "three"), ("money_unit", "美元"), ("columns", [])],
 )
 def test_the_schema_refuses_a_wrong_value(
     validator: jsonschema.protocols.Validator, tangshan: dict, key: str, value: Any
@@ -114,7 +115,9 @@ def test_the_schema_accepts_warn_above_on_a_field(validator: jsonschema.protocol
 
 @pytest.mark.parametrize("bound", ["50000", 0, True])
 def test_the_schema_refuses_a_warn_above_that_is_no_number_above_0(
-    validator: jsonschema.protocols.Validator, tangshan: dict, bound: Any,
+    validator: jsonschema.protocols.Validator,
+    tangshan: dict,
+    bound: Any,
 ) -> None:
     tangshan["body"][0]["rows"][3]["cells"][2]["warn_above"] = bound
     errors = list(validator.iter_errors(tangshan))

@@ -81,20 +81,44 @@ def test_an_unknown_top_level_key_is_refused_with_did_you_mean(base: str) -> Non
 
 
 UNKNOWN_KEYS = [
-    pytest.param("{field: project.code, span: 2}", "{fieldd: project.code, span: 2}", "fieldd:",
-                 "body[0].rows[2].cells[1].fieldd", "field", id="deep in a body cell"),
-    pytest.param("          - {field: funds.annual.other}\n", "          - field: funds.annual.other\n            spam: 2\n",
-                 "spam: 2", "body[0].rows[3].cells[6].spam", "span", id="in a block-style cell, on its own line"),
-    pytest.param("      - height: 60", "      - heigth: 60", "heigth:", "body[0].rows[7].heigth", "height",
-                 id="in a body row"),
-    pytest.param("    header_height: 30", "    header_hight: 30", "header_hight:", "body[1].header_hight",
-                 "header_height", id="in a table block, no union tag in the path"),
+    pytest.param(
+        "{field: project.code, span: 2}",
+        "{fieldd: project.code, span: 2}",
+        "fieldd:",
+        "body[0].rows[2].cells[1].fieldd",
+        "field",
+        id="deep in a body cell",
+    ),
+    pytest.param(
+        "          - {field: funds.annual.other}\n",
+        "          - field: funds.annual.other\n            spam: 2\n",
+        "spam: 2",
+        "body[0].rows[3].cells[6].spam",
+        "span",
+        id="in a block-style cell, on its own line",
+    ),
+    pytest.param(
+        "      - height: 60", "      - heigth: 60", "heigth:", "body[0].rows[7].heigth", "height", id="in a body row"
+    ),
+    pytest.param(
+        "    header_height: 30",
+        "    header_hight: 30",
+        "header_hight:",
+        "body[1].header_hight",
+        "header_height",
+        id="in a table block, no union tag in the path",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("old", "new", "needle", "path", "suggested"), UNKNOWN_KEYS)
 def test_an_unknown_key_names_its_line_and_path_and_suggests_the_close_key(
-    base: str, old: str, new: str, needle: str, path: str, suggested: str,
+    base: str,
+    old: str,
+    new: str,
+    needle: str,
+    path: str,
+    suggested: str,
 ) -> None:
     text = edit(base, old, new)
     problem = the_problem(text)
@@ -136,16 +160,24 @@ def test_a_misspelt_table_key_is_read_as_a_table_block_and_suggests_table(base: 
         ("projects: 3", "projects: three", "projects:", "projects", "projects 应为整数（现为 “three”）"),
         ("projects: 3", "projects:", "projects:", "projects", "projects 应为整数（现为 空）"),
         (
-            "{field: project.code, span: 2}", "{field: project.code, span: 0}", "project.code",
-            "body[0].rows[2].cells[1].span", "body[0].rows[2].cells[1].span 应 ≥ 1（现为 0）",
+            "{field: project.code, span: 2}",
+            "{field: project.code, span: 0}",
+            "project.code",
+            "body[0].rows[2].cells[1].span",
+            "body[0].rows[2].cells[1].span 应 ≥ 1（现为 0）",
         ),
         (
-            "money_unit: 万元", "money_unit: 美元", "money_unit:", "money_unit",
+            "money_unit: 万元",
+            "money_unit: 美元",
+            "money_unit:",
+            "money_unit",
             "money_unit 应为以下之一：元、万元（现为 “美元”）（是否应为 元？）",
         ),
         (
-            "{field: funds.annual.total, required: true}", "{field: funds.annual.total, type: moeny}",
-            "funds.annual.total", "body[0].rows[3].cells[2].type",
+            "{field: funds.annual.total, required: true}",
+            "{field: funds.annual.total, type: moeny}",
+            "funds.annual.total",
+            "body[0].rows[3].cells[2].type",
             (
                 "body[0].rows[3].cells[2].type 应为以下之一：text、integer、money、percent、date、choice、coded_name"
                 "（现为 “moeny”）（是否应为 money？）"
@@ -153,8 +185,11 @@ def test_a_misspelt_table_key_is_read_as_a_table_block_and_suggests_table(base: 
         ),
         ('version: "1"', 'version: ""', "version:", "version", "version 不能为空（现为 “”）"),
         (
-            "[产出指标, 成本指标]", "[产出指标]", "[产出指标]",
-            "body[1].skeleton[3]", "body[1].skeleton[3] 缺少第 2 项",
+            "[产出指标, 成本指标]",
+            "[产出指标]",
+            "[产出指标]",
+            "body[1].skeleton[3]",
+            "body[1].skeleton[3] 缺少第 2 项",
         ),
     ],
 )
@@ -191,23 +226,40 @@ def test_warn_above_must_be_a_number_above_0(base: str, bound: str, detail: str)
 
 def test_warn_above_on_a_money_field_is_kept_as_written(base: str) -> None:
     text = edit(base, TOTAL, "{field: funds.annual.total, required: true, warn_above: 50000.5}")
-    cells = [cell for block in parse_template(text, NAME).body if isinstance(block, RowsBlock) for row in block.rows
-             for cell in row.cells if cell.warn_above is not None]
+    cells = [
+        cell
+        for block in parse_template(text, NAME).body
+        if isinstance(block, RowsBlock)
+        for row in block.rows
+        for cell in row.cells
+        if cell.warn_above is not None
+    ]
     assert [(cell.field, cell.warn_above) for cell in cells] == [("funds.annual.total", 50000.5)]
 
 
 @pytest.mark.parametrize(
     ("old", "new", "path", "detail"),
     [
-        ("{field: project.name, span: 3, required: true}",
-         "{field: project.name, span: 3, required: true, warn_above: 5}", "body[0].rows[2].cells[3].warn_above", "只能用于金额字段（project.name 是 text 字段）"),
-        ("{field: spending_plan.12, span: 2, style: input_center}",
-         "{field: spending_plan.12, span: 2, style: input_center, warn_above: 100}",
-         "body[0].rows[6].cells[3].warn_above", "只能用于金额字段（spending_plan.12 是 percent 字段）"),
+        (
+            "{field: project.name, span: 3, required: true}",
+            "{field: project.name, span: 3, required: true, warn_above: 5}",
+            "body[0].rows[2].cells[3].warn_above",
+            "只能用于金额字段（project.name 是 text 字段）",
+        ),
+        (
+            "{field: spending_plan.12, span: 2, style: input_center}",
+            "{field: spending_plan.12, span: 2, style: input_center, warn_above: 100}",
+            "body[0].rows[6].cells[3].warn_above",
+            "只能用于金额字段（spending_plan.12 是 percent 字段）",
+        ),
     ],
 )
 def test_warn_above_on_a_field_that_is_not_money_is_refused(
-    base: str, old: str, new: str, path: str, detail: str,
+    base: str,
+    old: str,
+    new: str,
+    path: str,
+    detail: str,
 ) -> None:
     text = edit(base, old, new)
     problem = the_problem(text)
@@ -299,7 +351,11 @@ def test_an_unclosed_bracket_names_the_line_where_it_opened(base: str) -> None:
 
 
 def test_a_level2_list_naming_an_unknown_level1_suggests_the_close_one(base: str) -> None:
-    text = edit(base, "    满意度指标: [服务对象满意度指标]\n", "    满意度指标: [服务对象满意度指标]\n    效益指表: [社会效益指标]\n")
+    text = edit(
+        base,
+        "    满意度指标: [服务对象满意度指标]\n",
+        "    满意度指标: [服务对象满意度指标]\n    效益指表: [社会效益指标]\n",
+    )
     problem = the_problem(text)
     assert problem.code is Code.T_UNKNOWN_LEVEL1
     assert problem.where == where(line_of(text, "效益指表:"), "taxonomy.level2.效益指表")
@@ -334,8 +390,11 @@ def test_a_field_bound_to_an_unknown_record_key_suggests_the_close_key(base: str
 
 
 def test_a_field_type_that_conflicts_with_its_key_is_refused(base: str) -> None:
-    text = edit(base, "{field: project.name, span: 3, required: true}",
-                "{field: project.name, span: 3, required: true, type: money}")
+    text = edit(
+        base,
+        "{field: project.name, span: 3, required: true}",
+        "{field: project.name, span: 3, required: true, type: money}",
+    )
     problem = the_problem(text)
     assert problem.code is Code.T_FIELD_TYPE_MISMATCH
     assert problem.where == where(line_of(text, "type: money"), "body[0].rows[2].cells[3].type")
@@ -369,7 +428,7 @@ def test_an_unknown_table_suggests_the_close_table(base: str) -> None:
 
 
 def test_a_list_laid_out_twice_is_refused(base: str) -> None:
-    table = base[base.index("  - table: indicators"):]
+    table = base[base.index("  - table: indicators") :]
     text = base + table
     problems = [p for p in problems_of(text) if p.code is Code.T_DUPLICATE_TABLE]
     assert [p.where for p in problems] == [where(len(base.splitlines()) + 1, "body[2].table")]
@@ -427,8 +486,11 @@ def test_several_mistakes_are_all_reported_at_once_each_with_its_own_line(base: 
     text = edit(text, "projects: 3", "projectz: 3")  # unknown key (shape)
     text = edit(text, "money_unit: 万元", "money_unit: 美元")  # wrong value (shape)
     text = edit(text, "满意度: 服务对象满意度指标", "满意度: 服务对像满意度指标")  # unknown alias target
-    text = edit(text, "{text: \"单位：{{ money_unit }}\", span: 2, style: text_right}",
-                "{text: \"单位：{{ money_unit }}\", span: 2, style: text_right, sapn: 1}")  # unknown key, deep
+    text = edit(
+        text,
+        '{text: "单位：{{ money_unit }}", span: 2, style: text_right}',
+        '{text: "单位：{{ money_unit }}", span: 2, style: text_right, sapn: 1}',
+    )  # unknown key, deep
     text = edit(text, "field: project.name,", "field: project.nam,")  # unknown record key
     text = edit(text, "{key: description, header: 绩效指标描述}", "{key: level4, header: 绩效指标描述}")  # column
     problems = problems_of(text)
@@ -456,10 +518,7 @@ def test_a_duplicate_key_and_an_unknown_field_are_reported_together(base: str) -
 
 @pytest.mark.parametrize("code", [code for code in Code if code.name.startswith("T_")], ids=lambda c: c.name)
 def test_every_template_message_in_the_catalogue_formats(code: Code) -> None:
-    names = {
-        name for text in (code.message, code.fix)
-        for _, name, _, _ in string.Formatter().parse(text) if name
-    }
+    names = {name for text in (code.message, code.fix) for _, name, _, _ in string.Formatter().parse(text) if name}
     problem = Problem(code, f"{NAME}:1", dict.fromkeys(names, "x"))
     assert str(problem).startswith(f"{NAME}:1: [{code.code}] ")
 

@@ -45,7 +45,9 @@ def workbook_for(template: Template, work: Path) -> tuple[Path, str]:
     """The workbook to preview and whether it is "prefilled" or "blank"."""
     groups = example_record_groups(template)[0]
     if groups:
-        report = generate_prefilled(template, groups[:1], None, work / "prefilled" / template.id, generated_at=GENERATED_AT)
+        report = generate_prefilled(
+            template, groups[:1], None, work / "prefilled" / template.id, generated_at=GENERATED_AT
+        )
         kind = "prefilled"
     else:
         unit = read_roster(EXAMPLES / "units.csv").units[0]
@@ -80,11 +82,19 @@ def markdown(rows: list[tuple[Template, str]], image_dir: str) -> str:
     ]
     for template, kind in rows:
         note = source_note(template).replace("|", "\\|")
-        lines.append(f"| `{template.id}` | {template.name} | {FORM_KINDS.get(template.form, template.form)} | {note} | "
-                     f"[{kind}](#{template.id}) |")
+        lines.append(
+            f"| `{template.id}` | {template.name} | {FORM_KINDS.get(template.form, template.form)} | {note} | "
+            f"[{kind}](#{template.id}) |"
+        )
     for template, kind in rows:
-        lines += ["", f"### {template.id}", "", f"{template.name} — {kind}:", "",
-                  f"![{template.id}]({image_dir}/{template.id}.png)"]
+        lines += [
+            "",
+            f"### {template.id}",
+            "",
+            f"{template.name} — {kind}:",
+            "",
+            f"![{template.id}]({image_dir}/{template.id}.png)",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -112,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="xlsxkit-previews-") as temporary, Office.start(fonts=replacements(templates)) as office:
+    with (
+        tempfile.TemporaryDirectory(prefix="xlsxkit-previews-") as temporary,
+        Office.start(fonts=replacements(templates)) as office,
+    ):
         work = Path(temporary)
         for template in templates:
             path, kind = workbook_for(template, work)

@@ -17,22 +17,36 @@ from rich.progress import track
 
 from xlsxkit.form.errors import Problem, XlsxkitError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Collect 项目支出绩效目标表 through Excel workbooks.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Collect 项目支出绩效目标表 through Excel workbooks."
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 T = TypeVar("T")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON output for scripts.")]
 LedgerOption = Annotated[Path, typer.Option("--db", help="The ledger (SQLite).")]
-ForceOption = Annotated[bool, typer.Option(
-    "--force", help="Replace existing files xlsxkit did not write (never the ledger, nor a file in an inbox).")]
-CollectionTemplateOption = Annotated[str | None, typer.Option(
-    "--template", help="The collection's template (id or YAML file): reads returns without an xlsxkit stamp; "
-    "kept in the ledger. Default: the template of the stamped returns.")]
-CollectionYearOption = Annotated[int | None, typer.Option(
-    help="The collection's budget year; kept in the ledger. Default: the year of the stamped returns.")]
-DropUnitsOption = Annotated[bool, typer.Option(
-    "--drop-units", help="Take a roster that leaves out units whose returns the ledger holds.")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Replace existing files xlsxkit did not write (never the ledger, nor a file in an inbox)."
+    ),
+]
+CollectionTemplateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        help="The collection's template (id or YAML file): reads returns without an xlsxkit stamp; "
+        "kept in the ledger. Default: the template of the stamped returns.",
+    ),
+]
+CollectionYearOption = Annotated[
+    int | None,
+    typer.Option(help="The collection's budget year; kept in the ledger. Default: the year of the stamped returns."),
+]
+DropUnitsOption = Annotated[
+    bool, typer.Option("--drop-units", help="Take a roster that leaves out units whose returns the ledger holds.")
+]
 WorkersOption = Annotated[int, typer.Option(min=1, max=64, help="Processes reading returns in parallel.")]
 
 

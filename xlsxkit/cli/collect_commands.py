@@ -57,8 +57,15 @@ def collect_command(
         if not ledger.units():
             typer.echo("The ledger has no roster yet: give --roster units.csv.", err=True)
             raise typer.Exit(EXIT_UNUSABLE)
-        report = collect(inbox, ledger, template=chosen, template_yaml=yaml_text, year=year, workers=workers,
-                         progress=lambda paths: progress(paths, "collecting"))
+        report = collect(
+            inbox,
+            ledger,
+            template=chosen,
+            template_yaml=yaml_text,
+            year=year,
+            workers=workers,
+            progress=lambda paths: progress(paths, "collecting"),
+        )
     _collect_report(report, as_json)
     raise typer.Exit(EXIT_OK if report.all_accepted else EXIT_PROBLEMS)
 
@@ -113,13 +120,21 @@ def _collection_template(name: str | None) -> tuple[Template | None, str | None]
 
 def _collect_report(report: CollectReport, as_json: bool, what: str = "new files") -> None:
     if as_json:
-        typer.echo(json.dumps({"unchanged": report.unchanged, "files": [
-            {"path": label, "outcome": outcome.value, "reason": reason} for label, outcome, reason in report.outcomes
-        ]}, ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "unchanged": report.unchanged,
+                    "files": [
+                        {"path": label, "outcome": outcome.value, "reason": reason}
+                        for label, outcome, reason in report.outcomes
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for label, outcome, reason in report.outcomes:
         typer.echo(f"{printable(label)}  {outcome.value}  {reason}".rstrip())
     counts = ", ".join(f"{n} {o.value}" for o, n in sorted(report.count().items()))
     typer.echo(f"{len(report.outcomes)} {what}: {counts or 'none'}; {report.unchanged} unchanged.", err=True)
-
-

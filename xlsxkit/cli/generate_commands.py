@@ -51,7 +51,8 @@ def generate(
     projects: Annotated[int | None, typer.Option(min=1, max=100, help="Blank project sheets per workbook.")] = None,
     password: Annotated[str | None, typer.Option(help="Sheet protection password (none by default).")] = None,
     generated_at: Annotated[
-        dt.datetime | None, typer.Option(help="Generation time; fixed for byte-identical output (default: SOURCE_DATE_EPOCH or now).")
+        dt.datetime | None,
+        typer.Option(help="Generation time; fixed for byte-identical output (default: SOURCE_DATE_EPOCH or now)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
 ) -> None:
@@ -75,17 +76,34 @@ def generate(
             if not records.is_file():
                 typer.echo(f"{records}: no such file", err=True)
                 raise typer.Exit(EXIT_UNUSABLE)
-            groups, trouble = read_record_groups(records, chosen, roster_units=units.units if units is not None else None)
+            groups, trouble = read_record_groups(
+                records, chosen, roster_units=units.units if units is not None else None
+            )
             problems += trouble
         if units is None:
             report = generate_prefilled(chosen, progress(groups, "generating"), year, out, password, generated_at)
         elif records is None:
-            report = generate_blank(chosen, progress(units.units, "generating"), year or dt.date.today().year, out,
-                                    projects, password, generated_at)
+            report = generate_blank(
+                chosen,
+                progress(units.units, "generating"),
+                year or dt.date.today().year,
+                out,
+                projects,
+                password,
+                generated_at,
+            )
         else:
-            report = generate_for_roster(chosen, progress(units.units, "generating"), groups,
-                                         year or dt.date.today().year, out, projects, password, generated_at,
-                                         records_file=records)
+            report = generate_for_roster(
+                chosen,
+                progress(units.units, "generating"),
+                groups,
+                year or dt.date.today().year,
+                out,
+                projects,
+                password,
+                generated_at,
+                records_file=records,
+            )
         report.problems[:0] = problems
     except XlsxkitError as error:
         raise fail(error) from None
@@ -111,22 +129,32 @@ def demo(
     typer.echo(f"{out / 'feedback'}/  {len(report.feedback)} annotated workbooks for units to correct")
     if report.summary is not None:
         summary = report.summary
-        typer.echo(f"{summary.workbook}  {summary.projects} projects, {summary.indicators} indicators, {summary.units} units")
+        typer.echo(
+            f"{summary.workbook}  {summary.projects} projects, {summary.indicators} indicators, {summary.units} units"
+        )
         typer.echo(f"{summary.jsonl}  canonical records; {', '.join(str(p) for p in summary.csv)}")
     raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
 
 
-
-
 def _report(report: GenerateReport, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps({
-            "files": [{"path": str(g.path), "unit": g.unit.get("code"), "sheets": g.sheets} for g in report.files],
-            "problems": [{"where": p.where, "code": p.code.code, "message": p.message, "fix": p.fix} for p in report.problems],
-        }, ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "files": [
+                        {"path": str(g.path), "unit": g.unit.get("code"), "sheets": g.sheets} for g in report.files
+                    ],
+                    "problems": [
+                        {"where": p.where, "code": p.code.code, "message": p.message, "fix": p.fix}
+                        for p in report.problems
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for generated in report.files:
         typer.echo(f"{generated.path}  ({generated.sheets} project sheets)")
     show_problems(report.problems)
     typer.echo(f"{len(report.files)} workbooks written, {len(report.problems)} problems.", err=True)
-

@@ -28,7 +28,7 @@ def open_ledger(db: Path, *, read_only: bool = False, create: bool = False) -> I
         typer.echo(f"{db}: no ledger here; run xlsxkit collect first.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     try:
-        with (_connected(db, read_only) if db.exists() else Ledger(db)) as ledger:
+        with _connected(db, read_only) if db.exists() else Ledger(db) as ledger:
             yield ledger
     except XlsxkitError as error:
         raise fail(error) from None
@@ -56,4 +56,3 @@ def _connected(db: Path, read_only: bool) -> Ledger:
             raise
         # It opened for reading: what fails is writing beside it (a read-only folder).
         raise InputError([Problem(Code.O_LEDGER_READ_ONLY, str(db))]) from None
-

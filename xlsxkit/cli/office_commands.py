@@ -42,16 +42,38 @@ def status(
         collection = ledger.collection()
     settled = all(s.standing in (Standing.accepted, Standing.warnings) for s in statuses) and not strays
     if as_json:
-        typer.echo(json.dumps({
-            "collection": {"template": collection.template_id, "year": collection.year},
-            "units": [{
-                "code": s.code, "name": s.name, "standing": s.standing.value, "versions": s.versions,
-                "last_received": s.last_received.isoformat() if s.last_received else None, "errors": s.errors,
-                "warnings": s.warnings, "projects": s.projects, "file": s.file,
-            } for s in statuses],
-            "unattributed": [{"path": r.path, "outcome": r.outcome.value, "reason": r.reason,
-                              "received_at": r.received_at.isoformat()} for r in strays],
-        }, ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "collection": {"template": collection.template_id, "year": collection.year},
+                    "units": [
+                        {
+                            "code": s.code,
+                            "name": s.name,
+                            "standing": s.standing.value,
+                            "versions": s.versions,
+                            "last_received": s.last_received.isoformat() if s.last_received else None,
+                            "errors": s.errors,
+                            "warnings": s.warnings,
+                            "projects": s.projects,
+                            "file": s.file,
+                        }
+                        for s in statuses
+                    ],
+                    "unattributed": [
+                        {
+                            "path": r.path,
+                            "outcome": r.outcome.value,
+                            "reason": r.reason,
+                            "received_at": r.received_at.isoformat(),
+                        }
+                        for r in strays
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         raise typer.Exit(EXIT_OK if settled else EXIT_PROBLEMS)
     console = Console(width=max(Console().width, 160))
     console.print(f"收取：模板 {collection.template_id or '（未定）'}，{collection.year or '（未定）'} 年度")
@@ -60,8 +82,17 @@ def status(
         column.no_wrap = True  # a name is never cut to a shared prefix (丰南… / 丰润…)
     for s in statuses:
         received = s.last_received.strftime("%Y-%m-%d %H:%M") if s.last_received else ""
-        table.add_row(printable(s.code), printable(s.name), s.standing.label, str(s.versions), received,
-                      str(s.projects), str(s.errors), str(s.warnings), printable(s.file or ""))
+        table.add_row(
+            printable(s.code),
+            printable(s.name),
+            s.standing.label,
+            str(s.versions),
+            received,
+            str(s.projects),
+            str(s.errors),
+            str(s.warnings),
+            printable(s.file or ""),
+        )
     console.print(table)
     if strays:
         listing = Table("未识别文件", "结果", "原因", "收到", title="未识别文件（不属于名单中的任何单位）")
@@ -98,7 +129,9 @@ def consolidate_command(
     db: Annotated[Path, typer.Option(help="The ledger (SQLite).")] = Path("returns.sqlite"),
     out: Annotated[Path, typer.Option(help="The summary workbook.")] = Path("汇总表.xlsx"),
     jsonl: Annotated[Path | None, typer.Option(help="Also the canonical records as JSON Lines.")] = None,
-    csv_dir: Annotated[Path | None, typer.Option("--csv", help="Also projects.csv and indicators.csv in this folder.")] = None,
+    csv_dir: Annotated[
+        Path | None, typer.Option("--csv", help="Also projects.csv and indicators.csv in this folder.")
+    ] = None,
     money: Annotated[str, typer.Option(help="Money unit of the summary: 万元 or 元.")] = "万元",
     compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
     force: ForceOption = False,
@@ -111,13 +144,20 @@ def consolidate_command(
         raise typer.Exit(EXIT_UNUSABLE)
     with open_ledger(db, read_only=True) as ledger:  # a problem (e.g. 汇编 of a template not built in) exits 2
         try:
-            summary = write_summary(ledger, out, money_unit=money, jsonl=jsonl, csv_dir=csv_dir, compilation=compilation,
-                                guard=OutputGuard.for_ledger(ledger, force=force))
+            summary = write_summary(
+                ledger,
+                out,
+                money_unit=money,
+                jsonl=jsonl,
+                csv_dir=csv_dir,
+                compilation=compilation,
+                guard=OutputGuard.for_ledger(ledger, force=force),
+            )
         except OSError as error:
             raise fail(write_problem(error, out)) from None
-    typer.echo(f"{summary.workbook}: {summary.projects} projects, {summary.indicators} indicators, {summary.units} units")
+    typer.echo(
+        f"{summary.workbook}: {summary.projects} projects, {summary.indicators} indicators, {summary.units} units"
+    )
     for path in [summary.jsonl, *summary.csv]:
         if path is not None:
             typer.echo(str(path))
-
-

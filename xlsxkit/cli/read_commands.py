@@ -29,13 +29,21 @@ from xlsxkit.read.sheet_record import SheetRecord
 from xlsxkit.template.load import find_template
 
 TemplateOption = Annotated[
-    str | None, typer.Option("--template", help="Read workbooks without an xlsxkit stamp with this template (id or YAML file).")
+    str | None,
+    typer.Option("--template", help="Read workbooks without an xlsxkit stamp with this template (id or YAML file)."),
 ]
-UnitOption = Annotated[str | None, typer.Option(
-    help='The unit of workbooks without an xlsxkit stamp whose form does not print it: "CODE" or "CODE NAME".')]
-YearOption = Annotated[int | None, typer.Option(
-    help="The budget year of workbooks without an xlsxkit stamp whose form does not print it.")]
-ReturnsArgument = Annotated[list[Path], typer.Argument(help="Returned workbooks, or folders of them (read with their subfolders).")]
+UnitOption = Annotated[
+    str | None,
+    typer.Option(
+        help='The unit of workbooks without an xlsxkit stamp whose form does not print it: "CODE" or "CODE NAME".'
+    ),
+]
+YearOption = Annotated[
+    int | None, typer.Option(help="The budget year of workbooks without an xlsxkit stamp whose form does not print it.")
+]
+ReturnsArgument = Annotated[
+    list[Path], typer.Argument(help="Returned workbooks, or folders of them (read with their subfolders).")
+]
 
 
 @app.command("read")
@@ -44,8 +52,12 @@ def read_command(
     template: TemplateOption = None,
     unit: UnitOption = None,
     year: YearOption = None,
-    output_format: Annotated[str, typer.Option("--format", help="jsonl, json or csv (one row per indicator).")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (default: standard output).")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="jsonl, json or csv (one row per indicator).")
+    ] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here (default: standard output).")
+    ] = None,
     with_findings: Annotated[bool, typer.Option("--with-findings", help="Each record with its findings.")] = False,
     force: ForceOption = False,
 ) -> None:
@@ -56,8 +68,11 @@ def read_command(
     if output_format not in ("jsonl", "json", "csv"):
         typer.echo(f"--format must be jsonl, json or csv, not {output_format}", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
-    guard = OutputGuard(folders_read=tuple(p for p in files if p.is_dir()),
-                        files_read=tuple(p for p in files if not p.is_dir()), force=force)
+    guard = OutputGuard(
+        folders_read=tuple(p for p in files if p.is_dir()),
+        files_read=tuple(p for p in files if not p.is_dir()),
+        force=force,
+    )
     try:
         guard.check(files=[(output, "输出文件")])
     except XlsxkitError as error:
@@ -66,15 +81,22 @@ def read_command(
     if output_format == "csv":
         items = [row for result in results for sheet in result.records for row in table_rows(sheet.record)]
         if with_findings:
-            items = [{**row, "findings": ""} for row in items] + [_finding_row(r, f) for r in results for f in r.all_findings()]
+            items = [{**row, "findings": ""} for row in items] + [
+                _finding_row(r, f) for r in results for f in r.all_findings()
+            ]
         writer: Callable[[Iterable[dict[str, Any]], IO[str]], int] = write_csv
     else:
-        items = [_with_findings(r, s) for r in results for s in r.records] if with_findings else [
-            sheet.record for r in results for sheet in r.records
-        ]
+        items = (
+            [_with_findings(r, s) for r in results for s in r.records]
+            if with_findings
+            else [sheet.record for r in results for sheet in r.records]
+        )
         if with_findings:
-            items += [{"file": str(r.path), "record": None, "findings": [f.as_dict() for f in r.findings]}
-                      for r in results if not r.records]
+            items += [
+                {"file": str(r.path), "record": None, "findings": [f.as_dict() for f in r.findings]}
+                for r in results
+                if not r.records
+            ]
         writer = write_jsonl if output_format == "jsonl" else write_json
     if output is None:
         writer(items, sys.stdout)
@@ -101,10 +123,21 @@ def check(
     Exit code 0: no errors; 1: a file has errors; 2: a file could not be read at all."""
     results = _read_all(files, template, unit, year)
     if as_json:
-        typer.echo(json.dumps([
-            {"file": str(r.path), "readable": r.readable, "records": len(r.records),
-             "findings": [f.as_dict() for f in r.all_findings()]} for r in results
-        ], ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "file": str(r.path),
+                        "readable": r.readable,
+                        "records": len(r.records),
+                        "findings": [f.as_dict() for f in r.all_findings()],
+                    }
+                    for r in results
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for result in results:
             for finding in result.all_findings():
@@ -113,8 +146,9 @@ def check(
     raise typer.Exit(_exit_code(results))
 
 
-def _read_all(files: list[Path], template_name: str | None, unit: str | None = None,
-              year: int | None = None) -> list[ReadResult]:
+def _read_all(
+    files: list[Path], template_name: str | None, unit: str | None = None, year: int | None = None
+) -> list[ReadResult]:
     try:
         template = find_template(template_name) if template_name else None
     except XlsxkitError as error:
@@ -157,12 +191,13 @@ def _show_read_results(results: list[ReadResult], show_findings: bool) -> None:
     errors = sum(r.count(Severity.error) for r in results)
     warnings = sum(r.count(Severity.warning) for r in results)
     unreadable = sum(1 for r in results if not r.readable and r.count(Severity.error))
-    typer.echo(f"{len(results)} files, {records} records, {errors} errors, {warnings} warnings, {unreadable} unreadable.", err=True)
+    typer.echo(
+        f"{len(results)} files, {records} records, {errors} errors, {warnings} warnings, {unreadable} unreadable.",
+        err=True,
+    )
 
 
 def _exit_code(results: list[ReadResult]) -> int:
     if any(not r.readable and r.count(Severity.error) for r in results):
         return EXIT_UNUSABLE
     return EXIT_PROBLEMS if any(r.count(Severity.error) for r in results) else EXIT_OK
-
-

@@ -42,5 +42,3 @@ def check_template(path: Annotated[Path, typer.Argument(help="A template YAML fi
     except XlsxkitError as error:
         raise fail(error) from None
     typer.echo(f"{path}: ok ({template.id} {template.version})")
-
-

@@ -79,9 +79,12 @@ class _Item:
         code = code.code if isinstance(code, Code) else str(code or "")
         sheet, cell = finding.get("sheet"), finding.get("cell")
         return cls(
-            sheet=str(sheet) if sheet else None, cell=str(cell).replace("$", "").upper() if cell else None,
-            severity=severity if severity in SEVERITY_LABELS else "error", code=code,
-            message=str(finding.get("message") or ""), fix=str(finding.get("fix") or ""),
+            sheet=str(sheet) if sheet else None,
+            cell=str(cell).replace("$", "").upper() if cell else None,
+            severity=severity if severity in SEVERITY_LABELS else "error",
+            code=code,
+            message=str(finding.get("message") or ""),
+            fix=str(finding.get("fix") or ""),
         )
 
     @property
@@ -93,7 +96,11 @@ class _Item:
 
 
 def annotate(
-    source: Path | bytes, findings: Sequence[Finding | dict[str, Any]], target: Path, *, unit_name: str | None = None,
+    source: Path | bytes,
+    findings: Sequence[Finding | dict[str, Any]],
+    target: Path,
+    *,
+    unit_name: str | None = None,
     records: Iterable[Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write to `target` the workbook `source` (a return, as received) with `findings` marked on
@@ -107,7 +114,8 @@ def annotate(
     _remove_earlier_round(book)
     _mark_as_feedback(book, records if holds_return else [])
     items = [
-        item for item in map(_Item.of, findings)
+        item
+        for item in map(_Item.of, findings)
         if not (item.sheet == FEEDBACK_SHEET and item.code == SKIPPED_SHEET)  # our earlier list, replaced here
     ]
     places = {item: _place(book, item) for item in set(items)}
@@ -180,8 +188,11 @@ def _remove_earlier_round(book: Workbook) -> None:
             if MARK not in text:
                 continue
             kept = text[: text.index(MARK)].rstrip("\n")
-            cell.comment = Comment(kept, cell.comment.author or AUTHOR, width=COMMENT_WIDTH,
-                                   height=_comment_height(kept)) if kept.strip() else None
+            cell.comment = (
+                Comment(kept, cell.comment.author or AUTHOR, width=COMMENT_WIDTH, height=_comment_height(kept))
+                if kept.strip()
+                else None
+            )
             if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb in ours:
                 # The generator fills input (unlocked) cells pale yellow and leaves others plain.
                 cell.fill = _solid(INPUT_FILL.lstrip("#")) if not cell.protection.locked else PatternFill(None)

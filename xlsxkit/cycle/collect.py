@@ -47,8 +47,9 @@ WATCH_SECONDS = 0.5  # how often a reading worker looks whether its collect is s
 LEADING_CODE = re.compile(r"^\s*([0-9A-Za-z]+)")
 # Outcomes that depend on the roster, the file's name or a template not known when judged:
 # `collect` judges such a file again when it meets it once more.
-JUDGED_AGAIN = frozenset({Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code,
-                          Code.R_NO_STAMP.code})
+JUDGED_AGAIN = frozenset(
+    {Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code, Code.R_NO_STAMP.code}
+)
 
 
 @dataclass
@@ -73,8 +74,14 @@ def _now() -> dt.datetime:
 
 
 def collect(
-    inbox: Path, ledger: Ledger, *, template: Template | None = None, template_yaml: str | None = None,
-    year: int | None = None, workers: int = 1, now: Now = _now,
+    inbox: Path,
+    ledger: Ledger,
+    *,
+    template: Template | None = None,
+    template_yaml: str | None = None,
+    year: int | None = None,
+    workers: int = 1,
+    now: Now = _now,
     progress: Callable[[list[Path]], Iterable[Path]] = lambda paths: paths,
 ) -> CollectReport:
     """Read every new file of `inbox` into `ledger`. `template` (with the YAML it was loaded
@@ -102,8 +109,13 @@ def collect(
 
 
 def recheck(
-    ledger: Ledger, *, template: Template | None = None, template_yaml: str | None = None, year: int | None = None,
-    workers: int = 1, now: Now = _now,
+    ledger: Ledger,
+    *,
+    template: Template | None = None,
+    template_yaml: str | None = None,
+    year: int | None = None,
+    workers: int = 1,
+    now: Now = _now,
 ) -> CollectReport:
     """Judge every recorded file again, from its stored bytes, with the ledger's current roster,
     template and rules; each gets a new evaluation (the earlier ones are kept)."""
@@ -138,16 +150,26 @@ def _current(ledger: Ledger, receipt_id: int) -> Evaluation:
 # --- the collection: template and year --------------------------------------------------------
 
 
-def settle_collection(ledger: Ledger, template: Template | None, year: int | None, template_yaml: str | None = None) -> None:
+def settle_collection(
+    ledger: Ledger, template: Template | None, year: int | None, template_yaml: str | None = None
+) -> None:
     """Record the template and year given, where the ledger has none yet; refuse another one."""
     current = ledger.collection()
     problems = []
     if template is not None and current.template_id not in (None, template.id):
-        problems.append(Problem(Code.L_COLLECTION_CHANGED, str(ledger.path),
-                                {"what": "模板", "current": current.template_id, "given": template.id}))
+        problems.append(
+            Problem(
+                Code.L_COLLECTION_CHANGED,
+                str(ledger.path),
+                {"what": "模板", "current": current.template_id, "given": template.id},
+            )
+        )
     if year is not None and current.year not in (None, year):
-        problems.append(Problem(Code.L_COLLECTION_CHANGED, str(ledger.path),
-                                {"what": "年度", "current": current.year, "given": year}))
+        problems.append(
+            Problem(
+                Code.L_COLLECTION_CHANGED, str(ledger.path), {"what": "年度", "current": current.year, "given": year}
+            )
+        )
     if problems:
         raise InputError(problems)
     if template is not None and current.template_id is None:
@@ -262,6 +284,7 @@ class _Readers:
 def _die_with(parent: int) -> None:
     """In a reading worker: end when the collect that started it ends, even by kill -9 (a worker
     left behind would go on holding its memory)."""
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(WATCH_SECONDS)
@@ -278,8 +301,20 @@ def unread(one: InboxItem) -> Received:
 
 def not_a_return(sha256: str, size: int, content: bytes | None, why: dict[str, Any]) -> Received:
     """A file that is no one's return, for the reason `why` (a finding, as a dict)."""
-    return Received(sha256=sha256, size=size, content=content, unit_code=None, unit_name=None, year=None,
-                    template_id=None, template_version=None, readable=False, stamped=False, findings=(why,), records=())
+    return Received(
+        sha256=sha256,
+        size=size,
+        content=content,
+        unit_code=None,
+        unit_name=None,
+        year=None,
+        template_id=None,
+        template_version=None,
+        readable=False,
+        stamped=False,
+        findings=(why,),
+        records=(),
+    )
 
 
 # --- reading one file -------------------------------------------------------------------------
@@ -298,12 +333,16 @@ def receive(name: str, content: bytes, sha256: str, template: Template | None) -
     if is_feedback_workbook(result.facts, records):  # our own feedback, unchanged: no return
         return not_a_return(sha256, len(content), content, Finding(Code.O_FEEDBACK_COLLECTED).as_dict())
     return Received(
-        sha256=sha256, size=len(content), content=content,
-        unit_code=(stamp.unit_code or None) if stamp else None, unit_name=(stamp.unit_name or None) if stamp else None,
+        sha256=sha256,
+        size=len(content),
+        content=content,
+        unit_code=(stamp.unit_code or None) if stamp else None,
+        unit_name=(stamp.unit_name or None) if stamp else None,
         year=stamp.year if stamp else next((r["year"] for r in records if r.get("year")), None),
         template_id=result.template.id if result.template else None,
         template_version=result.template.version if result.template else None,
-        readable=result.readable, stamped=stamp is not None,
+        readable=result.readable,
+        stamped=stamp is not None,
         findings=tuple(f.as_dict() for f in result.all_findings()),
         records=tuple((r.sheet, r.record) for r in result.records),
     )
@@ -326,15 +365,26 @@ def judge(label: str, received: Received, ledger: Ledger, before: int | None = N
     if received.stamped:
         unit = received.unit_code
         if unit is None or unit not in roster:
-            return verdict.done_with(Finding(Code.L_NOT_ON_ROSTER, details={
-                "unit": unit or "（未知）", "name": received.unit_name or ""}), counts=False, unit=unit)
+            return verdict.done_with(
+                Finding(Code.L_NOT_ON_ROSTER, details={"unit": unit or "（未知）", "name": received.unit_name or ""}),
+                counts=False,
+                unit=unit,
+            )
         if named is not None and named[0] != unit:
-            return verdict.done_with(Finding(Code.L_OTHER_UNIT, details={
-                "named": named[0], "stamped": unit, "stamped_name": received.unit_name or roster[unit]}),
-                counts=False, unit=unit)
+            return verdict.done_with(
+                Finding(
+                    Code.L_OTHER_UNIT,
+                    details={"named": named[0], "stamped": unit, "stamped_name": received.unit_name or roster[unit]},
+                ),
+                counts=False,
+                unit=unit,
+            )
         if received.unit_name and _compact(received.unit_name) != _compact(roster[unit]):
-            verdict.add(Finding(Code.L_NAME_DIFFERS, details={
-                "stamped": received.unit_name, "unit": unit, "roster": roster[unit]}))
+            verdict.add(
+                Finding(
+                    Code.L_NAME_DIFFERS, details={"stamped": received.unit_name, "unit": unit, "roster": roster[unit]}
+                )
+            )
     else:
         if named is None:
             if not received.readable:
@@ -342,21 +392,34 @@ def judge(label: str, received: Received, ledger: Ledger, before: int | None = N
             return verdict.done_with(Finding(Code.L_UNATTRIBUTED), counts=False, unit=None)
         unit = named[0]
         if received.readable and not _no_stamp(received):
-            verdict.add(Finding(Code.L_ATTRIBUTED_BY_NAME, details={
-                "where": named[1], "named_by": named[2], "unit": unit, "name": roster[unit]}))
+            verdict.add(
+                Finding(
+                    Code.L_ATTRIBUTED_BY_NAME,
+                    details={"where": named[1], "named_by": named[2], "unit": unit, "name": roster[unit]},
+                )
+            )
         verdict.attribute(unit, roster[unit], collection.year)
     latest = ledger.latest_counting(unit, before)
     if latest is not None and latest[1] == received.sha256:
-        return verdict.done_with(Finding(Code.L_DUPLICATE, details={"first": latest[0]}), counts=False, unit=unit,
-                                 outcome=Outcome.skipped)
+        return verdict.done_with(
+            Finding(Code.L_DUPLICATE, details={"first": latest[0]}), counts=False, unit=unit, outcome=Outcome.skipped
+        )
     if not received.readable:
         return verdict.done(Outcome.rejected, errors[0], counts=True, unit=unit)
     if collection.template_id and received.template_id and received.template_id != collection.template_id:
-        return verdict.done_with(Finding(Code.L_OTHER_TEMPLATE, details={
-            "stamped": received.template_id, "template": collection.template_id}), counts=True, unit=unit)
+        return verdict.done_with(
+            Finding(
+                Code.L_OTHER_TEMPLATE, details={"stamped": received.template_id, "template": collection.template_id}
+            ),
+            counts=True,
+            unit=unit,
+        )
     if collection.year and received.year and received.year != collection.year:
-        return verdict.done_with(Finding(Code.L_OTHER_YEAR, details={"stamped": received.year, "year": collection.year}),
-                                 counts=True, unit=unit)
+        return verdict.done_with(
+            Finding(Code.L_OTHER_YEAR, details={"stamped": received.year, "year": collection.year}),
+            counts=True,
+            unit=unit,
+        )
     if errors:
         return verdict.done(Outcome.rejected, errors[0], counts=True, unit=unit)
     if verdict.received.count(Severity.warning.value):
@@ -377,14 +440,16 @@ class _Verdict:
     def attribute(self, code: str, name: str, year: int | None) -> None:
         """Records read without a stamp belong to the unit the file's name says."""
         records = tuple((sheet, _attributed(record, code, name, year)) for sheet, record in self.received.records)
-        self.received = replace(self.received, unit_code=code, unit_name=name, records=records,
-                                year=self.received.year or year)
+        self.received = replace(
+            self.received, unit_code=code, unit_name=name, records=records, year=self.received.year or year
+        )
 
     def done(self, outcome: Outcome, reason: str, *, counts: bool, unit: str | None) -> tuple[Evaluation, Received]:
         return Evaluation(outcome, reason, counts, unit), self.received
 
-    def done_with(self, finding: Finding, *, counts: bool, unit: str | None,
-                  outcome: Outcome = Outcome.rejected) -> tuple[Evaluation, Received]:
+    def done_with(
+        self, finding: Finding, *, counts: bool, unit: str | None, outcome: Outcome = Outcome.rejected
+    ) -> tuple[Evaluation, Received]:
         self.add(finding)
         return self.done(outcome, finding.code.code, counts=counts, unit=unit)
 
@@ -403,7 +468,9 @@ def _named_unit(label: str, roster: dict[str, str]) -> tuple[str, str, str] | No
     """The roster unit a file's name or folder names — by its code ("603001-唐山….xlsx",
     "603001/…"), else by its name ("唐山市….xls") — as (code, 文件名/文件夹, the part that named it)."""
     parts = PurePosixPath(label).parts
-    places = [("文件名" if index == len(parts) - 1 else "文件夹", part) for index, part in reversed(list(enumerate(parts)))]
+    places = [
+        ("文件名" if index == len(parts) - 1 else "文件夹", part) for index, part in reversed(list(enumerate(parts)))
+    ]
     for where, part in places:
         match = LEADING_CODE.match(unicodedata.normalize("NFKC", part))  # ６０３００１ as 603001
         if match and match.group(1) in roster:

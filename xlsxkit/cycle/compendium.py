@@ -67,9 +67,13 @@ class Compilation:
         if place is None or not place.fits(height):
             place = self.sheets[template_id] = self._new_sheet(layout, place)
         context = {
-            "year": record.get("year"), "unit": unit, "money_unit": template.money_unit or "",
+            "year": record.get("year"),
+            "unit": unit,
+            "money_unit": template.money_unit or "",
             "template": {"id": template.id, "version": template.version, "name": template.name},
-            "index": self.numbers[template_id], "project": record.get("project") or {}, "record": record,
+            "index": self.numbers[template_id],
+            "project": record.get("project") or {},
+            "record": record,
         }
         context["title"] = render_text(template.title, context)
         place.draw(self.formats[template_id], layout, sheet_layout, record, context, height)
@@ -133,8 +137,15 @@ class _FormSheet:
         """Whether one more form goes on this sheet (a page break above it, its rows below)."""
         return self.forms == 0 or (self.forms <= MAX_PAGE_BREAKS and self.top + height <= MAX_ROWS)
 
-    def draw(self, formats: PrintFormats, layout: Layout, sheet_layout: Any, record: dict[str, Any],
-             context: dict[str, Any], height: int) -> None:
+    def draw(
+        self,
+        formats: PrintFormats,
+        layout: Layout,
+        sheet_layout: Any,
+        record: dict[str, Any],
+        context: dict[str, Any],
+        height: int,
+    ) -> None:
         if self.top:
             self.breaks.append(self.top)
         buffer = _RowOrder(self.sheet)
@@ -193,8 +204,9 @@ class _RowOrder:
         self.merged: list[tuple[int, int, int, int]] = []
         self.heights: dict[int, float] = {}
 
-    def merge_range(self, first_row: int, first_col: int, last_row: int, last_col: int, data: Any,
-                    cell_format: Format | None = None) -> None:
+    def merge_range(
+        self, first_row: int, first_col: int, last_row: int, last_col: int, data: Any, cell_format: Format | None = None
+    ) -> None:
         self.merged.append((first_row, first_col, last_row, last_col))
         for row in range(first_row, last_row + 1):
             for col in range(first_col, last_col + 1):

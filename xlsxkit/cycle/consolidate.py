@@ -51,7 +51,9 @@ MONEY_UNITS = ("万元", "元")
 # 元 to the cent; 万元 with 2 to 6 decimals, so that every cent shows: 1234.56 元 = 0.123456 万元.
 MONEY_FORMATS = {"元": "#,##0.00", "万元": "#,##0.00####"}
 FUND_COLUMNS = (
-    ("annual", "total", "年度资金总额"), ("annual", "fiscal", "其中财政资金"), ("annual", "other", "其他资金"),
+    ("annual", "total", "年度资金总额"),
+    ("annual", "fiscal", "其中财政资金"),
+    ("annual", "other", "其他资金"),
     ("overall", "total", "中期/项目资金总额"),
 )
 TOTAL_KEYS = tuple(f"{period}.{key}" for period, key, _ in FUND_COLUMNS)
@@ -65,8 +67,26 @@ PROJECT_HEAD = ("单位代码", "单位名称", "项目编码", "项目名称", 
 PROJECT_TAIL = ("来源文件", "工作表")
 PROJECT_WIDTHS = (10, 30, 24, 36, 12, 16, 16, 14, 18, 9, 9, 10, 9, 7, 30, 12)
 INDICATOR_HEADERS = (
-    "单位代码", "单位名称", "项目编码", "项目名称", "序号", "一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值",
-    "中期指标值", "指标值确定依据", "说明", "指标类型", "比较符", "数值", "计量单位", "日期", "来源文件", "工作表",
+    "单位代码",
+    "单位名称",
+    "项目编码",
+    "项目名称",
+    "序号",
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "绩效指标描述",
+    "指标值",
+    "中期指标值",
+    "指标值确定依据",
+    "说明",
+    "指标类型",
+    "比较符",
+    "数值",
+    "计量单位",
+    "日期",
+    "来源文件",
+    "工作表",
 )
 INDICATOR_WIDTHS = (10, 24, 20, 28, 5, 12, 16, 28, 28, 16, 16, 14, 16, 8, 6, 10, 9, 11, 24, 10)
 DATE_COLUMN = INDICATOR_HEADERS.index("日期")
@@ -77,6 +97,7 @@ CHART_UNITS = 20  # units shown in the funds chart (the largest)
 def project_headers(money_unit: str) -> tuple[str, ...]:
     money = tuple(f"{label}（{money_unit}）" for _, _, label in FUND_COLUMNS)
     return (*PROJECT_HEAD, *money, *LEVEL1_COLUMNS, OTHER_LEVEL1, *PROJECT_TAIL)
+
 
 CSV_FILES = ("projects.csv", "indicators.csv")  # what --csv writes in its folder
 
@@ -97,8 +118,14 @@ class Summary:
 
 
 def consolidate(
-    records: Iterable[dict[str, Any]], statuses: Sequence[UnitStatus], target: Path, *,
-    money_unit: str = "万元", jsonl: Path | None = None, csv_dir: Path | None = None, compilation: bool = True,
+    records: Iterable[dict[str, Any]],
+    statuses: Sequence[UnitStatus],
+    target: Path,
+    *,
+    money_unit: str = "万元",
+    jsonl: Path | None = None,
+    csv_dir: Path | None = None,
+    compilation: bool = True,
 ) -> Summary:
     """Write the summary workbook `target` (and the exports asked for) from `records`, which
     are iterated once and never held together; all outputs appear whole, or none does."""
@@ -110,10 +137,15 @@ def consolidate(
         temporary = stack.enter_context(atomic_path(target))
         jsonl_stream = stack.enter_context(atomic_text(Path(jsonl))) if jsonl is not None else None
         csv_streams = [stack.enter_context(atomic_text(path, encoding="utf-8-sig")) for path in csv_paths]
-        workbook = Workbook(str(temporary), {
-            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False,
-        })
+        workbook = Workbook(
+            str(temporary),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         try:
             writer = _SummaryWriter(workbook, money_unit, compilation, jsonl_stream, csv_streams)
             writer.write_statuses(statuses)
@@ -147,15 +179,28 @@ class _SummaryWriter:
     """The sheets and exports of one consolidation, fed one record at a time."""
 
     def __init__(
-        self, workbook: Workbook, money_unit: str, compilation: bool,
-        jsonl: IO[str] | None, csv_streams: list[IO[str]],
+        self,
+        workbook: Workbook,
+        money_unit: str,
+        compilation: bool,
+        jsonl: IO[str] | None,
+        csv_streams: list[IO[str]],
     ) -> None:
         self.workbook = workbook
         self.money_unit = money_unit
         self.factor = MONEY_FACTOR[money_unit]
         workbook.set_properties({"title": "项目支出绩效目标汇总", "author": "xlsxkit"})
-        self.f_header = workbook.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter",
-                                             "text_wrap": True, "bg_color": "#DDEBF7", "pattern": 1})
+        self.f_header = workbook.add_format(
+            {
+                "bold": True,
+                "border": 1,
+                "align": "center",
+                "valign": "vcenter",
+                "text_wrap": True,
+                "bg_color": "#DDEBF7",
+                "pattern": 1,
+            }
+        )
         self.f_text = workbook.add_format({"num_format": "@", "valign": "top"})
         self.f_int = workbook.add_format({"num_format": "0", "valign": "top"})
         self.f_number = workbook.add_format({"num_format": "General", "valign": "top"})
@@ -177,8 +222,20 @@ class _SummaryWriter:
         _header(self.indicators_sheet, INDICATOR_HEADERS, INDICATOR_WIDTHS, self.f_header)
         self.compilation = Compilation(workbook) if compilation else None
         self.jsonl = jsonl
-        self.csv_projects = _csv_writer(csv_streams[0], (*PROJECT_HEAD, *(f"{label}（元）" for _, _, label in FUND_COLUMNS),
-                                                          *LEVEL1_COLUMNS, OTHER_LEVEL1, *PROJECT_TAIL)) if csv_streams else None
+        self.csv_projects = (
+            _csv_writer(
+                csv_streams[0],
+                (
+                    *PROJECT_HEAD,
+                    *(f"{label}（元）" for _, _, label in FUND_COLUMNS),
+                    *LEVEL1_COLUMNS,
+                    OTHER_LEVEL1,
+                    *PROJECT_TAIL,
+                ),
+            )
+            if csv_streams
+            else None
+        )
         self.csv_indicators = _csv_writer(csv_streams[1], INDICATOR_HEADERS) if csv_streams else None
         self.project_row = self.indicator_row = 0
         self.departments = 0
@@ -197,8 +254,17 @@ class _SummaryWriter:
             received = status.last_received
             if received is not None and received.tzinfo is not None:
                 received = received.replace(tzinfo=None)  # the ledger's wall-clock time (xlsx has no zones)
-            values = (status.code, status.name, status.standing.label, status.versions, received,
-                      status.projects, status.errors, status.warnings, status.file)
+            values = (
+                status.code,
+                status.name,
+                status.standing.label,
+                status.versions,
+                received,
+                status.projects,
+                status.errors,
+                status.warnings,
+                status.file,
+            )
             for col, value in enumerate(values):
                 self._put(sheet, row, col, value)
         sheet.autofilter(0, 0, max(len(statuses), 1), len(STATUS_HEADERS) - 1)
@@ -218,8 +284,9 @@ class _SummaryWriter:
         source = record.get("source") or {}
         indicators = [item for item in record.get("indicators") or [] if isinstance(item, dict)]
         amounts = [_yuan(record, period, key) for period, key, _ in FUND_COLUMNS]
-        counts = Counter(item.get("level1") if item.get("level1") in LEVEL1_COLUMNS else OTHER_LEVEL1
-                         for item in indicators)
+        counts = Counter(
+            item.get("level1") if item.get("level1") in LEVEL1_COLUMNS else OTHER_LEVEL1 for item in indicators
+        )
         head = (unit.get("code"), unit.get("name"), project.get("code"), project.get("name"), project.get("attribute"))
         tail = (source.get("file"), source.get("sheet"))
         level_counts = tuple(counts[level] for level in (*LEVEL1_COLUMNS, OTHER_LEVEL1))
@@ -229,8 +296,9 @@ class _SummaryWriter:
         for col, value in enumerate((*head, *(self._in_unit(a) for a in amounts), *level_counts, *tail)):
             self._put(sheet, row, col, value, self.f_money if 5 <= col < 5 + len(amounts) else None)
         if self.csv_projects is not None:
-            self.csv_projects.writerow([_csv_cell(v) for v in (*head, *(_plain_yuan(a) for a in amounts),
-                                                                 *level_counts, *tail)])
+            self.csv_projects.writerow(
+                [_csv_cell(v) for v in (*head, *(_plain_yuan(a) for a in amounts), *level_counts, *tail)]
+            )
         for key, amount in zip(TOTAL_KEYS, amounts):
             if amount is not None:
                 self.totals[key] += amount
@@ -243,10 +311,25 @@ class _SummaryWriter:
             parsed = item.get("parsed") or {}
             kind = parsed.get("kind")
             values = (
-                unit.get("code"), unit.get("name"), project.get("code"), project.get("name"), number,
-                item.get("level1"), item.get("level2"), item.get("level3"), item.get("description"), item.get("value"),
-                item.get("overall_value"), item.get("basis"), item.get("note"), KIND_LABELS.get(kind, kind),
-                parsed.get("op"), parsed.get("number"), parsed.get("unit"), parsed.get("date"), *tail,
+                unit.get("code"),
+                unit.get("name"),
+                project.get("code"),
+                project.get("name"),
+                number,
+                item.get("level1"),
+                item.get("level2"),
+                item.get("level3"),
+                item.get("description"),
+                item.get("value"),
+                item.get("overall_value"),
+                item.get("basis"),
+                item.get("note"),
+                KIND_LABELS.get(kind, kind),
+                parsed.get("op"),
+                parsed.get("number"),
+                parsed.get("unit"),
+                parsed.get("date"),
+                *tail,
             )
             self.indicator_row += 1
             row, sheet = self.indicator_row, self.indicators_sheet
@@ -342,7 +425,9 @@ class _SummaryWriter:
         for col, text in enumerate(("一级指标", "二级指标", "指标数")):
             sheet.write_string(row, col, text, bold)
         rank = {level1: index for index, level1 in enumerate(order)}
-        for (level1, level2), count in sorted(self.levels.items(), key=lambda kv: (rank.get(kv[0][0], len(rank)), kv[0])):
+        for (level1, level2), count in sorted(
+            self.levels.items(), key=lambda kv: (rank.get(kv[0][0], len(rank)), kv[0])
+        ):
             row += 1
             sheet.write_string(row, 0, level1, self.f_text)
             sheet.write_string(row, 1, level2, self.f_text)
@@ -393,22 +478,26 @@ class _SummaryWriter:
         sheet = self.stats_sheet
         if level1_last >= level1_first:
             chart = self.workbook.add_chart({"type": "column"})
-            chart.add_series({
-                "name": "指标数",
-                "categories": [STATS_SHEET, level1_first, 0, level1_last, 0],
-                "values": [STATS_SHEET, level1_first, 1, level1_last, 1],
-                "data_labels": {"value": True},
-            })
+            chart.add_series(
+                {
+                    "name": "指标数",
+                    "categories": [STATS_SHEET, level1_first, 0, level1_last, 0],
+                    "values": [STATS_SHEET, level1_first, 1, level1_last, 1],
+                    "data_labels": {"value": True},
+                }
+            )
             chart.set_title({"name": "指标数（按一级指标）"})
             chart.set_legend({"none": True})
             sheet.insert_chart(2, 6, chart, {"x_scale": 1.2, "y_scale": 1.1})
         if units:
             chart = self.workbook.add_chart({"type": "bar"})
-            chart.add_series({
-                "name": f"年度资金总额（{self.money_unit}）",
-                "categories": [STATS_SHEET, funds_first, 1, funds_first + units - 1, 1],
-                "values": [STATS_SHEET, funds_first, 3, funds_first + units - 1, 3],
-            })
+            chart.add_series(
+                {
+                    "name": f"年度资金总额（{self.money_unit}）",
+                    "categories": [STATS_SHEET, funds_first, 1, funds_first + units - 1, 1],
+                    "values": [STATS_SHEET, funds_first, 3, funds_first + units - 1, 3],
+                }
+            )
             shown = f"前 {units} 个单位" if units < len(self.units) else "全部单位"
             chart.set_title({"name": f"各单位年度资金总额（{self.money_unit}，{shown}）"})
             chart.set_legend({"none": True})
@@ -418,8 +507,14 @@ class _SummaryWriter:
 
     def summary(self, target: Path) -> Summary:
         return Summary(
-            workbook=target, projects=self.project_row, indicators=self.indicator_row, units=len(self.units),
-            jsonl=None, csv=[], totals=dict(self.totals), departments=self.departments,
+            workbook=target,
+            projects=self.project_row,
+            indicators=self.indicator_row,
+            units=len(self.units),
+            jsonl=None,
+            csv=[],
+            totals=dict(self.totals),
+            departments=self.departments,
             sheets=[sheet.get_name() for sheet in self.workbook.worksheets()],
         )
 
@@ -442,7 +537,9 @@ def _yuan(record: dict[str, Any], period: str, key: str) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         source = record.get("source") or {}
-        raise ValueError(f"{source.get('file')} {source.get('sheet')}: funds.{period}.{key} 不是金额：{value!r}") from None
+        raise ValueError(
+            f"{source.get('file')} {source.get('sheet')}: funds.{period}.{key} 不是金额：{value!r}"
+        ) from None
 
 
 def _plain_yuan(amount: Decimal | None) -> str | None:

@@ -81,16 +81,19 @@ def run_demo(out_dir: Path, year: int | None = None, generated_at: dt.datetime |
         resubmission()  # a unit sends its corrected return; the inbox is collected again
         report.collected.append(collect(inbox, ledger))
         report.feedback = write_feedback(ledger, out_dir / "feedback")
-        report.summary = write_summary(ledger, out_dir / "汇总表.xlsx", jsonl=out_dir / "records.jsonl",
-                                   csv_dir=out_dir / "exports")
+        report.summary = write_summary(
+            ledger, out_dir / "汇总表.xlsx", jsonl=out_dir / "records.jsonl", csv_dir=out_dir / "exports"
+        )
     return report
 
 
-def _every_template(out: Path, units: list[dict[str, Any]], year: int | None, at: dt.datetime | None,
-                    report: GenerateReport) -> None:
+def _every_template(
+    out: Path, units: list[dict[str, Any]], year: int | None, at: dt.datetime | None, report: GenerateReport
+) -> None:
     for template in builtin_templates():
-        blank = generate_blank(template, units, year or dt.date.today().year, out / "blank" / template.id,
-                               generated_at=at)
+        blank = generate_blank(
+            template, units, year or dt.date.today().year, out / "blank" / template.id, generated_at=at
+        )
         groups, problems = example_record_groups(template)
         prefilled = generate_prefilled(template, groups, year, out / "prefilled" / template.id, generated_at=at)
         report.files += blank.files + prefilled.files
@@ -102,8 +105,12 @@ def _records_by_unit(template: Template, units: list[dict[str, Any]]) -> dict[st
     filled in some of those projects."""
     groups, _ = example_record_groups(template)
     required = {level for level in REQUIRED_LEVEL1 if template.taxonomy and level in template.taxonomy.level1}
-    pool = [record for group in groups for record in group.records  # real forms that pass the checks
-            if required <= {item["level1"] for item in record["indicators"]}]
+    pool = [
+        record
+        for group in groups
+        for record in group.records  # real forms that pass the checks
+        if required <= {item["level1"] for item in record["indicators"]}
+    ]
     shared: dict[str, list[dict[str, Any]]] = {}
     for number, unit in enumerate(units):
         picked = [copy.deepcopy(pool[(number * PROJECTS_PER_UNIT + i) % len(pool)]) for i in range(PROJECTS_PER_UNIT)]
@@ -114,12 +121,16 @@ def _records_by_unit(template: Template, units: list[dict[str, Any]]) -> dict[st
 
 
 def _simulate_returns(
-    template: Template, units: list[dict[str, Any]], records: dict[str, list[dict[str, Any]]], inbox: Path,
+    template: Template,
+    units: list[dict[str, Any]],
+    records: dict[str, list[dict[str, Any]]],
+    inbox: Path,
     at: dt.datetime | None,
 ):
     """Returns as units send them: the first correct, the second correct but zipped, the third
     with typical mistakes, the fourth missing, the fifth first wrong and later corrected (the
     correction is written when the returned function is called); plus an Excel lock file."""
+
     def send(unit: dict[str, Any], unit_records: list[dict[str, Any]], folder: Path) -> Path:
         made = generate_prefilled(template, [UnitRecords(unit, unit_records)], None, folder, generated_at=at)
         return made.files[0].path

@@ -53,10 +53,14 @@ def whole_item(label: str, name: str, content: bytes) -> InboxItem:
     return InboxItem(label, name, content, hashlib.sha256(content).hexdigest(), len(content))
 
 
-def refused_item(label: str, name: str, finding: Finding | dict[str, Any], digest: str = "", size: int = 0) -> InboxItem:
+def refused_item(
+    label: str, name: str, finding: Finding | dict[str, Any], digest: str = "", size: int = 0
+) -> InboxItem:
     """An item not read: `finding` says why; its hash is of what could be hashed (or of its label)."""
     sha = digest or hashlib.sha256(b"unread:" + label.encode("utf-8")).hexdigest()
-    return InboxItem(label, name, None, sha, size, refused=finding.as_dict() if isinstance(finding, Finding) else finding)
+    return InboxItem(
+        label, name, None, sha, size, refused=finding.as_dict() if isinstance(finding, Finding) else finding
+    )
 
 
 def inbox_paths(inbox: Path) -> list[Path]:
@@ -80,18 +84,29 @@ def items_of(inbox: Path, path: Path, limits: ZipLimits | None = None) -> list[I
         if path.is_symlink():
             target = path.resolve()
             if not target.is_relative_to(inbox.resolve()) or not target.is_file():
-                return [refused_item(label, name, Finding(Code.F_LINK_OUTSIDE, details={"target": _shown(str(target))}))]
+                return [
+                    refused_item(label, name, Finding(Code.F_LINK_OUTSIDE, details={"target": _shown(str(target))}))
+                ]
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             return [refused_item(label, name, Finding(Code.F_UNREADABLE, details={"detail": "不是普通文件"}))]
         if info.st_size > limits.max_file_bytes:
             detail = f"文件大小 {shown_size(info.st_size)} 超过上限 {shown_size(limits.max_file_bytes)}，没有读取和保存"
-            return [refused_item(label, name, Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
-                            _streamed_hash(path), info.st_size)]
+            return [
+                refused_item(
+                    label,
+                    name,
+                    Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
+                    _streamed_hash(path),
+                    info.st_size,
+                )
+            ]
         with open(path, "rb") as handle:
             content = handle.read(limits.max_file_bytes + 1)
     except FileNotFoundError:
-        return [refused_item(label, name, Finding(Code.F_UNREADABLE, details={"detail": "文件在收取过程中被移走或删除"}))]
+        return [
+            refused_item(label, name, Finding(Code.F_UNREADABLE, details={"detail": "文件在收取过程中被移走或删除"}))
+        ]
     except PermissionError:
         return [refused_item(label, name, Finding(Code.F_UNREADABLE, details={"detail": "没有读取该文件的权限"}))]
     except OSError as error:
@@ -118,8 +133,15 @@ def _archive_items(label: str, content: bytes, limits: ZipLimits) -> list[InboxI
     total = sum(m.file_size for m in members)
     if len(members) > limits.max_entries or total > limits.max_total_bytes:
         detail = f"压缩包含有 {len(members)} 个文件、解压后 {shown_size(total)}，超过上限"
-        return [refused_item(label, PurePosixPath(label).name, Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
-                        hashlib.sha256(content).hexdigest(), len(content))]
+        return [
+            refused_item(
+                label,
+                PurePosixPath(label).name,
+                Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
+                hashlib.sha256(content).hexdigest(),
+                len(content),
+            )
+        ]
     return [_member(archive, member, label, limits) for member in members]
 
 
@@ -130,7 +152,9 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, limit
     if member.flag_bits & 0x1:
         return refused_item(member_label, name, Finding(Code.F_ENCRYPTED_MEMBER, details={"member": shown}))
     if member.file_size > limits.max_entry_bytes:
-        detail = f"压缩包中的 {shown} 解压后 {shown_size(member.file_size)}，超过上限 {shown_size(limits.max_entry_bytes)}"
+        detail = (
+            f"压缩包中的 {shown} 解压后 {shown_size(member.file_size)}，超过上限 {shown_size(limits.max_entry_bytes)}"
+        )
         return refused_item(member_label, name, Finding(Code.F_ZIP_BOMB, details={"detail": detail}))
     try:
         return whole_item(member_label, name, archive.read(member))
@@ -164,8 +188,10 @@ def _shown(name: str) -> str:
 def printable(text: str) -> str:
     """Text with its control and invisible characters escaped (\\x1b, \\u200b): a name can then
     neither hide a line on a terminal nor pass for another."""
-    return "".join(ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+    return "".join(
+        ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def _streamed_hash(path: Path) -> str:

@@ -43,7 +43,6 @@ BUSY_TIMEOUT_SECONDS = 60  # another collect writing the same ledger: wait, do n
 INBOXES_KEY = "collection.inboxes"  # meta: the folders collected from, a JSON list
 
 
-
 class Outcome(str, Enum):
     accepted = "accepted"
     accepted_with_warnings = "accepted_with_warnings"
@@ -156,7 +155,9 @@ class Ledger:
                 raise
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)  # explicit transactions
+        self.db = sqlite3.connect(
+            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS
+        )  # explicit transactions
         try:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -178,7 +179,9 @@ class Ledger:
     def _refuse_newer(self, version: int) -> int:
         """`version`, unless it is newer than this code reads (L008)."""
         if version > SCHEMA_VERSION:
-            raise InputError([Problem(Code.L_LEDGER_TOO_NEW, str(self.path), {"version": version, "supported": SCHEMA_VERSION})])
+            raise InputError(
+                [Problem(Code.L_LEDGER_TOO_NEW, str(self.path), {"version": version, "supported": SCHEMA_VERSION})]
+            )
         return version
 
     def close(self) -> None:
@@ -195,11 +198,13 @@ class Ledger:
     def collection(self) -> Collection:
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         year = meta.get("collection.year")
-        return Collection(meta.get("collection.template"), meta.get("collection.template_yaml"),
-                          int(year) if year else None)
+        return Collection(
+            meta.get("collection.template"), meta.get("collection.template_yaml"), int(year) if year else None
+        )
 
-    def set_collection(self, *, template_id: str | None = None, template_yaml: str | None = None,
-                       year: int | None = None) -> None:
+    def set_collection(
+        self, *, template_id: str | None = None, template_yaml: str | None = None, year: int | None = None
+    ) -> None:
         """Record what the collection is for: its template (with the YAML of one not built in),
         its year; only the parts given."""
         with self._transaction():
@@ -231,7 +236,8 @@ class Ledger:
             raise InputError([Problem(Code.L_ROSTER_DROPS_UNITS, str(self.path), {"units": shown})])
         self.set_units(units)
         return RosterChange(
-            added=[code for code in new if code not in current], removed=removed,
+            added=[code for code in new if code not in current],
+            removed=removed,
             renamed=[code for code in new if code in current and current[code] != new[code]],
         )
 
@@ -283,7 +289,8 @@ class Ledger:
 
     def _insert_file(self, received: Received) -> int:
         cursor = self.db.execute(
-            "INSERT INTO files (sha256, size, content) VALUES (?, ?, ?)", (received.sha256, received.size, received.content),
+            "INSERT INTO files (sha256, size, content) VALUES (?, ?, ?)",
+            (received.sha256, received.size, received.content),
         )
         return int(cursor.lastrowid or 0)
 
@@ -291,20 +298,36 @@ class Ledger:
         cursor = self.db.execute(
             "INSERT INTO evaluations (receipt_id, evaluated_at, unit_code, unit_name, year, template_id, template_version,"
             " outcome, reason, counts, readable, errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (receipt_id, _time(at), evaluation.unit_code, received.unit_name, received.year, received.template_id,
-             received.template_version, evaluation.outcome.value, evaluation.reason, int(evaluation.counts),
-             int(received.readable), received.count("error"), received.count("warning")),
+            (
+                receipt_id,
+                _time(at),
+                evaluation.unit_code,
+                received.unit_name,
+                received.year,
+                received.template_id,
+                received.template_version,
+                evaluation.outcome.value,
+                evaluation.reason,
+                int(evaluation.counts),
+                int(received.readable),
+                received.count("error"),
+                received.count("warning"),
+            ),
         )
         evaluation_id = int(cursor.lastrowid or 0)
         self.db.executemany(
             "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(evaluation_id, i, f["sheet"], f["cell"], f["severity"], f["code"], f["message"], f["fix"])
-             for i, f in enumerate(received.findings)],
+            [
+                (evaluation_id, i, f["sheet"], f["cell"], f["severity"], f["code"], f["message"], f["fix"])
+                for i, f in enumerate(received.findings)
+            ],
         )
         self.db.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?)",
-            [(evaluation_id, i, sheet, json.dumps(record, ensure_ascii=False))
-             for i, (sheet, record) in enumerate(received.records)],
+            [
+                (evaluation_id, i, sheet, json.dumps(record, ensure_ascii=False))
+                for i, (sheet, record) in enumerate(received.records)
+            ],
         )
         self.db.execute("UPDATE receipts SET evaluation_id = ? WHERE id = ?", (evaluation_id, receipt_id))
 
@@ -322,14 +345,16 @@ class Ledger:
             version = None
             if counts and unit is not None:
                 version = versions[unit] = versions.get(unit, 0) + 1
-            receipts.append(Receipt(rid, path, sha, file_id, dt.datetime.fromisoformat(at), Outcome(outcome), reason,
-                                    unit, version))
+            receipts.append(
+                Receipt(rid, path, sha, file_id, dt.datetime.fromisoformat(at), Outcome(outcome), reason, unit, version)
+            )
         return receipts
 
     def history(self, receipt_id: int) -> list[Evaluation]:
         """Every evaluation of a receipt, the first first."""
         rows = self.db.execute(
-            "SELECT outcome, reason, counts, unit_code FROM evaluations WHERE receipt_id = ? ORDER BY id", (receipt_id,),
+            "SELECT outcome, reason, counts, unit_code FROM evaluations WHERE receipt_id = ? ORDER BY id",
+            (receipt_id,),
         ).fetchall()
         return [Evaluation(Outcome(o), reason, bool(counts), unit) for o, reason, counts, unit in rows]
 
@@ -347,8 +372,19 @@ class Ledger:
             """
         ).fetchall()
         return {
-            row[2]: LatestReturn(row[0], row[1], row[2], row[3], row[4], row[4], dt.datetime.fromisoformat(row[5]),
-                                 Outcome(row[6]), row[7], row[8], row[9])
+            row[2]: LatestReturn(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[4],
+                dt.datetime.fromisoformat(row[5]),
+                Outcome(row[6]),
+                row[7],
+                row[8],
+                row[9],
+            )
             for row in rows
         }
 
@@ -362,7 +398,8 @@ class Ledger:
     def content_of_receipt(self, receipt_id: int) -> bytes | None:
         """The bytes received (None for a file refused unread)."""
         (content,) = self.db.execute(
-            "SELECT f.content FROM receipts r JOIN files f ON f.id = r.file_id WHERE r.id = ?", (receipt_id,),
+            "SELECT f.content FROM receipts r JOIN files f ON f.id = r.file_id WHERE r.id = ?",
+            (receipt_id,),
         ).fetchone()
         return None if content is None else bytes(content)
 
@@ -392,8 +429,10 @@ class Ledger:
         with self._transaction():
             known = self.inboxes()
             if Path(folder) not in known:
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                                (INBOXES_KEY, json.dumps([*map(str, known), folder], ensure_ascii=False)))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    (INBOXES_KEY, json.dumps([*map(str, known), folder], ensure_ascii=False)),
+                )
 
     def inboxes(self) -> list[Path]:
         """The folders this collection was collected from, in the order first collected."""
@@ -429,7 +468,9 @@ class Ledger:
         if version == 0:
             raise InputError([Problem(Code.O_LEDGER_NOT_LEDGER, str(self.path), {"detail": "其中没有账本的表"})])
         if version < SCHEMA_VERSION:
-            raise InputError([Problem(Code.O_LEDGER_OUTDATED, str(self.path), {"version": version, "supported": SCHEMA_VERSION})])
+            raise InputError(
+                [Problem(Code.O_LEDGER_OUTDATED, str(self.path), {"version": version, "supported": SCHEMA_VERSION})]
+            )
 
 
 def _time(at: dt.datetime) -> str:

@@ -54,15 +54,18 @@ CREATE INDEX evaluations_by_unit ON evaluations (unit_code, counts);
 """
 
 # Version 1 (xlsxkit 0.1): files held the judgement, receipts the outcome; each file was judged once.
-MIGRATE_1_TO_2 = """
+MIGRATE_1_TO_2 = (
+    """
 ALTER TABLE files RENAME TO files_v1;
 ALTER TABLE receipts RENAME TO receipts_v1;
 ALTER TABLE findings RENAME TO findings_v1;
 ALTER TABLE records RENAME TO records_v1;
 DROP INDEX IF EXISTS files_by_unit;
-""" + SCHEMA.replace("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", "").replace(
-    "CREATE TABLE units (code TEXT PRIMARY KEY, name TEXT NOT NULL, position INTEGER NOT NULL);", ""
-) + """
+"""
+    + SCHEMA.replace("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", "").replace(
+        "CREATE TABLE units (code TEXT PRIMARY KEY, name TEXT NOT NULL, position INTEGER NOT NULL);", ""
+    )
+    + """
 INSERT INTO files (id, sha256, size, content) SELECT id, sha256, size, content FROM files_v1;
 INSERT INTO receipts (id, path, sha256, file_id, received_at, evaluation_id)
     SELECT id, path, sha256, file_id, received_at, id FROM receipts_v1;
@@ -78,6 +81,7 @@ INSERT INTO records SELECT r.id, x.seq, x.sheet, x.record FROM records_v1 x JOIN
 DROP TABLE records_v1; DROP TABLE findings_v1; DROP TABLE receipts_v1; DROP TABLE files_v1;
 DELETE FROM meta WHERE key = 'schema';
 """
+)
 MIGRATIONS = {1: MIGRATE_1_TO_2}  # from version n to n + 1
 
 

@@ -28,9 +28,11 @@ def feedback_for_units(ledger: Ledger, out_dir: Path, *, guard: OutputGuard | No
     refuses, one openpyxl fails on) is a problem of its unit, and the others' are written.
     With a `guard`, the folder and every workbook about to be written are checked first."""
     names = {unit["code"]: unit["name"] for unit in ledger.units()}
-    due = [(code, latest, out_dir / feedback_name(code, names[code], Path(latest.path).name))
-           for code, latest in ledger.latest_returns().items()
-           if code in names and (latest.errors or latest.warnings)]
+    due = [
+        (code, latest, out_dir / feedback_name(code, names[code], Path(latest.path).name))
+        for code, latest in ledger.latest_returns().items()
+        if code in names and (latest.errors or latest.warnings)
+    ]
     if guard is not None:
         guard.check(folders=[(out_dir, "问题反馈文件夹")])
         guard.check(files=[(target, "问题反馈工作簿") for _, _, target in due])
@@ -43,12 +45,16 @@ def feedback_for_units(ledger: Ledger, out_dir: Path, *, guard: OutputGuard | No
         content = ledger.content_of_receipt(latest.receipt_id)
         details = {"unit": code, "name": names[code]}
         if content is None:
-            report.problems.append(Problem(Code.O_FEEDBACK_FAILED, latest.path, {**details, "detail": "账本中没有这个文件的内容"}))
+            report.problems.append(
+                Problem(Code.O_FEEDBACK_FAILED, latest.path, {**details, "detail": "账本中没有这个文件的内容"})
+            )
             continue
         try:
             report.written.append(annotate(content, findings, target, unit_name=names[code], records=records))
         except Exception as error:  # noqa: BLE001 — one unit's return that cannot be marked stops no other unit's
-            report.problems.append(Problem(Code.O_FEEDBACK_FAILED, latest.path, {**details, "detail": _why(error, target)}))
+            report.problems.append(
+                Problem(Code.O_FEEDBACK_FAILED, latest.path, {**details, "detail": _why(error, target)})
+            )
     return report
 
 
@@ -72,17 +78,34 @@ def write_feedback(ledger: Ledger, out_dir: Path) -> list[Path]:
 
 
 def write_summary(
-    ledger: Ledger, target: Path, *, money_unit: str = "万元", jsonl: Path | None = None, csv_dir: Path | None = None,
-    compilation: bool = True, guard: OutputGuard | None = None,
+    ledger: Ledger,
+    target: Path,
+    *,
+    money_unit: str = "万元",
+    jsonl: Path | None = None,
+    csv_dir: Path | None = None,
+    compilation: bool = True,
+    guard: OutputGuard | None = None,
 ) -> Summary:
     """The summary workbook (and exports) of every roster unit's latest return, where accepted.
     With a `guard`, every output is checked before anything is written."""
     if guard is not None:
         csv_files = [(csv_dir / name if csv_dir is not None else None, f"CSV 文件 {name}") for name in CSV_FILES]
-        guard.check(files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files],
-                    folders=[(csv_dir, "CSV 文件夹")])
+        guard.check(
+            files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files], folders=[(csv_dir, "CSV 文件夹")]
+        )
     latest = ledger.latest_returns()
-    evaluation_ids = [latest[u["code"]].evaluation_id for u in ledger.units()
-                      if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED]
-    return consolidate(ledger.records_of(evaluation_ids), unit_statuses(ledger), target, money_unit=money_unit,
-                       jsonl=jsonl, csv_dir=csv_dir, compilation=compilation)
+    evaluation_ids = [
+        latest[u["code"]].evaluation_id
+        for u in ledger.units()
+        if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED
+    ]
+    return consolidate(
+        ledger.records_of(evaluation_ids),
+        unit_statuses(ledger),
+        target,
+        money_unit=money_unit,
+        jsonl=jsonl,
+        csv_dir=csv_dir,
+        compilation=compilation,
+    )

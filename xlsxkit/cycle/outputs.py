@@ -44,8 +44,16 @@ from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.read.safe_open import FileFacts, custom_properties
 
 __all__ = [
-    "DATA_PROPERTY", "FEEDBACK", "OUTPUT_PROPERTY", "OutputError", "OutputGuard", "data_digest",
-    "is_feedback_workbook", "is_ours", "ledger_problem", "write_problem",
+    "DATA_PROPERTY",
+    "FEEDBACK",
+    "OUTPUT_PROPERTY",
+    "OutputError",
+    "OutputGuard",
+    "data_digest",
+    "is_feedback_workbook",
+    "is_ours",
+    "ledger_problem",
+    "write_problem",
 ]
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -61,7 +69,8 @@ OUR_TEXT = re.compile(
         |\[\s*(?:\]|\{\s*"(?:form|file)":)     # JSON: a list of those
         |form,|source\.file,                    # read --format csv: a record's flat keys, or findings alone
         |单位代码,单位名称,项目编码,)            # consolidate's projects.csv and indicators.csv
-    """, re.VERBOSE,
+    """,
+    re.VERBOSE,
 )
 HEAD_BYTES = 4096
 PART_LIMIT = 2**20  # a document-properties part larger than this is not ours
@@ -89,7 +98,9 @@ class OutputGuard:
         """The guard of a command working from `ledger`: its file, and the inboxes it was collected from."""
         return cls(ledger=ledger.path, folders_read=tuple(ledger.inboxes()), force=force)
 
-    def check(self, files: Sequence[tuple[Path | None, str]] = (), folders: Sequence[tuple[Path | None, str]] = ()) -> None:
+    def check(
+        self, files: Sequence[tuple[Path | None, str]] = (), folders: Sequence[tuple[Path | None, str]] = ()
+    ) -> None:
         """Raise OutputError listing every problem with the outputs about to be written: `files` and
         `folders` are (path, what it is, in Chinese) pairs; a path of None is an output not asked for."""
         problems: list[Problem] = []
@@ -225,7 +236,8 @@ def data_digest(records: Iterable[Mapping[str, Any]]) -> str:
 
 
 def is_feedback_workbook(
-    facts_or_properties: FileFacts | Mapping[str, str] | None, records: Iterable[Mapping[str, Any]],
+    facts_or_properties: FileFacts | Mapping[str, str] | None,
+    records: Iterable[Mapping[str, Any]],
 ) -> bool:
     """Whether a workbook read as a return is a feedback workbook as xlsxkit wrote it: our mark is on
     it (its custom properties, or the FileFacts holding them; None for a file not opened) and
@@ -233,7 +245,9 @@ def is_feedback_workbook(
     of its feedback workbook (sent back, as it is asked to) has other data: False."""
     if facts_or_properties is None:
         return False
-    properties = facts_or_properties.custom_properties if isinstance(facts_or_properties, FileFacts) else facts_or_properties
+    properties = (
+        facts_or_properties.custom_properties if isinstance(facts_or_properties, FileFacts) else facts_or_properties
+    )
     return properties.get(OUTPUT_PROPERTY) == FEEDBACK and properties.get(DATA_PROPERTY) == data_digest(records)
 
 
@@ -256,7 +270,9 @@ def ledger_problem(path: Path, error: sqlite3.DatabaseError) -> Problem:
     if path.is_dir():
         return Problem(Code.O_LEDGER_FOLDER, str(path))
     detail = str(error)
-    code = SQLITE_PROBLEMS.get(getattr(error, "sqlite_errorname", ""), SQLITE_MESSAGES.get(detail, Code.O_LEDGER_UNOPENABLE))
+    code = SQLITE_PROBLEMS.get(
+        getattr(error, "sqlite_errorname", ""), SQLITE_MESSAGES.get(detail, Code.O_LEDGER_UNOPENABLE)
+    )
     if code is Code.O_LEDGER_NOT_LEDGER:
         detail = "文件开头不是 SQLite 数据库"
     return Problem(code, str(path), {"detail": detail})

@@ -24,7 +24,10 @@ class Standing(str, Enum):
 
 
 STANDING_LABELS = {
-    Standing.accepted: "已报送", Standing.warnings: "已报送（有提示）", Standing.errors: "有错误，待修改", Standing.missing: "未报送",
+    Standing.accepted: "已报送",
+    Standing.warnings: "已报送（有提示）",
+    Standing.errors: "有错误，待修改",
+    Standing.missing: "未报送",
 }
 
 
@@ -50,17 +53,27 @@ def unit_statuses(ledger: Ledger) -> list[UnitStatus]:
         if last is None:
             statuses.append(UnitStatus(unit["code"], unit["name"], Standing.missing))
             continue
-        statuses.append(UnitStatus(
-            unit["code"], unit["name"], STANDING_OF[last.outcome], versions=last.versions,
-            last_received=last.received_at, errors=last.errors, warnings=last.warnings, projects=last.projects,
-            file=last.path,
-        ))
+        statuses.append(
+            UnitStatus(
+                unit["code"],
+                unit["name"],
+                STANDING_OF[last.outcome],
+                versions=last.versions,
+                last_received=last.received_at,
+                errors=last.errors,
+                warnings=last.warnings,
+                projects=last.projects,
+                file=last.path,
+            )
+        )
     return statuses
 
 
 STANDING_OF = {
-    Outcome.accepted: Standing.accepted, Outcome.accepted_with_warnings: Standing.warnings,
-    Outcome.rejected: Standing.errors, Outcome.skipped: Standing.errors,
+    Outcome.accepted: Standing.accepted,
+    Outcome.accepted_with_warnings: Standing.warnings,
+    Outcome.rejected: Standing.errors,
+    Outcome.skipped: Standing.errors,
 }
 
 
@@ -69,7 +82,8 @@ def unattributed_files(ledger: Ledger) -> list[Receipt]:
     unit not on the roster, another unit's workbook, or unreadable with no unit in their name."""
     roster = {unit["code"] for unit in ledger.units()}
     return [
-        receipt for receipt in ledger.receipts()
+        receipt
+        for receipt in ledger.receipts()
         if receipt.reason in UNATTRIBUTED
         or (receipt.outcome is Outcome.rejected and (receipt.unit_code is None or receipt.unit_code not in roster))
     ]

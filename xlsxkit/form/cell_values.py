@@ -69,7 +69,11 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 
 
 def from_cell(
-    kind: ValueType, value: Any, money_unit: str | None, date1904: bool = False, percent: bool | None = None,
+    kind: ValueType,
+    value: Any,
+    money_unit: str | None,
+    date1904: bool = False,
+    percent: bool | None = None,
 ) -> Any:
     """The record value of a cell value, as our writer wrote it or as people type it:
     numbers stored as text, "1,000,000", full-width digits and signs, "58.5万元" (an amount's

@@ -51,17 +51,44 @@ TRAILING_PUNCTUATION = "。.．;；,，、"
 
 # Operators written before the number, after folding (so ＞＝ is >=, ＝ is =).
 PREFIX_OPERATORS: Mapping[str, str] = {
-    "≥": ">=", "≧": ">=", "⩾": ">=", ">=": ">=", "不低于": ">=", "不少于": ">=", "至少": ">=", "不小于": ">=",
+    "≥": ">=",
+    "≧": ">=",
+    "⩾": ">=",
+    ">=": ">=",
+    "不低于": ">=",
+    "不少于": ">=",
+    "至少": ">=",
+    "不小于": ">=",
     "大于等于": ">=",
-    "≤": "<=", "≦": "<=", "⩽": "<=", "<=": "<=", "不高于": "<=", "不超过": "<=", "不大于": "<=", "不多于": "<=",
+    "≤": "<=",
+    "≦": "<=",
+    "⩽": "<=",
+    "<=": "<=",
+    "不高于": "<=",
+    "不超过": "<=",
+    "不大于": "<=",
+    "不多于": "<=",
     "小于等于": "<=",
     "=": "=",
-    ">": ">", "高于": ">", "超过": ">", "大于": ">", "多于": ">",
-    "<": "<", "低于": "<", "少于": "<", "小于": "<",
+    ">": ">",
+    "高于": ">",
+    "超过": ">",
+    "大于": ">",
+    "多于": ">",
+    "<": "<",
+    "低于": "<",
+    "少于": "<",
+    "小于": "<",
 }
 # Operators written after the number and its unit: 95%以上, 500万元以内, 24小时内.
 SUFFIX_OPERATORS: Mapping[str, str] = {
-    "及以上": ">=", "以上": ">=", "及以下": "<=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=",
+    "及以上": ">=",
+    "以上": ">=",
+    "及以下": "<=",
+    "以下": "<=",
+    "以内": "<=",
+    "之内": "<=",
+    "内": "<=",
 }
 BRACKETS = ("()", "（）", "[]", "［］", "【】", "〔〕")
 
@@ -117,8 +144,9 @@ def _understood(value: str, year: int | None) -> Parsed:
     return _deadline(text, year) or _quantity(text) or _parsed("qualitative")
 
 
-def _parsed(kind: str, op: str | None = None, number: float | None = None, unit: str | None = None,
-            date: str | None = None) -> Parsed:
+def _parsed(
+    kind: str, op: str | None = None, number: float | None = None, unit: str | None = None, date: str | None = None
+) -> Parsed:
     return {"kind": kind, "op": op, "number": number, "unit": unit, "date": date}
 
 
@@ -126,14 +154,14 @@ def _leading(text: str, table: Mapping[str, str]) -> tuple[str | None, str]:
     """The operator a text starts with (longest spelling wins) and the text after it."""
     found = _spellings(table, "^").match(text)
     spelling = found.group() if found else ""
-    return table.get(spelling), text[len(spelling):]
+    return table.get(spelling), text[len(spelling) :]
 
 
 def _trailing(text: str, table: Mapping[str, str]) -> tuple[str | None, str]:
     """The operator a text ends with (longest spelling wins) and the text before it."""
     found = _spellings(table, "$").search(text)
     spelling = found.group() if found else ""
-    return table.get(spelling), text[:len(text) - len(spelling)]
+    return table.get(spelling), text[: len(text) - len(spelling)]
 
 
 _SPELLINGS: dict[tuple[int, str], re.Pattern[str]] = {}
@@ -156,7 +184,7 @@ def _deadline(text: str, year: int | None) -> Parsed | None:
         match = form.pattern.match(text)
         if not match:
             continue
-        bound_op, words = _leading(text[match.end():], DEADLINE_BOUNDS)
+        bound_op, words = _leading(text[match.end() :], DEADLINE_BOUNDS)
         if DIGIT.search(words) or not (bound_op or (form.alone and (form.words_after or not words))):
             continue
         parts = match.groupdict()
@@ -186,7 +214,7 @@ def _quantity(text: str) -> Parsed | None:
     number = NUMBER.match(folded, start)
     if not number:
         return None
-    suffix_op, unit = _trailing(text[number.end():].strip(), SUFFIX_OPERATORS)
+    suffix_op, unit = _trailing(text[number.end() :].strip(), SUFFIX_OPERATORS)
     unit = _unwrapped(unit.strip())
     if DIGIT.search(unit.translate(FOLD)):
         return None

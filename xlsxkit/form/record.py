@@ -52,7 +52,14 @@ FIELD_TYPES = {"project": PROJECT_FIELD_TYPES, "department": DEPARTMENT_FIELD_TY
 TABLE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "project": {
         "indicators": (
-            "level1", "level2", "level3", "description", "value", "overall_value", "basis", "note",
+            "level1",
+            "level2",
+            "level3",
+            "description",
+            "value",
+            "overall_value",
+            "basis",
+            "note",
         ),
     },
     "department": {
@@ -86,8 +93,14 @@ def blank_project_record() -> dict[str, Any]:
         "department": None,
         "implementing_unit": None,
         "project": {
-            "name": None, "code": None, "attribute": None, "category": None,
-            "period_years": None, "start_date": None, "end_date": None, "purpose": None,
+            "name": None,
+            "code": None,
+            "attribute": None,
+            "category": None,
+            "period_years": None,
+            "start_date": None,
+            "end_date": None,
+            "purpose": None,
         },
         "funds": {"source_unit": None, "annual": blank_funds(), "overall": None},
         "spending_plan": None,

@@ -68,12 +68,20 @@ def make_stamp(template: Any, unit: dict[str, Any], year: int, content: Any, gen
     same inputs give the same id (and the same bytes)."""
     basis = json.dumps(
         [template.digest, unit.get("code"), year, content, generated_at.isoformat()],
-        ensure_ascii=False, sort_keys=True, default=str,
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
     )
     return Stamp(
-        template_id=template.id, template_version=template.version, template_hash=template.digest,
-        form=template.form, unit_code=str(unit.get("code") or ""), unit_name=str(unit.get("name") or ""),
-        year=year, generation_id=hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16], generated_at=generated_at,
+        template_id=template.id,
+        template_version=template.version,
+        template_hash=template.digest,
+        form=template.form,
+        unit_code=str(unit.get("code") or ""),
+        unit_name=str(unit.get("name") or ""),
+        year=year,
+        generation_id=hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16],
+        generated_at=generated_at,
     )
 
 
@@ -85,11 +93,17 @@ def read_stamp(values: dict[str, str]) -> Stamp | None:
         return None  # damaged (a year of 20 digits is no budget year)
     try:
         return Stamp(
-            template_id=plain["template_id"], template_version=plain["template_version"],
-            template_hash=plain.get("template_hash", ""), form=plain.get("form", ""),
-            unit_code=plain.get("unit_code", ""), unit_name=plain.get("unit_name", ""),
-            year=int(plain["year"]), generation_id=plain.get("generation_id", ""),
-            generated_at=dt.datetime.fromisoformat(plain["generated_at"]) if plain.get("generated_at") else dt.datetime.min,
+            template_id=plain["template_id"],
+            template_version=plain["template_version"],
+            template_hash=plain.get("template_hash", ""),
+            form=plain.get("form", ""),
+            unit_code=plain.get("unit_code", ""),
+            unit_name=plain.get("unit_name", ""),
+            year=int(plain["year"]),
+            generation_id=plain.get("generation_id", ""),
+            generated_at=dt.datetime.fromisoformat(plain["generated_at"])
+            if plain.get("generated_at")
+            else dt.datetime.min,
         )
     except (KeyError, ValueError):
         return None

@@ -55,7 +55,7 @@ class FormulaCells:
         for last in _CELL_START.finditer(text, after):
             pass
         if last is not None and len(text) - last.start() <= MAX_CARRY:
-            self.carry = text[last.start():]
+            self.carry = text[last.start() :]
 
 
 def _column(letters: bytes) -> int:

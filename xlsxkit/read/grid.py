@@ -50,8 +50,10 @@ class Grid:
     def merge_at(self, row: int, col: int) -> Box | None:
         if self._merge_of is None:
             self._merge_of = {
-                (r, c): box for box in self.merges
-                for r in range(box.row, box.last_row + 1) for c in range(box.col, box.last_col + 1)
+                (r, c): box
+                for box in self.merges
+                for r in range(box.row, box.last_row + 1)
+                for c in range(box.col, box.last_col + 1)
             }
         return self._merge_of.get((row, col))
 
@@ -98,7 +100,11 @@ def grid_from_calamine(sheet: Any, percent_cells: frozenset[tuple[int, int]] | N
 
 
 def grid_from_openpyxl(
-    path: Any, sheet_name: str, max_rows: int, max_cols: int, percent_cells: frozenset[tuple[int, int]] | None = None,
+    path: Any,
+    sheet_name: str,
+    max_rows: int,
+    max_cols: int,
+    percent_cells: frozenset[tuple[int, int]] | None = None,
 ) -> Grid:
     """A grid of the first max_rows × max_cols cells of a sheet, streamed by openpyxl (read-only
     mode never builds the whole range), with its merged ranges inside that window, and which of
@@ -106,8 +112,10 @@ def grid_from_openpyxl(
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = book[sheet_name]
-        rows = [["" if v is None else v for v in cells]
-                for cells in sheet.iter_rows(max_row=max_rows, max_col=max_cols, values_only=True)]
+        rows = [
+            ["" if v is None else v for v in cells]
+            for cells in sheet.iter_rows(max_row=max_rows, max_col=max_cols, values_only=True)
+        ]
         merges = _merged_ranges_streamed(book, sheet_name, max_rows, max_cols)
     finally:
         book.close()

@@ -93,7 +93,7 @@ def locate(grid: Grid, sheet: SheetLayout) -> Located:
     blocks = _blocks_in_order(sheet)
     for position, block in enumerate(blocks):
         if isinstance(block, TablePlace):
-            table = _locate_table(grid, index, block, shift, floor, blocks[position + 1:])
+            table = _locate_table(grid, index, block, shift, floor, blocks[position + 1 :])
             if table is None:
                 continue
             found.tables[block.bind] = table
@@ -121,6 +121,7 @@ def locate(grid: Grid, sheet: SheetLayout) -> Located:
 
 def _blocks_in_order(sheet: SheetLayout) -> list[FieldPlace | TablePlace]:
     """Fields and tables top to bottom (fields by their label's row, then left to right)."""
+
     def top(block: FieldPlace | TablePlace) -> tuple[int, int]:
         if isinstance(block, TablePlace):
             return block.header_row, -1
@@ -131,7 +132,12 @@ def _blocks_in_order(sheet: SheetLayout) -> list[FieldPlace | TablePlace]:
 
 
 def _locate_table(
-    grid: Grid, index: TextIndex, table: TablePlace, shift: int, floor: int, following: list[FieldPlace | TablePlace],
+    grid: Grid,
+    index: TextIndex,
+    table: TablePlace,
+    shift: int,
+    floor: int,
+    following: list[FieldPlace | TablePlace],
 ) -> LocatedTable | None:
     expected = table.header_row + shift
     votes: dict[int, int] = defaultdict(int)
@@ -166,7 +172,11 @@ def _columns_in(grid: Grid, table: TablePlace, header_row: int) -> tuple[tuple[C
 
 
 def _table_end(
-    grid: Grid, index: TextIndex, table: TablePlace, header_row: int, following: list[FieldPlace | TablePlace],
+    grid: Grid,
+    index: TextIndex,
+    table: TablePlace,
+    header_row: int,
+    following: list[FieldPlace | TablePlace],
 ) -> int:
     """The table's last row: the row before whatever the Layout puts next, else the sheet's last row."""
     for block in following:

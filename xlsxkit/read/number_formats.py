@@ -100,10 +100,10 @@ def _section(styles: bytes, name: bytes) -> bytes:
     """What lies inside the element so named (the first; its name appears nowhere before it)."""
     start = styles.find(name)
     opened = styles.find(b">", start)
-    if start == -1 or opened == -1 or styles[opened - 1:opened] == b"/":
+    if start == -1 or opened == -1 or styles[opened - 1 : opened] == b"/":
         return b""
     closed = styles.find(name + b">", opened)
-    return styles[opened + 1:closed] if closed != -1 else b""
+    return styles[opened + 1 : closed] if closed != -1 else b""
 
 
 def _text(attribute: bytes) -> str:
@@ -156,7 +156,7 @@ def _is_worksheet(head: bytes) -> bool:
     """Whether a part's first bytes open a worksheet element (<worksheet …>, <x:worksheet …>)."""
     at = head.find(b"worksheet", 1)
     while at != -1:
-        if head[at - 1] in b"<:" and head[at + 9:at + 10] in (b" ", b">", b"\n", b"\r", b"\t"):
+        if head[at - 1] in b"<:" and head[at + 9 : at + 10] in (b" ", b">", b"\n", b"\r", b"\t"):
             return True
         at = head.find(b"worksheet", at + 9)
     return False

@@ -44,7 +44,7 @@ class MarkerScan:
         window = self.tail + bytes(chunk)
         if any(marker in window for marker in self.markers):
             return True
-        self.tail = window[-self.keep:]
+        self.tail = window[-self.keep :]
         return False
 
 

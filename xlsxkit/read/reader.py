@@ -73,9 +73,14 @@ class Unstamped:
 
 
 def read_return(
-    path: Path | str, template: Template | None = None, *, fallback: Template | None = None,
-    unit: dict[str, Any] | None = None, year: int | None = None,
-    find_template: Callable[[str], Template | None] = builtin_template, limits: ZipLimits = DEFAULT_LIMITS,
+    path: Path | str,
+    template: Template | None = None,
+    *,
+    fallback: Template | None = None,
+    unit: dict[str, Any] | None = None,
+    year: int | None = None,
+    find_template: Callable[[str], Template | None] = builtin_template,
+    limits: ZipLimits = DEFAULT_LIMITS,
     content: bytes | None = None,
 ) -> ReadResult:
     """Every form sheet of the return at `path` as a checked record.
@@ -93,8 +98,9 @@ def read_return(
         return _unreadable(result, error.finding)
     try:
         result.stamp = _one_stamp(read_stamp(facts.custom_properties), _stamp_sheet(book, facts))
-        result.template = _choose_template(result.stamp, template or fallback, template is None, find_template,
-                                           result.findings)
+        result.template = _choose_template(
+            result.stamp, template or fallback, template is None, find_template, result.findings
+        )
     except ReturnFileError as error:
         return _unreadable(result, error.finding)
     try:
@@ -168,7 +174,10 @@ def _stamp_sheet(book: python_calamine.CalamineWorkbook, facts: FileFacts) -> St
 
 
 def _choose_template(
-    stamp: Stamp | None, given: Template | None, only_unstamped: bool, find: Callable[[str], Template | None],
+    stamp: Stamp | None,
+    given: Template | None,
+    only_unstamped: bool,
+    find: Callable[[str], Template | None],
     findings: list[Finding],
 ) -> Template:
     """The template to read with: the stamp's, or the one given (said so when there is no stamp).
@@ -181,7 +190,9 @@ def _choose_template(
     if only_unstamped and given is not None and given.id != stamp.template_id:
         given = None
     if given is not None and given.id != stamp.template_id:
-        raise ReturnFileError(Finding(Code.R_TEMPLATE_MISMATCH, details={"stamped": stamp.template_id, "given": given.id}))
+        raise ReturnFileError(
+            Finding(Code.R_TEMPLATE_MISMATCH, details={"stamped": stamp.template_id, "given": given.id})
+        )
     try:
         template = given or find(stamp.template_id)
     except TemplateError:
@@ -196,7 +207,9 @@ def _choose_template(
     return template
 
 
-def _read_sheets(book: python_calamine.CalamineWorkbook, facts: FileFacts, result: ReadResult, unstamped: Unstamped) -> None:
+def _read_sheets(
+    book: python_calamine.CalamineWorkbook, facts: FileFacts, result: ReadResult, unstamped: Unstamped
+) -> None:
     template = unstamped.template
     layout = compile_layout(template).sheet()
     first_field_row = min((f.label_box or f.box).row for f in layout.fields) if layout.fields else 0
@@ -211,7 +224,9 @@ def _read_sheets(book: python_calamine.CalamineWorkbook, facts: FileFacts, resul
         located = locate(grid, layout)
         if not located.recognised:
             if stamp is not None or name != INSTRUCTIONS_SHEET:
-                result.findings.append(Finding(Code.R_SHEET_SKIPPED, name, details={"sheet": name, "template": template.id}))
+                result.findings.append(
+                    Finding(Code.R_SHEET_SKIPPED, name, details={"sheet": name, "template": template.id})
+                )
             continue
         year: int | None
         if stamp is not None:
@@ -245,7 +260,9 @@ def _say_formulas(sheet_record: SheetRecord, formula_cells: frozenset[tuple[int,
     for index, finding in enumerate(sheet_record.findings):
         if finding.code in MISSING and finding.cell in names:
             label = finding.details.get("label") or finding.details.get("column") or finding.cell
-            sheet_record.findings[index] = Finding(Code.R_FORMULA_NO_VALUE, finding.sheet, finding.cell, {"label": label})
+            sheet_record.findings[index] = Finding(
+                Code.R_FORMULA_NO_VALUE, finding.sheet, finding.cell, {"label": label}
+            )
 
 
 MISSING = frozenset({Code.C_REQUIRED, Code.C_NO_VALUE, Code.C_NO_LEVEL3})

@@ -25,7 +25,9 @@ from xlsxkit.template.layout import SheetLayout, TablePlace
 from xlsxkit.template.model import RowsBlock, Template
 
 TOLERANCE = Decimal("0.005")  # yuan
-PLACEHOLDERS = frozenset({"XX", "XXX", "xx", "xxx", "**", "*", "***", "/", "／", "待定", "-", "—", "无", "略", "?", "？"})
+PLACEHOLDERS = frozenset(
+    {"XX", "XXX", "xx", "xxx", "**", "*", "***", "/", "／", "待定", "-", "—", "无", "略", "?", "？"}
+)
 QUANTITY_LEVEL2 = frozenset({"数量指标", "质量指标"})
 COST = "成本指标"
 # The 一级 every indicator table must have (those the form's taxonomy has: 成本指标 is a 一级
@@ -40,8 +42,12 @@ FUND_SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 PERIOD_NAMES = {"annual": "年度", "overall": "中期"}
 FUND_NAMES = {
-    "total": "资金总额", "fiscal": "财政资金", "other": "其他资金", "carryover": "上年结转资金",
-    "superior_subsidy": "上级补助", "own": "本级安排",
+    "total": "资金总额",
+    "fiscal": "财政资金",
+    "other": "其他资金",
+    "carryover": "上年结转资金",
+    "superior_subsidy": "上级补助",
+    "own": "本级安排",
 }
 # Implausible amounts on a 万元 form, most often yuan typed into it (1,200,000 元 read as 120 亿元):
 # 100,000 万元 (1 billion yuan) or more, unless the template sets its own `warn_above` for the
@@ -79,6 +85,7 @@ def _in_form_unit(yuan: Decimal | str, template: Template) -> str:
 
 # --- fields -----------------------------------------------------------------------------------
 
+
 def required_fields(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
     wrong = {f.cell for f in read.findings}  # a wrongly typed value is reported as such, not as missing
     for place in layout.fields:
@@ -91,7 +98,9 @@ def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -
         value = get_path(read.record, place.key)
         if place.list and isinstance(value, str) and value not in template.lists.get(place.list, ()):
             allowed = "、".join(template.lists[place.list])
-            yield _finding(read, Code.C_NOT_IN_LIST, place.key, value=value, label=_label(layout, place.key), allowed=allowed)
+            yield _finding(
+                read, Code.C_NOT_IN_LIST, place.key, value=value, label=_label(layout, place.key), allowed=allowed
+            )
     for table in layout.tables:
         for column in table.columns:
             if not column.list or not column.strict:
@@ -100,16 +109,28 @@ def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -
             for i, item in enumerate(read.record.get(table.bind) or []):
                 value = item.get(column.key) if isinstance(item, dict) else None
                 if value is not None and value not in allowed_values:
-                    yield _finding(read, Code.C_NOT_IN_LIST, f"{table.bind}[{i}].{column.key}", value=value,
-                                   label=column.header, allowed="、".join(allowed_values))
+                    yield _finding(
+                        read,
+                        Code.C_NOT_IN_LIST,
+                        f"{table.bind}[{i}].{column.key}",
+                        value=value,
+                        label=column.header,
+                        allowed="、".join(allowed_values),
+                    )
 
 
 def negative_money(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
     for place in layout.fields:
         value = get_path(read.record, place.key)
         if place.type is ValueType.money and value is not None and Decimal(value) < 0:
-            yield _finding(read, Code.C_NEGATIVE_MONEY, place.key, label=_label(layout, place.key),
-                           value=_in_form_unit(value, template), unit=_money_unit(template))
+            yield _finding(
+                read,
+                Code.C_NEGATIVE_MONEY,
+                place.key,
+                label=_label(layout, place.key),
+                value=_in_form_unit(value, template),
+                unit=_money_unit(template),
+            )
 
 
 def funds_add_up(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
@@ -126,10 +147,15 @@ def funds_add_up(read: SheetRecord, template: Template, layout: SheetLayout) -> 
             summed = sum((Decimal(funds[k]) for k in parts if funds.get(k) is not None), Decimal(0))
             if abs(total - summed) > TOLERANCE:
                 yield _finding(
-                    read, Code.C_FUNDS_SUM, f"funds.{period}.{total_key}",
-                    total_label=PERIOD_NAMES[period] + FUND_NAMES[total_key], total=_in_form_unit(total, template),
-                    parts="、".join(FUND_NAMES[k] for k in parts), sum=_in_form_unit(summed, template),
-                    difference=_in_form_unit(total - summed, template), unit=_money_unit(template),
+                    read,
+                    Code.C_FUNDS_SUM,
+                    f"funds.{period}.{total_key}",
+                    total_label=PERIOD_NAMES[period] + FUND_NAMES[total_key],
+                    total=_in_form_unit(total, template),
+                    parts="、".join(FUND_NAMES[k] for k in parts),
+                    sum=_in_form_unit(summed, template),
+                    difference=_in_form_unit(total - summed, template),
+                    unit=_money_unit(template),
                 )
 
 
@@ -147,7 +173,9 @@ def implausible_amounts(read: SheetRecord, template: Template, layout: SheetLayo
 
 
 def implausible_amounts_across(
-    sheet_records: list[SheetRecord], template: Template, layout: SheetLayout,
+    sheet_records: list[SheetRecord],
+    template: Template,
+    layout: SheetLayout,
 ) -> list[Finding]:
     """Warnings, on a 万元 form, on an amount more than 1,000 times the median of the same field in
     the return's other projects (those with an amount above 0 there; with one other project, more
@@ -178,8 +206,10 @@ def _warn_above(template: Template) -> dict[str, Decimal]:
     """Each money field's own bound (`warn_above`), in the form's unit."""
     return {
         cell.field: Decimal(repr(cell.warn_above))  # the number as written: 0.1 stays 0.1
-        for block in template.body if isinstance(block, RowsBlock)
-        for row in block.rows for cell in row.cells
+        for block in template.body
+        if isinstance(block, RowsBlock)
+        for row in block.rows
+        for cell in row.cells
         if cell.field is not None and cell.warn_above is not None
     }
 
@@ -189,7 +219,9 @@ def _beyond_bound(yuan: Decimal, key: str, template: Template, bounds: dict[str,
     amount = yuan / MONEY_FACTOR[_money_unit(template)]
     bound = bounds.get(key)
     if bound is not None:
-        return f"超过本表规定的上限 {format(bound.normalize(), 'f')} {_money_unit(template)}" if amount > bound else None
+        return (
+            f"超过本表规定的上限 {format(bound.normalize(), 'f')} {_money_unit(template)}" if amount > bound else None
+        )
     if template.money_unit == "万元" and amount >= IMPLAUSIBLE_WAN:
         return f"不少于 {IMPLAUSIBLE_WAN} 万元"
     return None
@@ -204,10 +236,22 @@ def _positive(value: str | None) -> Decimal | None:
 
 
 def _implausible(
-    read: SheetRecord, template: Template, layout: SheetLayout, key: str, yuan: Decimal | str, reason: str,
+    read: SheetRecord,
+    template: Template,
+    layout: SheetLayout,
+    key: str,
+    yuan: Decimal | str,
+    reason: str,
 ) -> Finding:
-    return _finding(read, Code.C_IMPLAUSIBLE_AMOUNT, key, label=_label(layout, key),
-                    value=_in_form_unit(yuan, template), unit=_money_unit(template), reason=reason)
+    return _finding(
+        read,
+        Code.C_IMPLAUSIBLE_AMOUNT,
+        key,
+        label=_label(layout, key),
+        value=_in_form_unit(yuan, template),
+        unit=_money_unit(template),
+        reason=reason,
+    )
 
 
 def spending_plan(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
@@ -223,14 +267,22 @@ def spending_plan(read: SheetRecord, template: Template, layout: SheetLayout) ->
         if value > 100:
             yield _finding(read, Code.C_PLAN_ABOVE_100, path, month=int(month), value=plan[month])
         if previous is not None and value < previous[1]:
-            yield _finding(read, Code.C_PLAN_DECREASING, path, month=int(month), value=plan[month],
-                           previous_month=int(previous[0]), previous=format(previous[1], "f"))
+            yield _finding(
+                read,
+                Code.C_PLAN_DECREASING,
+                path,
+                month=int(month),
+                value=plan[month],
+                previous_month=int(previous[0]),
+                previous=format(previous[1], "f"),
+            )
         previous = (month, value)
     if plan.get("12") is not None and Decimal(plan["12"]) != 100:
         yield _finding(read, Code.C_PLAN_NOT_100, "spending_plan.12", value=plan["12"])
 
 
 # --- the indicator table ------------------------------------------------------------------------
+
 
 def _indicators(read: SheetRecord) -> list[tuple[str, dict[str, Any]]]:
     return [(f"indicators[{i}]", item) for i, item in enumerate(read.record.get("indicators") or [])]
@@ -247,13 +299,26 @@ def levels_known(read: SheetRecord, template: Template, layout: SheetLayout) -> 
                 yield _finding(read, Code.C_NO_LEVELS, f"{path}.level1", level3=item["level3"])
             continue
         if level1 not in taxonomy.level1:
-            yield _finding(read, Code.C_UNKNOWN_LEVEL1, f"{path}.level1", value=level1 or "",
-                           suggestion=did_you_mean(level1 or "", taxonomy.level1), allowed="、".join(taxonomy.level1))
+            yield _finding(
+                read,
+                Code.C_UNKNOWN_LEVEL1,
+                f"{path}.level1",
+                value=level1 or "",
+                suggestion=did_you_mean(level1 or "", taxonomy.level1),
+                allowed="、".join(taxonomy.level1),
+            )
             continue
         allowed = taxonomy.level2_of(level1)
         if level2 not in allowed:
-            yield _finding(read, Code.C_LEVEL2_MISMATCH, f"{path}.level2", level1=level1, level2=level2 or "",
-                           suggestion=did_you_mean(level2 or "", allowed), allowed="、".join(allowed))
+            yield _finding(
+                read,
+                Code.C_LEVEL2_MISMATCH,
+                f"{path}.level2",
+                level1=level1,
+                level2=level2 or "",
+                suggestion=did_you_mean(level2 or "", allowed),
+                allowed="、".join(allowed),
+            )
 
 
 def every_level1_present(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
@@ -309,11 +374,20 @@ def values_sensible(read: SheetRecord, template: Template, layout: SheetLayout) 
             continue
         where = f"{path}.value"
         if item.get("level2") in QUANTITY_LEVEL2 and parsed["kind"] == "qualitative":
-            yield _finding(read, Code.C_QUALITATIVE_QUANTITY, where, level2=item["level2"], level3=item.get("level3") or "", value=value)
+            yield _finding(
+                read,
+                Code.C_QUALITATIVE_QUANTITY,
+                where,
+                level2=item["level2"],
+                level3=item.get("level3") or "",
+                value=value,
+            )
         if parsed["kind"] == "quantitative" and parsed["unit"] == "%" and parsed["number"] > 100:
             yield _finding(read, Code.C_PERCENT_ABOVE_100, where, value=value)
         if COST in (item.get("level1"), item.get("level2")) and parsed["op"] in (">=", ">"):
-            yield _finding(read, Code.C_COST_AT_LEAST, where, level3=item.get("level3") or "", value=value, op=parsed["op"])
+            yield _finding(
+                read, Code.C_COST_AT_LEAST, where, level3=item.get("level3") or "", value=value, op=parsed["op"]
+            )
         if parsed["kind"] == "deadline" and parsed["date"]:
             yield from _deadline(read, where, parsed["date"], year, end)
 
@@ -334,6 +408,14 @@ def _iso(text: str) -> bool:
 
 
 RULES: tuple[Rule, ...] = (
-    required_fields, listed_choices, negative_money, funds_add_up, implausible_amounts, spending_plan,
-    levels_known, every_level1_present, rows_complete, values_sensible,
+    required_fields,
+    listed_choices,
+    negative_money,
+    funds_add_up,
+    implausible_amounts,
+    spending_plan,
+    levels_known,
+    every_level1_present,
+    rows_complete,
+    values_sensible,
 )

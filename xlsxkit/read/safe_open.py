@@ -139,9 +139,8 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
         _fail(Code.F_STRICT_OOXML)
     content_types = kept.get(CONTENT_TYPES, b"").lower()
     parts = _sheet_parts(workbook, _parse(WORKBOOK_RELS, kept[WORKBOOK_RELS])) if WORKBOOK_RELS in kept else {}
-    macros = (
-        b"macroenabled.main+xml" in content_types
-        or any(n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names)
+    macros = b"macroenabled.main+xml" in content_types or any(
+        n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names
     )
     return FileFacts(
         path=path,
@@ -153,8 +152,11 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
         notes=(Finding(Code.F_MACROS),) if macros else (),
         extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
         percent_cells={name: percent.by_part[part] for name, part in parts.items() if part in percent.by_part},
-        formula_cells={name: frozenset(formulas[part].cells) for name, part in parts.items()
-                       if part in formulas and formulas[part].cells},
+        formula_cells={
+            name: frozenset(formulas[part].cells)
+            for name, part in parts.items()
+            if part in formulas and formulas[part].cells
+        },
     )
 
 
@@ -162,8 +164,13 @@ def _other_format(path: Path, data: bytes, kind: str) -> FileFacts:
     """Facts about an .xls or .ods return: calamine reads it (from its bytes, whatever its name
     says), with a warning asking for .xlsx next time. Its sheets' extents are not measured here."""
     return FileFacts(
-        path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), macros=False, date1904=False,
-        notes=(Finding(Code.F_OTHER_FORMAT, details={"format": OTHER_FORMATS[kind]}),), format=kind,
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        macros=False,
+        date1904=False,
+        notes=(Finding(Code.F_OTHER_FORMAT, details={"format": OTHER_FORMATS[kind]}),),
+        format=kind,
     )
 
 
@@ -187,7 +194,9 @@ def _given(content: bytes, limits: ZipLimits) -> bytes:
     if not content:
         _fail(Code.F_EMPTY)
     if len(content) > limits.max_file_bytes:
-        _fail(Code.F_ZIP_BOMB, detail=f"文件大小 {shown_size(len(content))} 超过上限 {shown_size(limits.max_file_bytes)}")
+        _fail(
+            Code.F_ZIP_BOMB, detail=f"文件大小 {shown_size(len(content))} 超过上限 {shown_size(limits.max_file_bytes)}"
+        )
     return content
 
 
@@ -199,7 +208,10 @@ def _read(path: Path, limits: ZipLimits) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             _fail(Code.F_UNREADABLE, detail="不是普通文件")
         if info.st_size > limits.max_file_bytes:
-            _fail(Code.F_ZIP_BOMB, detail=f"文件大小 {shown_size(info.st_size)} 超过上限 {shown_size(limits.max_file_bytes)}")
+            _fail(
+                Code.F_ZIP_BOMB,
+                detail=f"文件大小 {shown_size(info.st_size)} 超过上限 {shown_size(limits.max_file_bytes)}",
+            )
         with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
     except FileNotFoundError:
@@ -230,7 +242,10 @@ def _ole2_verdict(data: bytes) -> None:
 
 
 def _inflate_all(
-    data: bytes, infos: list[zipfile.ZipInfo], limits: ZipLimits, formulas: dict[str, FormulaCells],
+    data: bytes,
+    infos: list[zipfile.ZipInfo],
+    limits: ZipLimits,
+    formulas: dict[str, FormulaCells],
 ) -> tuple[dict[str, bytes], dict[str, tuple[int, int]], PercentCells]:
     """Inflate every entry within the limits, scanning XML parts for DTDs and entities. Back come
     the parts named in KEPT_PARTS, the cell extent of every XML part that has cells, and the
@@ -258,7 +273,12 @@ def _inflate_all(
             percent = PercentCells(percent_styles(kept[STYLES]) if STYLES in kept else frozenset())
         start, end = spans_by_name[info.filename]
         pieces, extent = _inflate(
-            info, memoryview(data)[start:end], limits, budget, keep=info.filename in KEPT_PARTS, percent=percent,
+            info,
+            memoryview(data)[start:end],
+            limits,
+            budget,
+            keep=info.filename in KEPT_PARTS,
+            percent=percent,
             formulas=formulas,
         )
         if pieces is not None:
@@ -271,11 +291,11 @@ def _inflate_all(
 def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
     """Where an entry's compressed bytes lie, from its local header (checked against the directory)."""
     at = info.header_offset
-    header = data[at:at + 30]
+    header = data[at : at + 30]
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         _fail(Code.F_BROKEN, detail=f"条目 {info.filename} 的文件头缺失或损坏")
     name_length, extra_length = struct.unpack("<HH", header[26:30])
-    raw_name = data[at + 30:at + 30 + name_length]
+    raw_name = data[at + 30 : at + 30 + name_length]
     encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
     if raw_name.decode(encoding, errors="replace") != info.orig_filename:
         _fail(Code.F_BROKEN, detail=f"条目 {info.filename} 的文件头与目录记录不一致")
@@ -287,8 +307,13 @@ def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
 
 
 def _inflate(
-    info: zipfile.ZipInfo, compressed: memoryview, limits: ZipLimits, budget: list[int], keep: bool,
-    percent: PercentCells | None, formulas: dict[str, FormulaCells],
+    info: zipfile.ZipInfo,
+    compressed: memoryview,
+    limits: ZipLimits,
+    budget: list[int],
+    keep: bool,
+    percent: PercentCells | None,
+    formulas: dict[str, FormulaCells],
 ) -> tuple[list[bytes] | None, CellExtent | None]:
     """Inflate one entry in CHUNK pieces, stopping at the first limit crossed; its pieces when
     `keep`, and the extent of its cells when it is an XML part (whose percent-formatted cells go
@@ -297,7 +322,7 @@ def _inflate(
     if info.flag_bits & 0x1:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 用 ZIP 密码加密，Excel 不会这样保存工作簿")
     if info.compress_type == zipfile.ZIP_STORED or not compressed:
-        chunks = (compressed[i:i + CHUNK] for i in range(0, len(compressed), CHUNK))
+        chunks = (compressed[i : i + CHUNK] for i in range(0, len(compressed), CHUNK))
     elif info.compress_type == zipfile.ZIP_DEFLATED:
         chunks = _deflated_chunks(name, compressed)
     else:  # OPC (ECMA-376 part 2) allows only stored and deflated entries
@@ -315,12 +340,18 @@ def _inflate(
         if count > limits.max_entry_bytes:
             _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过单个条目的上限 {shown_size(limits.max_entry_bytes)}")
         if budget[0] < 0:
-            _fail(Code.F_ZIP_BOMB, detail=f"解压后的总大小超过上限 {shown_size(limits.max_total_bytes)}（在条目 {name} 处）")
+            _fail(
+                Code.F_ZIP_BOMB,
+                detail=f"解压后的总大小超过上限 {shown_size(limits.max_total_bytes)}（在条目 {name} 处）",
+            )
         if count > RATIO_FLOOR_BYTES and len(compressed) < count * limits.min_inflate_ratio:
-            _fail(Code.F_ZIP_BOMB, detail=(
-                f"条目 {name} 的压缩比异常：{shown_size(len(compressed))} 解压出超过 {shown_size(count)}，"
-                f"压缩比低于下限 {limits.min_inflate_ratio}"
-            ))
+            _fail(
+                Code.F_ZIP_BOMB,
+                detail=(
+                    f"条目 {name} 的压缩比异常：{shown_size(len(compressed))} 解压出超过 {shown_size(count)}，"
+                    f"压缩比低于下限 {limits.min_inflate_ratio}"
+                ),
+            )
         if count > info.file_size:
             _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过目录中记录的大小 {shown_size(info.file_size)}")
         if count == len(chunk):  # the first chunk tells whether (and how) to scan

@@ -39,7 +39,7 @@ EXPECTED = {
 
 @functools.lru_cache(maxsize=65536)
 def cell_name(row: int, col: int) -> str:
-    """"D14" for 0-based (13, 3)."""
+    """ "D14" for 0-based (13, 3)."""
     return xl_rowcol_to_cell(row, col)
 
 
@@ -211,7 +211,9 @@ def _level_names(template: Template) -> dict[str, str]:
         names = {}
         if taxonomy is not None:
             names.update({compact(alias): target for alias, target in taxonomy.aliases.items()})
-            names.update({compact(n): n for n in (*taxonomy.level1, *(n for ns in taxonomy.level2.values() for n in ns))})
+            names.update(
+                {compact(n): n for n in (*taxonomy.level1, *(n for ns in taxonomy.level2.values() for n in ns))}
+            )
         _LEVEL_NAMES[template.digest] = names
     return names
 
@@ -232,4 +234,3 @@ def find_year(grid: Grid, before_row: int) -> int | None:
         if match:
             return int(match.group(1))
     return None
-

@@ -23,7 +23,7 @@ def has_ole2_entry(data: bytes, name: str) -> bool:
     length = struct.pack("<H", len(encoded))
     at = data.find(encoded, 512)
     while at != -1:
-        if at % 128 == 0 and data[at + 64:at + 66] == length:
+        if at % 128 == 0 and data[at + 64 : at + 66] == length:
             return True
         at = data.find(encoded, at + 1)
     return False

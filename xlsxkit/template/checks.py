@@ -39,18 +39,29 @@ def _check_taxonomy(template: Template) -> Iterator[Found]:
     level1 = taxonomy.level1
     for name in taxonomy.level2:
         if name not in level1:
-            yield Code.T_UNKNOWN_LEVEL1, ("taxonomy", "level2", name), {
-                "name": name, "suggestion": did_you_mean(name, level1),
-            }
+            yield (
+                Code.T_UNKNOWN_LEVEL1,
+                ("taxonomy", "level2", name),
+                {
+                    "name": name,
+                    "suggestion": did_you_mean(name, level1),
+                },
+            )
     for name in level1:
         if not taxonomy.level2.get(name):
             yield Code.T_LEVEL1_WITHOUT_LEVEL2, ("taxonomy", "level1"), {"name": name}
     known = set(level1) | {n for names in taxonomy.level2.values() for n in names}
     for alias, target in taxonomy.aliases.items():
         if target not in known:
-            yield Code.T_UNKNOWN_ALIAS_TARGET, ("taxonomy", "aliases", alias), {
-                "alias": alias, "target": target, "suggestion": did_you_mean(target, known),
-            }
+            yield (
+                Code.T_UNKNOWN_ALIAS_TARGET,
+                ("taxonomy", "aliases", alias),
+                {
+                    "alias": alias,
+                    "target": target,
+                    "suggestion": did_you_mean(target, known),
+                },
+            )
 
 
 def _check_rows(template: Template) -> Iterator[Found]:
@@ -102,7 +113,11 @@ def _check_fields(template: Template) -> Iterator[Found]:
         seen.add(key)
         kind = cell.type or natural
         if kind not in COMPATIBLE_TYPES[natural]:
-            yield Code.T_FIELD_TYPE_MISMATCH, (*path, "type"), {"key": key, "type": kind.value, "natural": natural.value}
+            yield (
+                Code.T_FIELD_TYPE_MISMATCH,
+                (*path, "type"),
+                {"key": key, "type": kind.value, "natural": natural.value},
+            )
         if cell.list is not None:
             yield from _check_list_name(template, cell.list, (*path, "list"))
         elif kind is ValueType.choice:
@@ -122,9 +137,15 @@ def _check_tables(template: Template) -> Iterator[Found]:
             continue
         allowed = tables.get(block.table)
         if allowed is None:
-            yield Code.T_UNKNOWN_TABLE, ("body", b, "table"), {
-                "table": block.table, "suggestion": did_you_mean(block.table, tables), "allowed": ", ".join(tables),
-            }
+            yield (
+                Code.T_UNKNOWN_TABLE,
+                ("body", b, "table"),
+                {
+                    "table": block.table,
+                    "suggestion": did_you_mean(block.table, tables),
+                    "allowed": ", ".join(tables),
+                },
+            )
             continue
         if block.table in seen_tables:
             yield Code.T_DUPLICATE_TABLE, ("body", b, "table"), {"table": block.table}
@@ -132,10 +153,16 @@ def _check_tables(template: Template) -> Iterator[Found]:
         keys = [column.key for column in block.columns]
         for c, column in enumerate(block.columns):
             if column.key not in allowed:
-                yield Code.T_UNKNOWN_COLUMN, ("body", b, "columns", c, "key"), {
-                    "table": block.table, "key": column.key,
-                    "suggestion": did_you_mean(column.key, allowed), "allowed": ", ".join(allowed),
-                }
+                yield (
+                    Code.T_UNKNOWN_COLUMN,
+                    ("body", b, "columns", c, "key"),
+                    {
+                        "table": block.table,
+                        "key": column.key,
+                        "suggestion": did_you_mean(column.key, allowed),
+                        "allowed": ", ".join(allowed),
+                    },
+                )
             if column.list is not None:
                 yield from _check_list_name(template, column.list, ("body", b, "columns", c, "list"))
         for key in REQUIRED_COLUMNS[block.table]:
@@ -143,15 +170,28 @@ def _check_tables(template: Template) -> Iterator[Found]:
                 yield Code.T_TABLE_NEEDS_COLUMN, ("body", b, "columns"), {"table": block.table, "key": key}
         for m, key in enumerate(block.merge):
             if key not in keys:
-                yield Code.T_UNKNOWN_COLUMN, ("body", b, "merge", m), {
-                    "table": block.table, "key": key, "suggestion": did_you_mean(key, keys), "allowed": ", ".join(keys),
-                }
+                yield (
+                    Code.T_UNKNOWN_COLUMN,
+                    ("body", b, "merge", m),
+                    {
+                        "table": block.table,
+                        "key": key,
+                        "suggestion": did_you_mean(key, keys),
+                        "allowed": ", ".join(keys),
+                    },
+                )
         if block.table == "indicators":
             yield from _check_indicator_table(template, block, b)
         elif block.skeleton:
-            yield Code.T_FORM_MISMATCH, ("body", b, "skeleton"), {
-                "form": block.table, "what": "skeleton", "hint": "骨架行只用于指标表。",
-            }
+            yield (
+                Code.T_FORM_MISMATCH,
+                ("body", b, "skeleton"),
+                {
+                    "form": block.table,
+                    "what": "skeleton",
+                    "hint": "骨架行只用于指标表。",
+                },
+            )
 
 
 def _check_indicator_table(template: Template, block: TableBlock, b: int) -> Iterator[Found]:
@@ -162,16 +202,24 @@ def _check_indicator_table(template: Template, block: TableBlock, b: int) -> Ite
     for s, (level1, level2) in enumerate(block.skeleton):
         if level2 not in taxonomy.level2_of(level1):
             known = [f"{a} / {z}" for a in taxonomy.level1 for z in taxonomy.level2_of(a)]
-            yield Code.T_SKELETON_LEVEL, ("body", b, "skeleton", s), {
-                "level1": level1, "level2": level2, "suggestion": did_you_mean(f"{level1} / {level2}", known),
-            }
+            yield (
+                Code.T_SKELETON_LEVEL,
+                ("body", b, "skeleton", s),
+                {
+                    "level1": level1,
+                    "level2": level2,
+                    "suggestion": did_you_mean(f"{level1} / {level2}", known),
+                },
+            )
 
 
 def _check_jinja(template: Template) -> Iterator[Found]:
     environment = jinja2.Environment()
     texts: list[tuple[tuple[Any, ...], str]] = [
-        (("title",), template.title), (("sheet_name",), template.sheet_name),
-        (("file_name",), template.file_name), (("instructions",), template.instructions),
+        (("title",), template.title),
+        (("sheet_name",), template.sheet_name),
+        (("file_name",), template.file_name),
+        (("instructions",), template.instructions),
     ]
     for b, block in enumerate(template.body):
         if isinstance(block, RowsBlock):
@@ -193,8 +241,11 @@ def _check_styles(template: Template) -> Iterator[Found]:
     named: list[tuple[tuple[Any, ...], str | None]] = []
     for b, block in enumerate(template.body):
         if isinstance(block, RowsBlock):
-            named += [(("body", b, "rows", r, "cells", c, "style"), cell.style)
-                      for r, row in enumerate(block.rows) for c, cell in enumerate(row.cells)]
+            named += [
+                (("body", b, "rows", r, "cells", c, "style"), cell.style)
+                for r, row in enumerate(block.rows)
+                for c, cell in enumerate(row.cells)
+            ]
         elif block.side_label is not None:
             named.append((("body", b, "side_label", "style"), block.side_label.style))
     for path, style in named:

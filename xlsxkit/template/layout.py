@@ -220,14 +220,22 @@ def _compile_sheet(template: Template, rows_of: dict[str, int]) -> SheetLayout:
             tables.append(_place_table(block, top, rows_of[block.table], heights))
             top = tables[-1].last_row + 1
     return SheetLayout(
-        statics=tuple(statics), fields=tuple(fields), tables=tuple(tables),
-        row_heights=tuple(heights), widths=tuple(template.columns), last_row=top - 1,
+        statics=tuple(statics),
+        fields=tuple(fields),
+        tables=tuple(tables),
+        row_heights=tuple(heights),
+        widths=tuple(template.columns),
+        last_row=top - 1,
     )
 
 
 def _place_rows(
-    template: Template, block: RowsBlock, top: int,
-    statics: list[StaticPlace], fields: list[FieldPlace], heights: list[tuple[int, float]],
+    template: Template,
+    block: RowsBlock,
+    top: int,
+    statics: list[StaticPlace],
+    fields: list[FieldPlace],
+    heights: list[tuple[int, float]],
 ) -> int:
     occupied: set[tuple[int, int]] = set()
     block_statics: list[StaticPlace] = []
@@ -264,9 +272,16 @@ def _field_place(template: Template, cell: Cell, box: Box, statics: list[StaticP
     label = _label_for(box, statics)
     label_text = label.text.strip() if label else None
     return FieldPlace(
-        key=key, box=box, type=kind, required=cell.required, list=cell.list,
+        key=key,
+        box=box,
+        type=kind,
+        required=cell.required,
+        list=cell.list,
         input_message=cell.input_message or _default_message(label_text, kind, template),
-        style=cell.style or "input", number_format=cell.number_format, label=label_text, label_box=label.box if label else None,
+        style=cell.style or "input",
+        number_format=cell.number_format,
+        label=label_text,
+        label_box=label.box if label else None,
     )
 
 
@@ -308,8 +323,9 @@ def _place_table(block: TableBlock, top: int, rows: int, heights: list[tuple[int
     col = 0
     side = None
     if block.side_label is not None:
-        side = StaticPlace(Box(top, 0, rows + 1, block.side_label.span), block.side_label.text,
-                           block.side_label.style or "label", True)
+        side = StaticPlace(
+            Box(top, 0, rows + 1, block.side_label.span), block.side_label.text, block.side_label.style or "label", True
+        )
         col = block.side_label.span
     columns = []
     for column in block.columns:
@@ -320,6 +336,12 @@ def _place_table(block: TableBlock, top: int, rows: int, heights: list[tuple[int
     if block.row_height is not None:
         heights.extend((top + 1 + i, block.row_height) for i in range(rows))
     return TablePlace(
-        bind=block.table, header_row=top, first_row=top + 1, rows=rows, columns=tuple(columns),
-        side_label=side, merge=tuple(block.merge), skeleton=tuple(block.skeleton),
+        bind=block.table,
+        header_row=top,
+        first_row=top + 1,
+        rows=rows,
+        columns=tuple(columns),
+        side_label=side,
+        merge=tuple(block.merge),
+        skeleton=tuple(block.skeleton),
     )

@@ -51,6 +51,7 @@ def parse_template(text: str, name: str) -> Template:
 
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
     """Problems sorted by line (stable, so those on one line keep the order they were found)."""
+
     def line(problem: Problem) -> int:
         found = re.search(r":(\d+)(?: |$)", problem.where)
         return int(found.group(1)) if found else 0
@@ -131,12 +132,21 @@ def find_template(name: str) -> Template:
 # --- pydantic errors → catalogued problems -------------------------------------------------
 
 _TYPE_WORDS = {
-    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
-    "float_parsing": "应为数字", "float_type": "应为数字",
-    "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
-    "string_type": "应为文本", "list_type": "应为列表（- 开头的各项）",
-    "dict_type": "应为映射（键: 值）", "model_type": "应为映射（键: 值）", "model_attributes_type": "应为映射（键: 值）",
-    "tuple_type": "应为列表", "too_short": "项数太少", "too_long": "项数太多",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文本",
+    "list_type": "应为列表（- 开头的各项）",
+    "dict_type": "应为映射（键: 值）",
+    "model_type": "应为映射（键: 值）",
+    "model_attributes_type": "应为映射（键: 值）",
+    "tuple_type": "应为列表",
+    "too_short": "项数太少",
+    "too_long": "项数太多",
 }
 
 
@@ -146,9 +156,14 @@ def _problem_from_pydantic(item: dict[str, Any], source: YamlSource) -> Problem:
     ctx = item.get("ctx") or {}
     if kind == "extra_forbidden":
         key = path[-1]
-        return Problem(Code.T_UNKNOWN_KEY, source.where(path), {
-            "key": format_path(path), "suggestion": did_you_mean(str(key), allowed),
-        })
+        return Problem(
+            Code.T_UNKNOWN_KEY,
+            source.where(path),
+            {
+                "key": format_path(path),
+                "suggestion": did_you_mean(str(key), allowed),
+            },
+        )
     if kind == "missing" and path and isinstance(path[-1], int):  # a short pair, e.g. skeleton: [产出指标]
         detail = f"{format_path(path[:-1])} 缺少第 {path[-1] + 1} 项"
         return Problem(Code.T_WRONG_TYPE, source.where(path[:-1]), {"detail": detail})

@@ -53,7 +53,8 @@ class Page(Strict):
     center_horizontally: bool = True
     gridlines: bool = Field(False, description="Show Excel's gridlines (off: the sheet looks like the printed form).")
     footer: str | None = Field(
-        "&C第 &P 页，共 &N 页", description="Excel page footer codes (&P page, &N pages); null for none.",
+        "&C第 &P 页，共 &N 页",
+        description="Excel page footer codes (&P page, &N pages); null for none.",
     )
 
 
@@ -92,7 +93,10 @@ class Cell(Strict):
     # A check on reading, not part of the workbook: kept out of `Template.digest` (the stamp's
     # template hash), so setting or changing it does not make earlier returns "another version".
     warn_above: float | None = Field(
-        None, gt=0, strict=True, exclude=True,
+        None,
+        gt=0,
+        strict=True,
+        exclude=True,
         description="Money fields: warn (C026) when a returned amount is above this, in the form's money_unit.",
     )
 

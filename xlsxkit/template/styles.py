@@ -43,7 +43,11 @@ CHARSET_GB2312 = 134
 
 
 def style_properties(
-    template: Template, name: str, value_type: ValueType | None, locked: bool, number_format: str | None = None,
+    template: Template,
+    name: str,
+    value_type: ValueType | None,
+    locked: bool,
+    number_format: str | None = None,
 ) -> dict[str, Any]:
     """xlsxwriter format properties of a named style, with the template's overrides."""
     base = dict(BUILTIN_STYLES.get(name, BUILTIN_STYLES["text"]))
@@ -85,7 +89,11 @@ class FormatCache:
         self._formats: dict[tuple[str, ValueType | None, bool, str | None], Format] = {}
 
     def get(
-        self, name: str, value_type: ValueType | None = None, locked: bool = True, number_format: str | None = None,
+        self,
+        name: str,
+        value_type: ValueType | None = None,
+        locked: bool = True,
+        number_format: str | None = None,
     ) -> Format:
         key = (name, value_type, locked, number_format)
         fmt = self._formats.get(key)

@@ -40,7 +40,9 @@ from xlsxkit.template.styles import FormatCache, style_properties
 INSTRUCTIONS_SHEET = "填报说明"
 INSTRUCTIONS_WIDTH = 100
 
-_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False)
+_ENV = SandboxedEnvironment(
+    undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False
+)
 _COMPILED: dict[str, jinja2.Template] = {}
 
 
@@ -63,19 +65,33 @@ class SheetContent:
 
 
 def write_workbook(
-    target: str | IO[bytes], layout: Layout, stamp: Stamp, unit: dict[str, Any],
-    sheets: Sequence[SheetContent], password: str | None = None,
+    target: str | IO[bytes],
+    layout: Layout,
+    stamp: Stamp,
+    unit: dict[str, Any],
+    sheets: Sequence[SheetContent],
+    password: str | None = None,
 ) -> None:
     template = layout.template
-    workbook = Workbook(target, {
-        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True,
-    })
+    workbook = Workbook(
+        target,
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "in_memory": True,
+        },
+    )
     workbook.set_properties({"title": template.name, "created": stamp.generated_at, "author": "xlsxkit"})
     for name, value in stamp.properties():
         workbook.set_custom_property(name, value)
     formats = FormatCache(workbook, template)
-    base = {"year": stamp.year, "unit": unit, "money_unit": template.money_unit or "",
-            "template": {"id": template.id, "version": template.version, "name": template.name}}
+    base = {
+        "year": stamp.year,
+        "unit": unit,
+        "money_unit": template.money_unit or "",
+        "template": {"id": template.id, "version": template.version, "name": template.name},
+    }
     _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template, base, password)
     names: set[str] = set()
     project_sheets = []
@@ -97,7 +113,7 @@ def write_workbook(
 def _unique_sheet_name(name: str, taken: set[str]) -> str:
     """A sheet name Excel accepts: its forbidden characters []:*?/\\ become _, at most 31
     characters (Excel's limit), made unique with (2), (3) … The record keeps the full text."""
-    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in name).strip("'")[:31] or "项目"
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'")[:31] or "项目"
     candidate, n = clean, 2
     while candidate.lower() in taken:
         suffix = f"({n})"
@@ -107,14 +123,25 @@ def _unique_sheet_name(name: str, taken: set[str]) -> str:
 
 
 def _protect(sheet: Worksheet, password: str | None) -> None:
-    sheet.protect(password or "", {
-        "insert_rows": True, "delete_rows": True, "format_rows": True, "format_columns": True,
-        "select_locked_cells": True, "select_unlocked_cells": True,
-    })
+    sheet.protect(
+        password or "",
+        {
+            "insert_rows": True,
+            "delete_rows": True,
+            "format_rows": True,
+            "format_columns": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
 
 
 def _write_instructions(
-    sheet: Worksheet, formats: FormatCache, template: Template, context: dict[str, Any], password: str | None,
+    sheet: Worksheet,
+    formats: FormatCache,
+    template: Template,
+    context: dict[str, Any],
+    password: str | None,
 ) -> None:
     sheet.set_column(0, 0, INSTRUCTIONS_WIDTH)
     cells = _CellWriter(sheet, formats, (INSTRUCTIONS_WIDTH,), {}, template.font.size)
@@ -129,8 +156,13 @@ def _write_instructions(
 
 
 def _write_project_sheet(
-    sheet: Worksheet, formats: FormatCache, layout: Layout, sheet_layout: SheetLayout,
-    record: dict[str, Any], context: dict[str, Any], password: str | None,
+    sheet: Worksheet,
+    formats: FormatCache,
+    layout: Layout,
+    sheet_layout: SheetLayout,
+    record: dict[str, Any],
+    context: dict[str, Any],
+    password: str | None,
 ) -> None:
     template = layout.template
     for col, width in enumerate(sheet_layout.widths):
@@ -164,8 +196,15 @@ def set_page(sheet: Worksheet, page: Any, scale: int | None = None) -> None:
 
 
 def draw_form(
-    sheet: Worksheet, formats: FormatCache, layout: Layout, sheet_layout: SheetLayout,
-    record: dict[str, Any], context: dict[str, Any], *, top: int = 0, printable: bool = False,
+    sheet: Worksheet,
+    formats: FormatCache,
+    layout: Layout,
+    sheet_layout: SheetLayout,
+    record: dict[str, Any],
+    context: dict[str, Any],
+    *,
+    top: int = 0,
+    printable: bool = False,
 ) -> None:
     """Draw one form's cells with its first row at row `top` of `sheet`; column widths and the
     page setup are the caller's (one sheet may hold many forms). `printable` draws a plain copy
@@ -188,7 +227,11 @@ class PrintFormats(FormatCache):
     yellow that marks them on screen is dropped) and nothing is unlocked."""
 
     def get(
-        self, name: str, value_type: ValueType | None = None, locked: bool = True, number_format: str | None = None,
+        self,
+        name: str,
+        value_type: ValueType | None = None,
+        locked: bool = True,
+        number_format: str | None = None,
     ) -> Format:
         key = (name, value_type, True, number_format)
         fmt = self._formats.get(key)
@@ -205,8 +248,15 @@ class _CellWriter:
     """Writes values into (possibly merged) boxes of one sheet, by their type, and grows the
     rows that wrapped text needs (Excel does not grow them for text written by a program)."""
 
-    def __init__(self, sheet: Worksheet, formats: FormatCache, widths: Sequence[float],
-                 heights: dict[int, float], font_size: float, top: int = 0) -> None:
+    def __init__(
+        self,
+        sheet: Worksheet,
+        formats: FormatCache,
+        widths: Sequence[float],
+        heights: dict[int, float],
+        font_size: float,
+        top: int = 0,
+    ) -> None:
         self.sheet = sheet
         self.formats = formats
         self.top = top  # sheet row of the form's first row; boxes and heights count from it
@@ -236,7 +286,7 @@ class _CellWriter:
         self.sheet.write_string(self.top + row, col, value, fmt)
 
     def _fit(self, box: Box, text: str) -> None:
-        width = sum(self._widths[box.col: box.last_col + 1])
+        width = sum(self._widths[box.col : box.last_col + 1])
         needed = height_for(text, width, self._font_size, box.rows)
         for row in range(box.row, box.last_row + 1):
             if needed > self._heights.get(row, default_row_height(self._font_size)):
@@ -248,7 +298,11 @@ class _CellWriter:
 
 
 def _write_field(
-    cells: _CellWriter, layout: Layout, place: FieldPlace, record: dict[str, Any], validate: bool = True,
+    cells: _CellWriter,
+    layout: Layout,
+    place: FieldPlace,
+    record: dict[str, Any],
+    validate: bool = True,
 ) -> None:
     template = layout.template
     value = to_cell(place.type, get_path(record, place.key), template.money_unit)
@@ -266,24 +320,56 @@ def _field_validation(place: FieldPlace, layout: Layout) -> dict[str, Any]:
     common = {"input_title": "填写提示", "input_message": message, "error_title": _ERROR_TITLE, "ignore_blank": True}
     kind = place.type
     if kind is ValueType.money:
-        return {**common, "validate": "decimal", "criteria": ">=", "value": 0,
-                "error_message": f"请填写不小于 0 的金额（单位：{layout.template.money_unit or '元'}）。"}
+        return {
+            **common,
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "error_message": f"请填写不小于 0 的金额（单位：{layout.template.money_unit or '元'}）。",
+        }
     if kind is ValueType.percent:
-        return {**common, "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-                "error_message": "请填写 0% 至 100% 之间的百分比。"}
+        return {
+            **common,
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": 1,
+            "error_message": "请填写 0% 至 100% 之间的百分比。",
+        }
     if kind is ValueType.integer:
-        return {**common, "validate": "integer", "criteria": ">=", "value": 0, "error_message": "请填写不小于 0 的整数。"}
+        return {
+            **common,
+            "validate": "integer",
+            "criteria": ">=",
+            "value": 0,
+            "error_message": "请填写不小于 0 的整数。",
+        }
     if kind is ValueType.date:
-        return {**common, "validate": "date", "criteria": "between", "minimum": dt.date(1900, 1, 1),
-                "maximum": dt.date(2100, 12, 31), "error_message": "请填写日期，如 2025-12-31。"}
+        return {
+            **common,
+            "validate": "date",
+            "criteria": "between",
+            "minimum": dt.date(1900, 1, 1),
+            "maximum": dt.date(2100, 12, 31),
+            "error_message": "请填写日期，如 2025-12-31。",
+        }
     if place.list is not None:
-        return {**common, "validate": "list", "source": f"={list_name(place.list)}",
-                "error_message": "请从下拉列表中选择。"}
+        return {
+            **common,
+            "validate": "list",
+            "source": f"={list_name(place.list)}",
+            "error_message": "请从下拉列表中选择。",
+        }
     return {**common, "validate": "any"}
 
 
 def _write_table(
-    cells: _CellWriter, layout: Layout, table: TablePlace, items: list[Any], rendering: bool, validate: bool = True,
+    cells: _CellWriter,
+    layout: Layout,
+    table: TablePlace,
+    items: list[Any],
+    rendering: bool,
+    validate: bool = True,
 ) -> None:
     formats = cells.formats
     if table.side_label is not None:
@@ -336,22 +422,41 @@ def _column_validation(sheet: Worksheet, layout: Layout, table: TablePlace, colu
     first, last = table.first_row, table.last_row
     options: dict[str, Any] | None = None
     if column.key == "level1" and layout.template.taxonomy is not None:
-        options = {"validate": "list", "source": f"={LEVEL1_LIST}", "input_message": "请从下拉列表选择一级指标。",
-                   "error_message": "一级指标须从下拉列表中选择。"}
+        options = {
+            "validate": "list",
+            "source": f"={LEVEL1_LIST}",
+            "input_message": "请从下拉列表选择一级指标。",
+            "error_message": "一级指标须从下拉列表中选择。",
+        }
     elif column.key == "level2" and table.column("level1") is not None and layout.template.taxonomy is not None:
         anchor = xl_rowcol_to_cell(first, table.column("level1").col, col_abs=True)
-        options = {"validate": "list", "source": f'=INDIRECT("{LEVEL2_LIST_PREFIX}"&MATCH({anchor},{LEVEL1_LIST},0))',
-                   "input_message": "请先选一级指标，再从下拉列表选择其下的二级指标。",
-                   "error_message": "二级指标须属于本行的一级指标，请从下拉列表中选择。"}
+        options = {
+            "validate": "list",
+            "source": f'=INDIRECT("{LEVEL2_LIST_PREFIX}"&MATCH({anchor},{LEVEL1_LIST},0))',
+            "input_message": "请先选一级指标，再从下拉列表选择其下的二级指标。",
+            "error_message": "二级指标须属于本行的一级指标，请从下拉列表中选择。",
+        }
     elif column.list is not None:
-        options = {"validate": "list", "source": f"={list_name(column.list)}",
-                   "input_message": f"请从下拉列表选择{column.header}。",
-                   "error_message": f"{column.header}不在清单中。" + ("" if column.strict else "确认要使用该值吗？"),
-                   "error_type": "stop" if column.strict else "warning"}
+        options = {
+            "validate": "list",
+            "source": f"={list_name(column.list)}",
+            "input_message": f"请从下拉列表选择{column.header}。",
+            "error_message": f"{column.header}不在清单中。" + ("" if column.strict else "确认要使用该值吗？"),
+            "error_type": "stop" if column.strict else "warning",
+        }
     if options is not None:
-        sheet.data_validation(first, column.col, last, column.col, {
-            "input_title": "填写提示", "error_title": _ERROR_TITLE, "ignore_blank": True, **options,
-        })
+        sheet.data_validation(
+            first,
+            column.col,
+            last,
+            column.col,
+            {
+                "input_title": "填写提示",
+                "error_title": _ERROR_TITLE,
+                "ignore_blank": True,
+                **options,
+            },
+        )
 
 
 def _write_lists(workbook: Workbook, layout: Layout, password: str | None) -> None:

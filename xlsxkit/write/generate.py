@@ -51,8 +51,13 @@ class UnitRecords:
 
 
 def generate_blank(
-    template: Template, units: Iterable[dict[str, Any]], year: int, out_dir: Path,
-    projects: int | None = None, password: str | None = None, generated_at: dt.datetime | None = None,
+    template: Template,
+    units: Iterable[dict[str, Any]],
+    year: int,
+    out_dir: Path,
+    projects: int | None = None,
+    password: str | None = None,
+    generated_at: dt.datetime | None = None,
 ) -> GenerateReport:
     """A blank workbook for each unit, with `projects` (else the template's number of) project sheets."""
     layout = compile_layout(template)
@@ -64,8 +69,12 @@ def generate_blank(
 
 
 def generate_prefilled(
-    template: Template, groups: Iterable[UnitRecords], year: int | None, out_dir: Path,
-    password: str | None = None, generated_at: dt.datetime | None = None,
+    template: Template,
+    groups: Iterable[UnitRecords],
+    year: int | None,
+    out_dir: Path,
+    password: str | None = None,
+    generated_at: dt.datetime | None = None,
 ) -> GenerateReport:
     """A workbook for each unit of `groups`, one sheet per record. The year on the forms is `year`,
     else the unit's first record's, else the year of the generation time."""
@@ -79,8 +88,14 @@ def generate_prefilled(
 
 
 def generate_for_roster(
-    template: Template, units: Iterable[dict[str, Any]], groups: Iterable[UnitRecords], year: int, out_dir: Path,
-    projects: int | None = None, password: str | None = None, generated_at: dt.datetime | None = None,
+    template: Template,
+    units: Iterable[dict[str, Any]],
+    groups: Iterable[UnitRecords],
+    year: int,
+    out_dir: Path,
+    projects: int | None = None,
+    password: str | None = None,
+    generated_at: dt.datetime | None = None,
     records_file: Path | str = "",
 ) -> GenerateReport:
     """A workbook for every roster unit, in roster order: prefilled with its records where `groups` has
@@ -103,16 +118,30 @@ def generate_for_roster(
     for code, group in by_code.items():
         if code not in on_roster:
             where = f"{records_file}:{group.lines[0]}" if records_file and group.lines else code
-            report.problems.append(Problem(Code.G_RECORD_NOT_ON_ROSTER, where, {
-                "unit": code, "name": group.unit.get("name") or "", "count": len(group.records),
-                "lines": "、".join(str(line) for line in group.lines) or "-",
-            }))
+            report.problems.append(
+                Problem(
+                    Code.G_RECORD_NOT_ON_ROSTER,
+                    where,
+                    {
+                        "unit": code,
+                        "name": group.unit.get("name") or "",
+                        "count": len(group.records),
+                        "lines": "、".join(str(line) for line in group.lines) or "-",
+                    },
+                )
+            )
     return report
 
 
 def _write_blank(
-    layout: Layout, unit: dict[str, Any], year: int, projects: int | None, moment: dt.datetime,
-    out_dir: Path, password: str | None, report: GenerateReport,
+    layout: Layout,
+    unit: dict[str, Any],
+    year: int,
+    projects: int | None,
+    moment: dt.datetime,
+    out_dir: Path,
+    password: str | None,
+    report: GenerateReport,
 ) -> None:
     template = layout.template
     count = projects or template.projects
@@ -122,8 +151,14 @@ def _write_blank(
 
 
 def _write_prefilled(
-    layout: Layout, unit: dict[str, Any], records: list[dict[str, Any]], year: int, moment: dt.datetime,
-    out_dir: Path, password: str | None, report: GenerateReport,
+    layout: Layout,
+    unit: dict[str, Any],
+    records: list[dict[str, Any]],
+    year: int,
+    moment: dt.datetime,
+    out_dir: Path,
+    password: str | None,
+    report: GenerateReport,
 ) -> None:
     template = layout.template
     report.problems += unplaced_values(layout, UnitRecords(unit, records))
@@ -133,14 +168,22 @@ def _write_prefilled(
 
 
 def _write_one(
-    layout: Layout, unit: dict[str, Any], year: int, sheets: list[SheetContent], stamp: Any,
-    out_dir: Path, password: str | None, report: GenerateReport,
+    layout: Layout,
+    unit: dict[str, Any],
+    year: int,
+    sheets: list[SheetContent],
+    stamp: Any,
+    out_dir: Path,
+    password: str | None,
+    report: GenerateReport,
 ) -> None:
     template = layout.template
     try:
         name = render_text(template.file_name, {"unit": unit, "year": year, "template": {"id": template.id}})
     except jinja2.TemplateError as error:
-        report.problems.append(Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error}))
+        report.problems.append(
+            Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
+        )
         return
     if not name.strip() or set(name) & FORBIDDEN_IN_FILE_NAMES or name.strip(". ") != name.strip():
         report.problems.append(Problem(Code.G_OUTPUT_NAME, f"{unit.get('code')}", {"name": name}))
@@ -149,21 +192,33 @@ def _write_one(
     target = out_dir / name
     other = next((g.unit.get("code") for g in report.files if g.path == target), None)
     if other is not None:
-        report.problems.append(Problem(Code.G_OUTPUT_TAKEN, f"{unit.get('code')}", {
-            "unit": unit.get("code"), "name": name, "other": other,
-        }))
+        report.problems.append(
+            Problem(
+                Code.G_OUTPUT_TAKEN,
+                f"{unit.get('code')}",
+                {
+                    "unit": unit.get("code"),
+                    "name": name,
+                    "other": other,
+                },
+            )
+        )
         return
     try:
         with atomic_path(target) as temporary:
             write_workbook(str(temporary), layout, stamp, unit, sheets, password)
     except (jinja2.TemplateError, CellValueError) as error:
-        report.problems.append(Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error}))
+        report.problems.append(
+            Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
+        )
         return
     report.files.append(Generated(path=target, unit=unit, sheets=len(sheets)))
 
 
 def read_record_groups(
-    path: Path, template: Template, only_template: str | None = None,
+    path: Path,
+    template: Template,
+    only_template: str | None = None,
     roster_units: Sequence[dict[str, Any]] | None = None,
 ) -> tuple[list[UnitRecords], list[Problem]]:
     """Records of a JSONL file grouped by unit code, in file order; bad lines are reported
@@ -201,7 +256,9 @@ def read_record_groups(
                 continue
             unit = record["unit"]
             code = str(unit["code"])
-            group = groups.setdefault(code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[]))
+            group = groups.setdefault(
+                code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[])
+            )
             group.records.append(record)
             group.lines.append(number)
     return list(groups.values()), problems
@@ -215,9 +272,16 @@ def _code_from_roster(record: Any, names: dict[str, list[str]], number: int, whe
     name = unit["name"].strip()
     codes = names.get(name, []) if name else []
     if len(codes) > 1:
-        return record, Problem(Code.G_RECORD_NAME_AMBIGUOUS, where, {
-            "line": number, "name": name, "count": len(codes), "codes": "、".join(codes),
-        })
+        return record, Problem(
+            Code.G_RECORD_NAME_AMBIGUOUS,
+            where,
+            {
+                "line": number,
+                "name": name,
+                "count": len(codes),
+                "codes": "、".join(codes),
+            },
+        )
     if not codes:
         return record, None  # still without a code: the shape check reports G011
     return {**record, "unit": {**unit, "code": codes[0]}}, None
@@ -232,9 +296,16 @@ def _record_shape_problem(record: Any, template: Template, number: int, where: s
     if not isinstance(record["unit"], dict) or not record["unit"].get("code"):
         return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": "unit.code"})
     if record["form"] != template.form:
-        return Problem(Code.G_RECORD_FORM, where, {
-            "line": number, "form": record["form"], "template": template.id, "expected": template.form,
-        })
+        return Problem(
+            Code.G_RECORD_FORM,
+            where,
+            {
+                "line": number,
+                "form": record["form"],
+                "template": template.id,
+                "expected": template.form,
+            },
+        )
     return None
 
 
@@ -247,7 +318,11 @@ def _record_value_problems(record: dict[str, Any], template: Template, number: i
         try:
             to_cell(place.type, value, template.money_unit)
         except CellValueError as error:
-            problems.append(Problem(Code.G_RECORD_VALUE, where, {"line": number, "key": place.key, "value": value, "detail": str(error)}))
+            problems.append(
+                Problem(
+                    Code.G_RECORD_VALUE, where, {"line": number, "key": place.key, "value": value, "detail": str(error)}
+                )
+            )
     return problems
 
 
@@ -268,8 +343,16 @@ def unplaced_values(layout: Layout, group: UnitRecords) -> list[Problem]:
                 if isinstance(item, dict):
                     keys += [f"{bind}[].{k}" for k in allowed if item.get(k) is not None and k not in columns[bind]]
         for key in dict.fromkeys(keys):
-            problems.append(Problem(Code.G_RECORD_UNPLACED, str(group.unit.get("code")), {
-                "unit": group.unit.get("code"), "project": (record.get("project") or {}).get("name") or "", "key": key,
-                "template": layout.template.id,
-            }))
+            problems.append(
+                Problem(
+                    Code.G_RECORD_UNPLACED,
+                    str(group.unit.get("code")),
+                    {
+                        "unit": group.unit.get("code"),
+                        "project": (record.get("project") or {}).get("name") or "",
+                        "key": key,
+                        "template": layout.template.id,
+                    },
+                )
+            )
     return problems

@@ -18,8 +18,15 @@ from typing import Any
 from xlsxkit.form.errors import Code, InputError, Problem, ReturnFileError
 
 COLUMN_ALIASES = {
-    "code": "code", "单位代码": "code", "代码": "code", "单位编码": "code", "编码": "code",
-    "name": "name", "单位名称": "name", "名称": "name", "单位": "name",
+    "code": "code",
+    "单位代码": "code",
+    "代码": "code",
+    "单位编码": "code",
+    "编码": "code",
+    "name": "name",
+    "单位名称": "name",
+    "名称": "name",
+    "单位": "name",
 }
 ENCODINGS = ("utf-8-sig", "gb18030")
 ROSTER_CELLS = 2_000_000  # a roster's first sheet within this many cells (calamine allocates the whole range)
@@ -94,9 +101,18 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
     header = [COLUMN_ALIASES.get(cell.strip().lower(), cell.strip()) for cell in names]
     missing = [name for name in ("code", "name") if name not in header]
     if missing:
-        raise InputError([Problem(Code.G_ROSTER_COLUMNS, f"{path}:{rows[0][0] if rows else 1}", {
-            "missing": ", ".join(missing), "found": ", ".join(names) if names else "（空文件）",
-        })])
+        raise InputError(
+            [
+                Problem(
+                    Code.G_ROSTER_COLUMNS,
+                    f"{path}:{rows[0][0] if rows else 1}",
+                    {
+                        "missing": ", ".join(missing),
+                        "found": ", ".join(names) if names else "（空文件）",
+                    },
+                )
+            ]
+        )
     units: list[dict[str, Any]] = []
     problems: list[Problem] = []
     first_row: dict[str, int] = {}
@@ -104,20 +120,38 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
         unit = {key: (row[i].strip() if i < len(row) else "") for i, key in enumerate(header) if key}
         code = plain_code(unit.get("code") or "")
         if code != unit.get("code"):
-            problems.append(Problem(Code.G_ROSTER_INVISIBLE, f"{path}:{number}", {
-                "row": number, "shown": (unit.get("code") or "").encode("unicode_escape").decode("ascii"), "code": code,
-            }))
+            problems.append(
+                Problem(
+                    Code.G_ROSTER_INVISIBLE,
+                    f"{path}:{number}",
+                    {
+                        "row": number,
+                        "shown": (unit.get("code") or "").encode("unicode_escape").decode("ascii"),
+                        "code": code,
+                    },
+                )
+            )
             unit["code"] = code
         if "name" in unit:
             unit["name"] = _visible(unit["name"])
         empty = [key for key in ("code", "name") if not unit.get(key)]
         if empty:
-            problems.append(Problem(Code.G_ROSTER_EMPTY_CELL, f"{path}:{number}", {"row": number, "column": "、".join(empty)}))
+            problems.append(
+                Problem(Code.G_ROSTER_EMPTY_CELL, f"{path}:{number}", {"row": number, "column": "、".join(empty)})
+            )
             continue
         if unit["code"] in first_row:
-            problems.append(Problem(Code.G_ROSTER_DUPLICATE, f"{path}:{number}", {
-                "code": unit["code"], "row": number, "first": first_row[unit["code"]],
-            }))
+            problems.append(
+                Problem(
+                    Code.G_ROSTER_DUPLICATE,
+                    f"{path}:{number}",
+                    {
+                        "code": unit["code"],
+                        "row": number,
+                        "first": first_row[unit["code"]],
+                    },
+                )
+            )
             continue
         first_row[unit["code"]] = number
         units.append(unit)
