@@ -18,8 +18,9 @@ import pytest
 from openpyxl.comments import Comment
 
 from tests.returns import corpus_record, edited, filled_return
-from xlsxkit.cycle.annotate import FEEDBACK_SHEET, annotate, feedback_name
+from xlsxkit.cycle.annotate import annotate, feedback_name
 from xlsxkit.form.errors import Code, ReturnFileError
+from xlsxkit.form.excel import FEEDBACK_SHEET
 from xlsxkit.read.reader import ReadResult, read_return
 from xlsxkit.template.styles import INPUT_FILL
 

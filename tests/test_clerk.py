@@ -24,8 +24,8 @@ from libreoffice import Office, OfficeError
 from tests.helpers import FIXED_TIME, example_records
 from tests.returns import TEMPLATES, corpus_record, without_source
 from xlsxkit.form.errors import Code, Severity
+from xlsxkit.form.excel import STAMP_SHEET
 from xlsxkit.form.record import ValueType, get_path
-from xlsxkit.form.stamp import STAMP_SHEET
 from xlsxkit.read.reader import read_return
 from xlsxkit.template.layout import compile_layout
 from xlsxkit.write.generate import generate_blank

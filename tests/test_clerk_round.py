@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from tests.returns import CORPUS, TEMPLATES
 from xlsxkit.cli import app
-from xlsxkit.cycle.annotate import FEEDBACK_SHEET
+from xlsxkit.form.excel import FEEDBACK_SHEET
 
 pytestmark = pytest.mark.libreoffice
 runner = CliRunner()

@@ -12,9 +12,9 @@ from libreoffice import pdf_page_texts
 from typer.testing import CliRunner
 
 from xlsxkit.cli import app
-from xlsxkit.cycle.annotate import FEEDBACK_SHEET
 from xlsxkit.cycle.demo import examples_dir
 from xlsxkit.cycle.ledger import Ledger
+from xlsxkit.form.excel import FEEDBACK_SHEET
 
 runner = CliRunner()
 

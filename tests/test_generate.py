@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 
 from tests.helpers import FIXED_TIME, example_records
+from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET
 from xlsxkit.template.layout import compile_layout
 from xlsxkit.template.load import find_template
-from xlsxkit.write.form_writer import INSTRUCTIONS_SHEET, LISTS_SHEET
 from xlsxkit.write.generate import (
     UnitRecords,
     generate_blank,

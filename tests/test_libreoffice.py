@@ -15,11 +15,10 @@ import pytest
 from libreoffice import Office, Workbook, a1, is_a4, pdf_page_sizes, pdf_page_texts, skip_unless_available
 
 from xlsxkit.cycle.demo import example_record_groups
-from xlsxkit.form.stamp import STAMP_SHEET
+from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, STAMP_SHEET
 from xlsxkit.template.layout import SheetLayout, TablePlace, compile_layout
 from xlsxkit.template.load import builtin_templates
 from xlsxkit.template.model import Template
-from xlsxkit.write.form_writer import INSTRUCTIONS_SHEET, LISTS_SHEET
 from xlsxkit.write.generate import generate_blank, generate_prefilled
 from xlsxkit.write.roster import read_roster
 

@@ -24,9 +24,10 @@ from python_calamine import CalamineWorkbook
 from tests import messy
 from tests.helpers import FIXED_TIME, example_records
 from xlsxkit.form.cell_values import from_cell, text_of
+from xlsxkit.form.excel import LISTS_SHEET, STAMP_SHEET
 from xlsxkit.form.record import ValueType, get_path
-from xlsxkit.form.stamp import PROPERTY_PREFIX, STAMP_SHEET
-from xlsxkit.template.layout import LISTS_SHEET, compile_layout
+from xlsxkit.form.stamp import PROPERTY_PREFIX
+from xlsxkit.template.layout import compile_layout
 from xlsxkit.template.load import builtin_templates
 from xlsxkit.write.generate import UnitRecords, generate_prefilled
 

@@ -28,10 +28,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from libreoffice import Office, missing, pdf_to_png
 
 from xlsxkit.cycle.demo import example_record_groups
-from xlsxkit.form.stamp import STAMP_SHEET
+from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, STAMP_SHEET
 from xlsxkit.template.load import builtin_template_dir, builtin_templates
 from xlsxkit.template.model import Template
-from xlsxkit.write.form_writer import INSTRUCTIONS_SHEET, LISTS_SHEET
 from xlsxkit.write.generate import generate_blank, generate_prefilled
 from xlsxkit.write.roster import read_roster
 

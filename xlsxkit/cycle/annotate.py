@@ -34,6 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlsxkit.cycle.outputs import DATA_PROPERTY, FEEDBACK, OUTPUT_PROPERTY, data_digest
 from xlsxkit.form.atomic import atomic_path
 from xlsxkit.form.errors import Code, Finding
+from xlsxkit.form.excel import FEEDBACK_SHEET, MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS
 from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.form.text_fit import display_units, height_for
 from xlsxkit.read.safe_open import inspect_file
@@ -42,7 +43,6 @@ from xlsxkit.write.generate import FORBIDDEN_IN_FILE_NAMES
 
 __all__ = ["FEEDBACK_SHEET", "annotate", "feedback_name"]
 
-FEEDBACK_SHEET = "问题清单"
 AUTHOR = "xlsxkit"
 MARK = "【填报问题】"  # opens our part of a comment, so a later round can take it out again
 SEVERITY_LABELS = {"error": "错误", "warning": "提示", "info": "说明"}
@@ -53,8 +53,6 @@ WIDTHS = (6, 14, 9, 7, 7, 60, 50)
 FONT_SIZE = 11
 COMMENT_WIDTH = 360  # pixels (openpyxl writes the VML box size in px): about 28 Chinese characters a line
 COMMENT_MAX_HEIGHT = 600
-MAX_ROW, MAX_COL = 1_048_576, 16_384
-MAX_CELL_TEXT = 32_767  # Excel's limit for a cell
 MAX_COMMENT_PART = 2_000  # one finding's text in a comment (a message may quote a long cell)
 SKIPPED_SHEET = "R007"
 
@@ -225,7 +223,7 @@ def _position(name: str) -> tuple[int, int] | None:
         col = column_index_from_string(letters)
     except (CellCoordinatesException, ValueError):
         return None
-    return (row, col) if 1 <= row <= MAX_ROW and 1 <= col <= MAX_COL else None
+    return (row, col) if 1 <= row <= MAX_ROWS and 1 <= col <= MAX_COLUMNS else None
 
 
 def _order(book: Workbook, item: _Item) -> tuple[int, int, str, int, int]:

@@ -16,14 +16,11 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from xlsxkit.form.excel import COMPILATION_SHEET, MAX_PAGE_BREAKS, MAX_ROWS, MAX_SHEET_NAME
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.load import find_template
 from xlsxkit.write.form_writer import PrintFormats, draw_form, render_text, set_page
 
-COMPILATION_SHEET = "汇编"
-MAX_PAGE_BREAKS = 1023  # Excel's limit of manual page breaks on one sheet
-MAX_ROWS = 1_048_576
-SHEET_NAME_MAX = 31
 A4_INCHES = {"portrait": 8.27, "landscape": 11.69}
 SPARE = 72  # percent of the width-filling scale, see _width_scale
 
@@ -85,11 +82,11 @@ class Compilation:
         number = previous.number + 1 if previous is not None else 1
         base = f"{COMPILATION_SHEET}-{template.id}"
         suffix = f"-{number}" if number > 1 else ""
-        name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+        name = base[: MAX_SHEET_NAME - len(suffix)] + suffix
         while name.lower() in self.names:  # ids cut to the same 31 characters
             number += 1
             suffix = f"-{number}"
-            name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+            name = base[: MAX_SHEET_NAME - len(suffix)] + suffix
         self.names.add(name.lower())
         sheet = self.workbook.add_worksheet(name)
         _print_setup(sheet, layout)

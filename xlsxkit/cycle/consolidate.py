@@ -41,11 +41,7 @@ from xlsxkit.cycle.export import csv_safe
 from xlsxkit.cycle.status import Standing, UnitStatus
 from xlsxkit.form.atomic import atomic_path, atomic_text
 from xlsxkit.form.cell_values import MONEY_FACTOR
-
-STATUS_SHEET = "填报情况"
-PROJECTS_SHEET = "项目汇总"
-INDICATORS_SHEET = "指标明细"
-STATS_SHEET = "统计"
+from xlsxkit.form.excel import INDICATORS_SHEET, PROJECTS_SHEET, STATS_SHEET, STATUS_SHEET
 
 MONEY_UNITS = ("万元", "元")
 # 元 to the cent; 万元 with 2 to 6 decimals, so that every cent shows: 1234.56 元 = 0.123456 万元.

@@ -14,7 +14,6 @@ from typing import Any
 
 from xlsxkit import __version__
 
-STAMP_SHEET = "_xlsxkit"
 PROPERTY_PREFIX = "xlsxkit."
 YEAR = re.compile(r"(?:19|20)\d{2}")
 

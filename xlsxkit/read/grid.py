@@ -22,8 +22,6 @@ from openpyxl.utils.cell import range_boundaries
 
 from xlsxkit.template.layout import Box
 
-MAX_CELL_TEXT = 32767  # Excel's limit on the characters in one cell
-
 
 @dataclass
 class Grid:

@@ -13,7 +13,8 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from xlsxkit.read.grid import MAX_CELL_TEXT, Grid
+from xlsxkit.form.excel import MAX_CELL_TEXT
+from xlsxkit.read.grid import Grid
 from xlsxkit.template.layout import ColumnPlace, FieldPlace, SheetLayout, TablePlace, label_pattern
 
 ROW_WINDOW = 8  # how far (rows) from the expected place a label may have moved

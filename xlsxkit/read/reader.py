@@ -18,16 +18,16 @@ from typing import Any
 import python_calamine
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError, Severity, TemplateError, did_you_mean
-from xlsxkit.form.stamp import STAMP_SHEET, Stamp, read_stamp
+from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, STAMP_SHEET
+from xlsxkit.form.stamp import Stamp, read_stamp
 from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
 from xlsxkit.read.locate import locate
 from xlsxkit.read.rules import check_record, implausible_amounts_across
 from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file
 from xlsxkit.read.sheet_record import Context, SheetRecord, cell_name, find_year, read_sheet
-from xlsxkit.template.layout import LISTS_SHEET, SheetLayout, compile_layout
+from xlsxkit.template.layout import SheetLayout, compile_layout
 from xlsxkit.template.load import builtin_template, builtin_templates
 from xlsxkit.template.model import Template
-from xlsxkit.write.form_writer import INSTRUCTIONS_SHEET
 
 # A sheet whose cells span more than this is not handed to calamine (which would allocate the
 # whole range) but streamed by openpyxl within a window large enough for any form — and a sheet

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from xlsxkit.form.excel import LISTS_SHEET
 from xlsxkit.form.record import FIELD_TYPES, ValueType
 from xlsxkit.template.model import Cell, RowsBlock, TableBlock, Template
 
-LISTS_SHEET = "_lists"  # the hidden sheet holding every dropdown list
 LEVEL1_LIST = "xk_level1"
 LEVEL2_LIST_PREFIX = "xk_level2_"
 LIST_PREFIX = "xk_list_"

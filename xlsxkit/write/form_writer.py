@@ -20,13 +20,20 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.form.cell_values import to_cell
+from xlsxkit.form.excel import (
+    INSTRUCTIONS_SHEET,
+    LISTS_SHEET,
+    MAX_SHEET_NAME,
+    PAPER_A4,
+    SHEET_NAME_FORBIDDEN,
+    STAMP_SHEET,
+)
 from xlsxkit.form.record import ValueType, blank_record, get_path
-from xlsxkit.form.stamp import STAMP_SHEET, Stamp
+from xlsxkit.form.stamp import Stamp
 from xlsxkit.form.text_fit import default_row_height, height_for
 from xlsxkit.template.layout import (
     LEVEL1_LIST,
     LEVEL2_LIST_PREFIX,
-    LISTS_SHEET,
     Box,
     FieldPlace,
     Layout,
@@ -37,7 +44,6 @@ from xlsxkit.template.layout import (
 from xlsxkit.template.model import Template
 from xlsxkit.template.styles import FormatCache, style_properties
 
-INSTRUCTIONS_SHEET = "填报说明"
 INSTRUCTIONS_WIDTH = 100
 
 _ENV = SandboxedEnvironment(
@@ -113,11 +119,11 @@ def write_workbook(
 def _unique_sheet_name(name: str, taken: set[str]) -> str:
     """A sheet name Excel accepts: its forbidden characters []:*?/\\ become _, at most 31
     characters (Excel's limit), made unique with (2), (3) … The record keeps the full text."""
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'")[:31] or "项目"
+    clean = "".join("_" if ch in SHEET_NAME_FORBIDDEN else ch for ch in name).strip("'")[:MAX_SHEET_NAME] or "项目"
     candidate, n = clean, 2
     while candidate.lower() in taken:
         suffix = f"({n})"
-        candidate, n = clean[: 31 - len(suffix)] + suffix, n + 1
+        candidate, n = clean[: MAX_SHEET_NAME - len(suffix)] + suffix, n + 1
     taken.add(candidate.lower())
     return candidate
 
@@ -149,7 +155,7 @@ def _write_instructions(
     for row, line in enumerate(render_text(template.instructions, context).splitlines()):
         cells.put(Box(row, 0), line, title if row == 0 else body)
     cells.set_row_heights()
-    sheet.set_paper(9)
+    sheet.set_paper(PAPER_A4)
     sheet.fit_to_pages(1, 0)
     sheet.hide_gridlines(2)
     _protect(sheet, password)
@@ -181,7 +187,7 @@ def set_page(sheet: Worksheet, page: Any, scale: int | None = None) -> None:
     """The template's page: A4, orientation, margins, centring, gridlines, footer, black and
     white; fitted to one page width, or printed at `scale` percent where manual page breaks must
     hold (Excel ignores them on a sheet fitted to pages)."""
-    sheet.set_paper(9)
+    sheet.set_paper(PAPER_A4)
     sheet.set_portrait() if page.orientation == "portrait" else sheet.set_landscape()
     sheet.set_margins(page.margins.left, page.margins.right, page.margins.top, page.margins.bottom)
     if page.fit_to_width:
