@@ -1,8 +1,6 @@
 """`python cli.py …` from a checkout: the same command line as the installed `xlsxkit`."""
 
-import sys
-
 from xlsxkit.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -6,10 +6,11 @@
 
 Returns are generated first (outside any timing): one workbook per unit, built-in template
 tangshan, 3 project sheets each filled with corpus records that pass the checks (examples/
-records.jsonl, in turn), so N returns are accepted and hold 3N project records. Each count runs in a fresh process (so peak memory is that
-count's own) which: collects the inbox into a new ledger, then consolidates the ledger into the
-summary workbook (all five sheets, 汇编 included) with JSONL and CSV exports. Prints seconds,
-returns per second and peak resident memory for each step. Targets: 10,000 returns consolidated
+records.jsonl, in turn), so N returns are accepted and hold 3N project records. Each count runs
+in a fresh process (so peak memory is that count's own) which: collects the inbox into a new
+ledger, then consolidates the ledger into the summary workbook (all five sheets, 汇编 included)
+with JSONL and CSV exports. Prints seconds, returns per second and peak resident memory for each
+step. Targets: 10,000 returns consolidated
 in under 60 s on a 2-core machine; memory flat in the number of returns. Nothing here asserts.
 """
 
@@ -95,7 +96,8 @@ def main() -> None:
                 f"peak {figures['collect_rss']:6.0f} MiB"
             )
             print(
-                f"    consolidate  {figures['consolidate_s']:7.1f} s  {count / figures['consolidate_s']:7.0f} returns/s  "
+                f"    consolidate  {figures['consolidate_s']:7.1f} s  "
+                f"{count / figures['consolidate_s']:7.0f} returns/s  "
                 f"peak {figures['peak_rss']:6.0f} MiB  (summary {figures['summary_mb']:.0f} MiB)"
             )
             print(f"    whole cycle  {total:7.1f} s  (target: 10,000 consolidated in < 60 s)")

@@ -54,10 +54,10 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 import xlsxkit.write.form_writer
+from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import find_template
 from xlsxkit.template.model import Template
 from xlsxkit.write.generate import UnitRecords, generate_prefilled
-from xlsxkit.write.roster import read_roster
 
 GENERATED_AT = dt.datetime(2025, 1, 6, 9, 0, 0)
 YEAR = 2025
@@ -234,7 +234,8 @@ def record_scripts(template: Template, groups: list[UnitRecords], scratch: Path)
     _RecordingWorkbook.scripts = []
     if len(scripts) != len(groups) or len(report.files) != len(groups) or not all(s.closed for s in scripts):
         raise SystemExit(
-            f"recording made {len(scripts)} workbooks for {len(groups)} units (does xlsxkit.write.form_writer still use Workbook?)"
+            f"recording made {len(scripts)} workbooks for {len(groups)} units "
+            "(does xlsxkit.write.form_writer still use Workbook?)"
         )
     return scripts
 
@@ -363,10 +364,12 @@ def main() -> None:
         ratio = wall["xlsxkit"] / wall["bare"]
         print(f"all {args.count} workbooks byte-identical between the two sides")
         print(
-            f"xlsxkit:          {ms(wall['xlsxkit']):8.2f} ms/workbook  ({wall['xlsxkit']:.2f} s; CPU {ms(cpu['xlsxkit']):.2f} ms/workbook)"
+            f"xlsxkit:          {ms(wall['xlsxkit']):8.2f} ms/workbook  "
+            f"({wall['xlsxkit']:.2f} s; CPU {ms(cpu['xlsxkit']):.2f} ms/workbook)"
         )
         print(
-            f"bare xlsxwriter:  {ms(wall['bare']):8.2f} ms/workbook  ({wall['bare']:.2f} s; CPU {ms(cpu['bare']):.2f} ms/workbook)"
+            f"bare xlsxwriter:  {ms(wall['bare']):8.2f} ms/workbook  "
+            f"({wall['bare']:.2f} s; CPU {ms(cpu['bare']):.2f} ms/workbook)"
         )
         quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
         print(f"ratio:            {ratio:8.2f}x  target <= {TARGET}x: {'met' if ratio <= TARGET else 'NOT met'}")

@@ -105,7 +105,7 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         )
 
     directory = entry("Root Entry", 5, 1 if names else NOSTREAM, NOSTREAM, ENDOFCHAIN, 0)
-    for index, (name, (start, size)) in enumerate(zip(names, starts), start=1):
+    for index, (name, (start, size)) in enumerate(zip(names, starts, strict=True), start=1):
         directory += entry(name, 2, NOSTREAM, index + 1 if index < len(names) else NOSTREAM, start, size)
     directory = directory.ljust(dir_sectors * SECTOR, b"\0")  # unused entries: all zero (type 0)
 

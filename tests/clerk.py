@@ -22,9 +22,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from libreoffice import Office, Workbook, a1
-
-from xlsxkit.form.cell_values import MONEY_FACTOR, format_coded_name
+from tests.helpers import YUAN_PER
+from tests.libreoffice import Office, Workbook, a1
+from xlsxkit.form.cell_values import format_coded_name
 from xlsxkit.form.record import ValueType, get_path
 from xlsxkit.template.layout import TablePlace, compile_layout
 from xlsxkit.template.model import Template
@@ -36,7 +36,7 @@ def typed_text(kind: ValueType, value: Any, money_unit: str | None) -> str:
     its sign ("50%" for "50"), a date as "2025-12-31", a coded name as "[079]六安市住房公积金中心",
     anything else as its text."""
     if kind is ValueType.money:
-        return _plain(Decimal(str(value)) / MONEY_FACTOR[money_unit or "元"])
+        return _plain(Decimal(str(value)) / YUAN_PER[money_unit or "元"])
     if kind is ValueType.percent:
         return f"{_plain(Decimal(str(value)))}%"
     if kind is ValueType.coded_name:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from libreoffice import Office, skip_unless_available
+
+from tests.libreoffice import Office, skip_unless_available
 
 
 @pytest.fixture(scope="session")

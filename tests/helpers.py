@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 FIXED_TIME = dt.datetime(2026, 1, 15, 9, 30, 0)
+# Yuan in one of a form's money units, written here and not taken from xlsxkit, so that a wrong factor
+# in the code fails the tests: 1 万元 is 10,000 元.
+YUAN_PER = {"元": Decimal(1), "万元": Decimal(10000)}
 
 
 def example_records(template_id: str | None = None) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlsxkit.form.cell_values import MONEY_FACTOR
+from tests.helpers import YUAN_PER
 from xlsxkit.form.record import ValueType, get_path
 from xlsxkit.template.layout import SheetLayout, compile_layout
 
@@ -229,7 +229,7 @@ class _Book:
         self.layout = compile_layout(template)
         self.wb = openpyxl.load_workbook(src)
         self.sheets: list[_Sheet] = []
-        for record, name in zip(records, self.wb.sheetnames[1 : 1 + len(records)]):
+        for record, name in zip(records, self.wb.sheetnames[1 : 1 + len(records)], strict=True):
             record = copy.deepcopy(record)
             counts = {t.table: len(record[t.table]) for t in template.tables() if record.get(t.table)}
             place = self.layout.sheet(counts)  # as the writer lays the sheet out
@@ -391,7 +391,7 @@ def _extra_columns_step(sheet: _Sheet) -> None:
     place = sheet.place
     c1 = len(place.widths) + 1
     headers = [h for h in _NOTE_HEADERS if not any(h in c.header for t in place.tables for c in t.columns)]
-    headers = (headers + ["附记"])[:2]
+    headers = ([*headers, "附记"])[:2]
     for offset, width in enumerate((14, 18, 8)):
         ws.column_dimensions[get_column_letter(c1 + offset)].width = width
     ws.cell(sheet.row(0), c1).value = "初审：已阅"
@@ -458,7 +458,7 @@ def _plain(number: Decimal) -> str:
 
 
 def _money_text(yuan: str, money_unit: str | None, variant: int) -> str:
-    amount = Decimal(yuan) / MONEY_FACTOR[money_unit or "元"]
+    amount = Decimal(yuan) / YUAN_PER[money_unit or "元"]
     decimals = max(2, -amount.normalize().as_tuple().exponent)
     grouped = f"{amount:,.{decimals}f}"
     return [grouped, f"{amount:.{decimals}f}".translate(_FULL_WIDTH), grouped + "  ", f"{amount:.{decimals}f} \n"][

@@ -62,7 +62,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> Case:
 
 def list_rows(book: openpyxl.Workbook) -> list[tuple[Any, ...]]:
     """The rows of 问题清单 under its title and header."""
-    return [row for row in book[FEEDBACK_SHEET].iter_rows(min_row=3, values_only=True)]
+    return list(book[FEEDBACK_SHEET].iter_rows(min_row=3, values_only=True))
 
 
 def test_the_return_has_the_five_mistakes(case: Case) -> None:
@@ -365,7 +365,7 @@ def test_libreoffice_shows_a_note_at_each_finding_cell(case: Case, office: Any) 
         assert book.cell(FORM, "F10").CellBackColor == 0xFFC7CE
         assert book.cell(FORM, "F11").CellBackColor == 0xFFEB9C
         fields = book.cell(FEEDBACK_SHEET, "C3").getTextFields().createEnumeration()
-        assert fields.nextElement().URL == f"#'{FORM}'!C4"
+        assert f"#'{FORM}'!C4" == fields.nextElement().URL
 
 
 def cell_name(row: int, col: int) -> str:

@@ -18,10 +18,10 @@ from typing import Any
 import openpyxl
 import pytest
 import python_calamine
-from clerk import copy_sheet_to_new_workbook, field_cell, fill_project, table_cell, typed_text
-from libreoffice import Office, OfficeError
 
+from tests.clerk import copy_sheet_to_new_workbook, field_cell, fill_project, table_cell, typed_text
 from tests.helpers import FIXED_TIME, example_records
+from tests.libreoffice import Office, OfficeError
 from tests.returns import TEMPLATES, corpus_record, without_source
 from xlsxkit.form.errors import Code, Severity
 from xlsxkit.form.excel import STAMP_SHEET

@@ -20,10 +20,10 @@ from typing import Any
 
 import openpyxl
 import pytest
-from clerk import copy_sheet_to_new_workbook, field_cell, fill_project, table_cell
-from libreoffice import Office
 from typer.testing import CliRunner
 
+from tests.clerk import copy_sheet_to_new_workbook, field_cell, fill_project, table_cell
+from tests.libreoffice import Office
 from tests.returns import CORPUS, TEMPLATES
 from xlsxkit.cli import app
 from xlsxkit.form.excel import FEEDBACK_SHEET

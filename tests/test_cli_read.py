@@ -73,7 +73,8 @@ def test_check_prints_file_cell_severity_code_and_message(returned):
     outcome = runner.invoke(app, ["check", str(path)])
     assert outcome.exit_code == 1
     assert outcome.stdout.splitlines() == [
-        f"{path}  项目2!F10  error  C013  三级指标「服务次数」没有填写指标值 —— 填写指标值；定量指标写明符号、数值和单位，如 ≥95%。"
+        f"{path}  项目2!F10  error  C013  三级指标「服务次数」没有填写指标值 —— "
+        "填写指标值；定量指标写明符号、数值和单位，如 ≥95%。"
     ]
 
 

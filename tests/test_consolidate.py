@@ -83,7 +83,7 @@ def test_one_indicator_row_per_indicator_with_its_parsed_parts(summary):
     indicators = [i for r in records() for i in r["indicators"]]
     assert len(rows) == len(indicators) == made.indicators
     header = [c.value for c in book["指标明细"][1]]
-    first = dict(zip(header, rows[0]))
+    first = dict(zip(header, rows[0], strict=True))
     assert first["三级指标"] == indicators[0]["level3"] and first["指标值"] == indicators[0]["value"]
     assert book["指标明细"].freeze_panes == "A2" and book["指标明细"].auto_filter.ref
 

@@ -205,7 +205,7 @@ def test_compilation_draws_every_form_as_the_official_one(made, records, tmp_pat
         setup = sheet.sheet_properties.pageSetUpPr
         assert not (setup and setup.fitToPage)  # fitting to pages would make Excel ignore the page breaks
         merges = {(m.min_row - 1, m.min_col, m.max_row - 1, m.max_col) for m in sheet.merged_cells.ranges}
-        for top, form in zip(tops, official):
+        for top, form in zip(tops, official, strict=True):
             height = form.max_row
             assert cells_of(sheet, top, height) == cells_of(form, 0, height)
             assert {

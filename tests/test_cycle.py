@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from libreoffice import pdf_page_texts
 from typer.testing import CliRunner
 
+from tests.libreoffice import pdf_page_texts
 from xlsxkit.cli import app
 from xlsxkit.cycle.demo import examples_dir
 from xlsxkit.cycle.ledger import Ledger

@@ -7,9 +7,12 @@ G 依据) with one thing changed in the record or typed into the workbook.
 
 from __future__ import annotations
 
+import ast
 import copy
+import re
+import textwrap
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -314,11 +317,117 @@ def test_a_real_form_that_is_right_has_no_findings(tmp_path) -> None:
     assert result.records[0].findings == []
 
 
-def test_every_reading_checking_and_file_code_has_a_test() -> None:
-    """The catalogue's R, C and F codes each appear in some test that asserts them."""
-    tests = "".join(path.read_text(encoding="utf-8") for path in Path(__file__).parent.glob("test_*.py"))
-    untested = [code.name for code in Code if code.code[0] in "RCF" and f"Code.{code.name}" not in tests]
-    assert untested == []
+# --- every code of the catalogue is checked by some test -----------------------------------------------
+
+_NEGATIVE = (ast.NotIn, ast.IsNot, ast.NotEq)
+
+
+def _positive(node: ast.AST) -> Iterator[ast.AST]:
+    """`node` and what is under it, less what is said to be absent: `x not in`, `is not`, `!=`, `not x`."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Compare) and all(isinstance(op, _NEGATIVE) for op in n.ops):
+            continue
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not):
+            continue
+        yield n
+        stack.extend(ast.iter_child_nodes(n))
+
+
+def _codes_named(node: ast.AST, by_code: dict[str, str], positive: bool = True) -> set[str]:
+    """The Code members named under `node`: as Code.X (Code.X.code too), or by their code in a string ("R009")."""
+    names = set()
+    for n in _positive(node) if positive else ast.walk(node):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "Code":
+            names.add(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            names.update(by_code[m] for m in re.findall(r"\b[A-Z]\d{3}\b", n.value) if m in by_code)
+    return names
+
+
+def _called(call: ast.Call) -> str | None:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+
+
+def _checks(tree: ast.Module, by_code: dict[str, str], asserting: set[str]) -> set[str]:
+    """The codes a test module checks: named in an assert (not as what must be absent); in a
+    module-level table of expected values or a parametrize decorator; in the arguments of
+    pytest.raises or of a helper that asserts; or in a value bound to a name (found = [... Code.X];
+    for args, expected in ...) that an assert or such a call of the same function then uses.
+    Comments are not in the syntax tree, and docstrings are in none of these places."""
+    checked: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign) and statement.value is not None:
+            checked |= _codes_named(statement.value, by_code, positive=False)
+        if isinstance(statement, ast.FunctionDef | ast.ClassDef):
+            for decorator in statement.decorator_list:
+                checked |= _codes_named(decorator, by_code, positive=False)
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        bound: dict[str, set[str]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            elif isinstance(node, ast.For | ast.comprehension):
+                targets, value = [node.target], node.iter
+            else:
+                continue
+            for target in targets:
+                for name in (n for n in ast.walk(target) if isinstance(n, ast.Name)):
+                    bound.setdefault(name.id, set()).update(_codes_named(value, by_code))
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assert):
+                used: ast.AST = node.test
+            elif isinstance(node, ast.Call) and _called(node) in asserting:
+                used = node
+            else:
+                continue
+            checked |= _codes_named(used, by_code)
+            for name in (n for n in _positive(used) if isinstance(n, ast.Name)):
+                checked |= bound.get(name.id, set())
+    return checked
+
+
+def test_every_code_of_the_catalogue_is_checked_by_a_test() -> None:
+    """Each code is asserted by some test: in real test code (an assert, a table of expected values,
+    pytest.raises or an asserting helper), never merely mentioned in a comment or a docstring."""
+    by_code = {code.code: code.name for code in Code}
+    folder = Path(__file__).parent
+    trees = {path: ast.parse(path.read_text(encoding="utf-8"), str(path)) for path in sorted(folder.glob("*.py"))}
+    asserting = {"raises"} | {
+        node.name
+        for tree in trees.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and not node.name.startswith("test_")
+        and any(isinstance(inner, ast.Assert) for inner in ast.walk(node))
+    }
+    checked = set().union(
+        *(_checks(tree, by_code, asserting) for path, tree in trees.items() if path.name.startswith("test_"))
+    )
+    assert [code.name for code in Code if code.name not in checked] == []
+
+
+def test_the_catalogue_check_sees_through_comments_docstrings_and_negatives() -> None:
+    """The check above would fail a code only commented on, only in a docstring, or only asserted absent."""
+    by_code = {code.code: code.name for code in Code}
+    source = textwrap.dedent(
+        '''
+        """Code.C_REQUIRED in a docstring, C002 too."""
+        # assert f.code is Code.C_NEGATIVE_MONEY
+        def helper(found):
+            assert found
+        def test_a():
+            """R009 here."""
+            assert Code.R_NO_STAMP not in codes and not Code.R_INTERNAL
+            found = [f for f in findings if f.code is Code.C_PLAN_NOT_100]
+            assert found == [1]
+            helper("[O011]")
+        TABLE = [Code.F_BROKEN]
+        '''
+    )
+    checked = _checks(ast.parse(source), by_code, {"helper"})
+    assert checked == {"C_PLAN_NOT_100", "O_LEDGER_NOT_LEDGER", "F_BROKEN"}
 
 
 def test_rich_text_runs_read_as_their_text(tmp_path) -> None:

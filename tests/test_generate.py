@@ -163,7 +163,10 @@ def test_prefilled_sheet_holds_every_record_value_in_its_cell(prefilled_book, ta
     sheet = book["项目1"]
     assert sheet["A1"].value == "1.办公楼运转经费绩效目标表"
     fields = layout.sheet({"indicators": len(record["indicators"])})
-    cell = lambda key: sheet[fields.field(key).box.a1.split(":")[0]].value
+
+    def cell(key):
+        return sheet[fields.field(key).box.a1.split(":")[0]].value
+
     assert cell("project.code") == "13020025P004M6910003G"
     assert Decimal(str(cell("funds.annual.total"))) * 10000 == Decimal(record["funds"]["annual"]["total"])
     assert cell("spending_plan.03") is None and cell("spending_plan.12") == 1

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FIXED_TIME, example_records
+from tests.helpers import FIXED_TIME, YUAN_PER, example_records
 from tests.returns import TEMPLATES, corpus_records
-from xlsxkit.form.cell_values import MONEY_FACTOR
 from xlsxkit.form.errors import Code, Finding, Severity
 from xlsxkit.read.reader import ReadResult, read_return
 from xlsxkit.read.rules import implausible_amounts_across
@@ -34,7 +33,7 @@ TOTAL_CELLS = {  # the 预算数 / 资金总额 field as each template's YAML wr
 def yuan(amount: str, template_id: str) -> str:
     """The record value of an amount typed in the form's unit."""
     unit = TEMPLATES[template_id].money_unit or "元"
-    return f"{Decimal(amount) * MONEY_FACTOR[unit]:.2f}"
+    return f"{Decimal(amount) * YUAN_PER[unit]:.2f}"
 
 
 def with_bound(template_id: str, bound: str) -> Template:

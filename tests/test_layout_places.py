@@ -40,7 +40,7 @@ def test_every_record_value_sits_at_its_layout_place(template_id, tmp_path):
     assert not report.problems
     book = openpyxl.load_workbook(report.files[0].path)
     project_sheets = book.sheetnames[1 : 1 + len(records)]
-    for record, name in zip(records, project_sheets):
+    for record, name in zip(records, project_sheets, strict=True):
         sheet = book[name]
         placed = layout.sheet({t.table: len(record[t.table]) for t in template.tables()})
         for place in placed.fields:

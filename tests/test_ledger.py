@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from xlsxkit.cycle.ledger import Ledger, Outcome
+from xlsxkit.cycle.ledger import Evaluation, Ledger, Outcome, Received
 from xlsxkit.cycle.ledger_schema import SCHEMA_VERSION
 from xlsxkit.form.errors import Code, InputError
 
@@ -85,3 +88,162 @@ def test_a_ledger_newer_than_this_code_is_refused(tmp_path):
     (problem,) = caught.value.problems
     assert problem.code is Code.L_LEDGER_TOO_NEW and problem.where == str(path)
     assert f"账本版本 {SCHEMA_VERSION + 1}" in problem.message and "升级" in problem.fix
+
+
+# --- receipts, versions and evaluations, directly -----------------------------------------------------
+
+AT = dt.datetime(2026, 3, 1, 9, 0, 0)
+UNITS = [{"code": "603001", "name": "本级"}, {"code": "603002", "name": "丰南"}]
+
+
+def received(content: bytes, unit: str | None = "603001", *, errors: int = 0, warnings: int = 0, sheets: int = 1):
+    """A file as collect hands it to the ledger: its bytes, its unit, findings and records."""
+    findings = [
+        {"sheet": "项目1", "cell": "F10", "severity": severity, "code": code, "message": "…", "fix": "…"}
+        for severity, code, count in (("error", "C013", errors), ("warning", "C020", warnings))
+        for _ in range(count)
+    ]
+    records = [(f"项目{n}", {"form": "project", "content": content.decode(), "n": n}) for n in range(1, sheets + 1)]
+    return Received(
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        content=content,
+        unit_code=unit,
+        unit_name=None,
+        year=2026,
+        template_id="tangshan",
+        template_version="1",
+        readable=True,
+        stamped=True,
+        findings=tuple(findings),
+        records=tuple(records),
+    )
+
+
+def judged(outcome: Outcome, unit: str | None = "603001", *, counts: bool = True, reason: str = "") -> Evaluation:
+    return Evaluation(outcome, reason, counts, unit)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    with Ledger(tmp_path / "returns.sqlite") as opened:
+        opened.set_units(UNITS)
+        opened.set_collection(template_id="tangshan", year=2026)
+        yield opened
+
+
+def count(ledger: Ledger, table: str) -> int:
+    return ledger.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def test_a_units_versions_are_its_counting_receipts_in_the_order_received_the_latest_counts(ledger):
+    first = ledger.record("603001-v1.xlsx", received(b"one", errors=1), judged(Outcome.rejected, reason="C013"), AT)
+    ledger.record("stray.xlsx", received(b"stray", None), judged(Outcome.rejected, None, counts=False), AT)
+    second = ledger.record(
+        "603001-v2.xlsx", received(b"two", warnings=2, sheets=3), judged(Outcome.accepted_with_warnings), AT
+    )
+    ledger.record("603002.xlsx", received(b"other", "603002"), judged(Outcome.accepted, "603002"), AT)
+    assert [(r.path, r.unit_code, r.version) for r in ledger.receipts()] == [
+        ("603001-v1.xlsx", "603001", 1),
+        ("stray.xlsx", None, None),
+        ("603001-v2.xlsx", "603001", 2),
+        ("603002.xlsx", "603002", 1),
+    ]
+    latest = ledger.latest_returns()
+    assert set(latest) == {"603001", "603002"}
+    mine = latest["603001"]
+    assert (mine.receipt_id, mine.path, mine.version, mine.versions) == (second, "603001-v2.xlsx", 2, 2)
+    assert (mine.outcome, mine.errors, mine.warnings, mine.projects) == (Outcome.accepted_with_warnings, 0, 2, 3)
+    assert [r["n"] for r in ledger.records_of([mine.evaluation_id])] == [1, 2, 3]
+    assert ledger.latest_counting("603001") == ("603001-v2.xlsx", received(b"two").sha256)
+    assert ledger.latest_counting("603001", before=second) == ("603001-v1.xlsx", received(b"one").sha256)
+    assert ledger.latest_counting("603001", before=first) is None
+
+
+def test_the_same_file_again_is_not_recorded_twice_and_the_same_bytes_are_stored_once(ledger):
+    one = received(b"same bytes")
+    assert ledger.record("a/603001.xlsx", one, judged(Outcome.accepted), AT) is not None
+    assert ledger.record("a/603001.xlsx", one, judged(Outcome.accepted), AT) is None  # this path, these bytes
+    copy_id = ledger.record("copy/603001.xlsx", one, judged(Outcome.skipped, counts=False, reason="L003"), AT)
+    assert (count(ledger, "receipts"), count(ledger, "files")) == (2, 1)
+    assert ledger.content_of_receipt(copy_id) == b"same bytes"
+    assert ledger.receipt_id("copy/603001.xlsx", one.sha256) == copy_id
+    assert ledger.receipt_id("copy/603001.xlsx", received(b"other").sha256) is None
+
+
+def test_a_receipt_is_recorded_whole_or_not_at_all(ledger):
+    """One transaction per receipt: a failure half way (here a finding without its fix) leaves
+    neither the file, nor the receipt, nor its evaluation."""
+    ledger.record("603001-v1.xlsx", received(b"one"), judged(Outcome.accepted), AT)
+    before = {table: count(ledger, table) for table in ("files", "receipts", "evaluations", "findings", "records")}
+    broken = dataclasses.replace(received(b"two"), findings=({"sheet": "项目1", "cell": "F10"},))
+    with pytest.raises(KeyError):
+        ledger.record("603001-v2.xlsx", broken, judged(Outcome.accepted), AT)
+    assert {table: count(ledger, table) for table in before} == before
+    assert [r.path for r in ledger.receipts()] == ["603001-v1.xlsx"]
+    assert ledger.record("603001-v2.xlsx", received(b"two"), judged(Outcome.accepted), AT) is not None
+
+
+def test_a_new_evaluation_becomes_current_and_the_earlier_ones_are_kept(ledger):
+    first = ledger.record("603001-v1.xlsx", received(b"one"), judged(Outcome.accepted), AT)
+    second = ledger.record("603001-v2.xlsx", received(b"two"), judged(Outcome.accepted), AT)
+    later = AT + dt.timedelta(days=1)
+    ledger.reevaluate(second, received(b"two"), judged(Outcome.rejected, counts=False, reason="L006"), later)
+    assert ledger.history(second) == [
+        Evaluation(Outcome.accepted, "", True, "603001"),
+        Evaluation(Outcome.rejected, "L006", False, "603001"),
+    ]
+    assert [(r.outcome, r.version) for r in ledger.receipts()] == [(Outcome.accepted, 1), (Outcome.rejected, None)]
+    latest = ledger.latest_returns()["603001"]
+    assert (latest.receipt_id, latest.versions) == (first, 1)  # the version that counts now
+    assert ledger.evaluation_of(second) != latest.evaluation_id
+
+
+def test_a_new_roster_that_drops_units_with_returns_is_refused_unless_asked(ledger):
+    ledger.record("603002.xlsx", received(b"x", "603002"), judged(Outcome.accepted, "603002"), AT)
+    with pytest.raises(InputError) as refused:
+        ledger.replace_roster([{"code": "603001", "name": "本级"}])
+    (problem,) = refused.value.problems
+    assert problem.code is Code.L_ROSTER_DROPS_UNITS and "603002（丰南）" in problem.message
+    assert ledger.units() == UNITS  # unchanged
+    change = ledger.replace_roster(
+        [{"code": "603001", "name": "本级（参公）"}, {"code": "603003", "name": "丰润"}], drop_units=True
+    )
+    assert (change.added, change.removed, change.renamed) == (["603003"], ["603002"], ["603001"])
+    assert [u["code"] for u in ledger.units()] == ["603001", "603003"]
+
+
+def test_a_read_only_ledger_reads_and_refuses_every_write(ledger, tmp_path):
+    ledger.record("603001.xlsx", received(b"one"), judged(Outcome.accepted), AT)
+    ledger.remember_inbox(tmp_path / "inbox")
+    ledger.close()
+    path = tmp_path / "returns.sqlite"
+    before = path.read_bytes()
+    with Ledger(path, read_only=True) as reader:
+        assert [r.path for r in reader.receipts()] == ["603001.xlsx"]
+        assert reader.units() == UNITS and reader.collection().year == 2026
+        assert reader.inboxes() == [(tmp_path / "inbox").resolve()]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.set_units([])
+    assert path.read_bytes() == before
+
+
+def test_a_sqlite_file_that_is_no_ledger_is_refused_read_only(tmp_path):
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (x)")
+    with pytest.raises(InputError) as refused:
+        Ledger(path, read_only=True)
+    (problem,) = refused.value.problems
+    assert (problem.code, problem.where) == (Code.O_LEDGER_NOT_LEDGER, str(path))
+
+
+def test_the_oldest_ledger_migrates_once_and_then_opens_read_only(tmp_path):
+    old = version_1_ledger(tmp_path / "old.sqlite")
+    with Ledger(old) as ledger:
+        tables = {name for (name,) in ledger.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not any(name.endswith("_v1") for name in tables)
+        assert ledger.db.execute("SELECT COUNT(*) FROM meta WHERE key = 'schema'").fetchone() == (0,)
+        assert [e.outcome for e in ledger.history(3)] == [Outcome.skipped]
+    with Ledger(old, read_only=True) as ledger:
+        assert len(ledger.receipts()) == 4 and ledger.units()[1] == {"code": "603002", "name": "丰南"}

@@ -293,7 +293,9 @@ def test_header_row_moves_everything_below_the_title(built, template_id):
         == int(before.print_title_rows.split(":")[0].strip("$")) + 1
     )
     assert all(after.cell(top, c).value is None for c in range(1, 12))
-    for before_dv, after_dv in zip(before.data_validations.dataValidation, after.data_validations.dataValidation):
+    for before_dv, after_dv in zip(
+        before.data_validations.dataValidation, after.data_validations.dataValidation, strict=True
+    ):
         assert str(after_dv.sqref) != str(before_dv.sqref)
         if before_dv.formula1 and "INDIRECT" in before_dv.formula1:  # the relative row follows
             assert re.search(r"\$[A-Z]+(\d+)", after_dv.formula1).group(1) == str(
@@ -350,7 +352,7 @@ def test_typed_values_are_text_that_reads_as_the_record(built, template_id):
     wb = openpyxl.load_workbook(result.path)
     place = compile_layout(template).sheet()
     kinds = set()
-    for ws, record in zip(project_sheets(wb, len(records)), records):
+    for ws, record in zip(project_sheets(wb, len(records)), records, strict=True):
         for field in place.fields:
             value = ws.cell(field.box.row + 1, field.box.col + 1).value
             if get_path(record, field.key) is None or field.type in (ValueType.choice, ValueType.coded_name):

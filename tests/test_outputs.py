@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +29,9 @@ from tests.bad_files import NOT_A_ZIP, rewrite
 from tests.test_ledger import version_1_ledger
 from xlsxkit.cli import app
 from xlsxkit.cycle.consolidate import CSV_FILES
+from xlsxkit.cycle.demo import examples_dir
 from xlsxkit.cycle.ledger import Ledger
-from xlsxkit.cycle.outputs import is_feedback_workbook
+from xlsxkit.cycle.outputs import is_feedback_workbook, ledger_problem
 from xlsxkit.form.errors import Code, InputError
 from xlsxkit.read.reader import read_return
 
@@ -115,6 +117,15 @@ def test_no_output_lands_in_the_inbox_even_with_force(office):
         assert code == 2 and "[O002]" in err and str(inbox.resolve()) in err, args
     assert digest(returned) == before
     assert not (inbox / "汇总表.xlsx").exists() and not (inbox / "csv").exists() and not (inbox / "feedback").exists()
+
+
+def test_a_ledger_inside_the_inbox_is_refused_before_it_is_made(office):
+    """Were the ledger in the inbox, the next collect would read it (and its -wal, -shm files) as
+    returns of its own and store them in itself."""
+    inbox = office / "inbox"
+    code, err = invoke("collect", inbox, "--db", inbox / "returns.sqlite", "--roster", examples_dir() / "units.csv")
+    assert code == 2 and "[O002]" in err and "账本" in err
+    assert not (inbox / "returns.sqlite").exists()
 
 
 def test_the_ledger_keeps_each_inbox_once(office, demo):
@@ -205,34 +216,39 @@ def test_an_output_that_cannot_be_written_is_a_clear_error(office):
 # --- the ledger file itself ---------------------------------------------------------------------------
 
 
-def _not_a_ledger(office: Path, kind: str) -> tuple[Path, str]:
+def _not_a_ledger(office: Path, kind: str) -> Path:
     path = office / f"ledger-{kind}.sqlite"
     if kind == "text":
         path.write_text("单位代码,单位名称\n", encoding="utf-8")
-        return path, "[O011]"
-    if kind == "workbook":
+    elif kind == "workbook":
         shutil.copy(a_return(office), path)
-        return path, "[O011]"
-    if kind == "pdf":
+    elif kind == "pdf":
         path.write_bytes(NOT_A_ZIP["pdf"])
-        return path, "[O011]"
-    if kind == "empty":
+    elif kind == "empty":
         path.write_bytes(b"")
-        return path, "[O011]"
-    if kind == "folder":
+    elif kind == "folder":
         path.mkdir()
-        return path, "[O010]"
-    data = (office / "returns.sqlite").read_bytes()
-    path.write_bytes(data[: len(data) // 2])  # truncated: a copy or download cut short
-    return path, "[O012]"
+    else:
+        data = (office / "returns.sqlite").read_bytes()
+        path.write_bytes(data[: len(data) // 2])  # truncated: a copy or download cut short
+    return path
 
 
-@pytest.mark.parametrize("kind", ["text", "workbook", "pdf", "empty", "folder", "truncated"])
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("text", "[O011]"),
+        ("workbook", "[O011]"),
+        ("pdf", "[O011]"),
+        ("empty", "[O011]"),
+        ("folder", "[O010]"),
+        ("truncated", "[O012]"),
+    ],
+    ids=["text", "workbook", "pdf", "empty", "folder", "truncated"],
+)
 @pytest.mark.parametrize("command", ["status", "feedback", "consolidate", "recheck", "collect"])
-def test_a_ledger_that_is_not_one_is_a_clear_error(office, kind, command):
-    path, expected = _not_a_ledger(office, kind)
-    if kind == "empty" and command == "collect":
-        return  # an empty file is where collect starts a new ledger (SQLite takes it as one)
+def test_a_ledger_that_is_not_one_is_a_clear_error(office, kind, expected, command):
+    path = _not_a_ledger(office, kind)
     before = digest(path) if path.is_file() else None
     extra = {
         "feedback": ["--out", office / "fb"],
@@ -288,6 +304,16 @@ def test_a_read_only_ledger_is_read_by_status_feedback_and_consolidate(office, f
         assert code == 2 and "[O013]" in err and str(db) in err
     assert digest(db) == before
     assert len(list((office / "fb").glob("*.xlsx"))) == 2 and (office / "s.xlsx").is_file()
+
+
+def test_any_other_sqlite_failure_is_a_ledger_that_cannot_be_opened_with_sqlites_words(tmp_path):
+    """Not a folder, not "not a database", not damaged, not read-only: O015 with what SQLite said."""
+    path = tmp_path / "gone" / "returns.sqlite"
+    with pytest.raises(sqlite3.OperationalError) as failed:
+        Ledger(path, read_only=True)
+    problem = ledger_problem(path, failed.value)
+    assert (problem.code, problem.where) == (Code.O_LEDGER_UNOPENABLE, str(path))
+    assert problem.message == "无法打开账本：unable to open database file"
 
 
 def test_a_ledger_of_an_earlier_xlsxkit_is_refused_read_only_and_migrated_by_the_commands(tmp_path):

@@ -6,7 +6,8 @@ import openpyxl
 import pytest
 
 from xlsxkit.form.errors import Code, InputError
-from xlsxkit.write.roster import codes_by_name, read_roster
+from xlsxkit.form.units import codes_by_name
+from xlsxkit.read.roster import read_roster
 
 CSV = "code,name,contact\n603001,唐山市住房公积金管理中心（参公）本级,财务科\n603002,丰南分中心,\n"
 
@@ -112,3 +113,14 @@ def test_a_roster_that_is_no_workbook_says_so(tmp_path):
     with pytest.raises(InputError) as caught:
         read_roster(path)
     assert caught.value.problems[0].code is Code.G_ROSTER_UNREADABLE and "文本文件" in caught.value.problems[0].message
+
+
+def test_a_csv_roster_in_neither_utf8_nor_gbk_is_refused(tmp_path):
+    """Excel's "Unicode text" saves UTF-16: it decodes as neither, and is not guessed at."""
+    path = tmp_path / "units.csv"
+    path.write_bytes(CSV.encode("utf-16"))
+    with pytest.raises(InputError) as error:
+        read_roster(path)
+    [problem] = error.value.problems
+    assert (problem.code, problem.where) == (Code.G_ROSTER_ENCODING, str(path))
+    assert "UTF-8" in problem.fix and "GBK" in problem.fix

@@ -362,6 +362,14 @@ def test_a_level2_list_naming_an_unknown_level1_suggests_the_close_one(base: str
     assert problem.message == "二级指标清单引用了未知的一级指标 效益指表（是否应为 效益指标？）"
 
 
+def test_a_level1_without_a_level2_list_is_refused(base: str) -> None:
+    text = edit(base, "level1: [产出指标, 效益指标, 满意度指标]", "level1: [产出指标, 效益指标, 满意度指标, 管理指标]")
+    problem = the_problem(text)
+    assert problem.code is Code.T_LEVEL1_WITHOUT_LEVEL2
+    assert problem.where == where(line_of(text, "level1: ["), "taxonomy.level1")
+    assert problem.message == "一级指标 管理指标 没有二级指标清单"
+
+
 def test_an_alias_pointing_at_an_unknown_name_suggests_the_close_one(base: str) -> None:
     text = edit(base, "进度指标: 时效指标", "进度指标: 时效指")
     problem = the_problem(text)
@@ -402,6 +410,25 @@ def test_a_field_type_that_conflicts_with_its_key_is_refused(base: str) -> None:
     assert problem.fix == "删除 type，或改为 text。"
 
 
+def test_a_choice_field_without_a_list_is_refused(base: str) -> None:
+    """project.attribute is a choice (项目属性: 新增/延续…): its cell needs the list its dropdown offers."""
+    text = edit(base, "{field: project.code, span: 2}", "{field: project.attribute, span: 2}")
+    problem = the_problem(text)
+    assert problem.code is Code.T_CHOICE_WITHOUT_LIST
+    assert problem.where == where(line_of(text, "project.attribute"), "body[0].rows[2].cells[1]")
+    assert problem.message == "选择型字段 project.attribute 没有指定清单"
+
+
+def test_a_record_key_bound_to_two_cells_is_refused_at_the_second(base: str) -> None:
+    text = edit(base, "{field: funds.annual.other}", "{field: funds.annual.fiscal}")
+    problem = the_problem(text)
+    assert problem.code is Code.T_DUPLICATE_FIELD
+    second = [n for n, line in enumerate(text.splitlines(), start=1) if "{field: funds.annual.fiscal}" in line]
+    assert len(second) == 2
+    assert problem.where == where(second[1], "body[0].rows[3].cells[6].field")
+    assert problem.message == "字段 funds.annual.fiscal 在表中出现了两次"
+
+
 def test_an_unknown_list_name_suggests_the_defined_one(base: str) -> None:
     text = edit(base, "list: 依据}", "list: 依居}")
     problem = the_problem(text)
@@ -425,6 +452,33 @@ def test_an_unknown_table_suggests_the_close_table(base: str) -> None:
     assert problem.code is Code.T_UNKNOWN_TABLE
     assert problem.where == where(line_of(text, "table: indicator"), "body[1].table")
     assert problem.details["suggestion"] == "（是否应为 indicators？）"
+
+
+def test_an_indicator_table_without_its_value_column_is_refused(base: str) -> None:
+    text = edit(base, "      - {key: value, header: 指标值}\n", "")
+    problem = the_problem(text)
+    assert problem.code is Code.T_TABLE_NEEDS_COLUMN
+    table = line_of(text, "- table: indicators")
+    assert text.splitlines()[table].strip() == "columns:"
+    assert problem.where == where(table + 1, "body[1].columns")
+    assert problem.message == "表 indicators 缺少列 value"
+
+
+def test_skeleton_rows_outside_the_indicator_table_are_refused() -> None:
+    """Skeleton rows (一级/二级 written in advance) belong to the indicator table only."""
+    name = "tangshan-department.yaml"
+    text = edit(
+        (TANGSHAN.parent / name).read_text(encoding="utf-8"),
+        "    rows: 5\n",
+        "    rows: 5\n    skeleton:\n      - [产出指标, 数量指标]\n",
+    )
+    with pytest.raises(TemplateError) as caught:
+        parse_template(text, name)
+    [problem] = caught.value.problems
+    assert problem.code is Code.T_FORM_MISMATCH
+    assert problem.where == f"{name}:{line_of(text, 'skeleton:')} body[1].skeleton"
+    assert "items" in problem.message and "skeleton" in problem.message
+    assert problem.fix == "骨架行只用于指标表。"
 
 
 def test_a_list_laid_out_twice_is_refused(base: str) -> None:

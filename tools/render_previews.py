@@ -23,16 +23,15 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
-from libreoffice import Office, missing, pdf_to_png
-
+from tests.libreoffice import Office, missing, pdf_to_png
 from xlsxkit.cycle.demo import example_record_groups
 from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, STAMP_SHEET
+from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import builtin_template_dir, builtin_templates
 from xlsxkit.template.model import Template
 from xlsxkit.write.generate import generate_blank, generate_prefilled
-from xlsxkit.write.roster import read_roster
 
 EXAMPLES = ROOT / "examples"
 GENERATED_AT = dt.datetime(2025, 1, 15, 9, 30, 0)

@@ -26,10 +26,11 @@ from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.cycle.collect import CollectReport, collect, recheck
 from xlsxkit.cycle.inbox import printable
 from xlsxkit.cycle.ledger import Ledger
-from xlsxkit.form.errors import XlsxkitError
+from xlsxkit.cycle.outputs import OutputError, lies_in
+from xlsxkit.form.errors import Code, Problem, XlsxkitError
+from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import find_template
 from xlsxkit.template.model import Template
-from xlsxkit.write.roster import read_roster
 
 
 @app.command("collect")
@@ -50,6 +51,9 @@ def collect_command(
     if not inbox.is_dir():
         typer.echo(f"{inbox}: no such folder", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
+    if lies_in(db, inbox):  # it would be collected as a return of its own, and rejected
+        problem = Problem(Code.O_OUTPUT_IN_RETURNS, str(db), {"what": "账本", "folder": str(inbox)})
+        raise fail(OutputError([problem]))
     chosen, yaml_text = _collection_template(template)
     with open_ledger(db, create=True) as ledger:
         if roster is not None:

@@ -20,6 +20,7 @@ from xlsxkit.cli.app import (
 )
 from xlsxkit.cycle.demo import run_demo
 from xlsxkit.form.errors import XlsxkitError
+from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import find_template
 from xlsxkit.write.generate import (
     GenerateReport,
@@ -29,7 +30,6 @@ from xlsxkit.write.generate import (
     generate_prefilled,
     read_record_groups,
 )
-from xlsxkit.write.roster import read_roster
 
 
 @app.command()
@@ -81,16 +81,18 @@ def generate(
             )
             problems += trouble
         if units is None:
-            report = generate_prefilled(chosen, progress(groups, "generating"), year, out, password, generated_at)
+            report = generate_prefilled(
+                chosen, progress(groups, "generating"), year, out, password=password, generated_at=generated_at
+            )
         elif records is None:
             report = generate_blank(
                 chosen,
                 progress(units.units, "generating"),
                 year or dt.date.today().year,
                 out,
-                projects,
-                password,
-                generated_at,
+                projects=projects,
+                password=password,
+                generated_at=generated_at,
             )
         else:
             report = generate_for_roster(
@@ -99,9 +101,9 @@ def generate(
                 groups,
                 year or dt.date.today().year,
                 out,
-                projects,
-                password,
-                generated_at,
+                projects=projects,
+                password=password,
+                generated_at=generated_at,
                 records_file=records,
             )
         report.problems[:0] = problems
@@ -117,7 +119,7 @@ def demo(
     year: Annotated[int | None, typer.Option(help="Budget year of the blank forms of every template.")] = None,
 ) -> None:
     """The whole cycle on built-in examples: generate, simulated returns, collect, feedback, consolidate."""
-    report = run_demo(out, year)
+    report = run_demo(out, year=year)
     show_problems(report.problems)
     typer.echo(f"{out / 'forms'}/  every template, blank and prefilled ({len(report.forms.files)} workbooks)")
     typer.echo(f"{out / 'outbox'}/  the blank Tangshan workbooks sent to the units")

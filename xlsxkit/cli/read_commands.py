@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
+from enum import Enum
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -46,6 +47,14 @@ ReturnsArgument = Annotated[
 ]
 
 
+class OutputFormat(str, Enum):
+    """What `xlsxkit read` writes."""
+
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+
+
 @app.command("read")
 def read_command(
     files: ReturnsArgument,
@@ -53,8 +62,8 @@ def read_command(
     unit: UnitOption = None,
     year: YearOption = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="jsonl, json or csv (one row per indicator).")
-    ] = "jsonl",
+        OutputFormat, typer.Option("--format", help="JSON Lines, one JSON array, or CSV (one row per indicator).")
+    ] = OutputFormat.jsonl,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write here (default: standard output).")
     ] = None,
@@ -65,9 +74,6 @@ def read_command(
 
     The output may not be a file read, lie in a folder read, or be a ledger; a file xlsxkit did
     not write is replaced only with --force."""
-    if output_format not in ("jsonl", "json", "csv"):
-        typer.echo(f"--format must be jsonl, json or csv, not {output_format}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
     guard = OutputGuard(
         folders_read=tuple(p for p in files if p.is_dir()),
         files_read=tuple(p for p in files if not p.is_dir()),
@@ -78,7 +84,7 @@ def read_command(
     except XlsxkitError as error:
         raise fail(error) from None
     results = _read_all(files, template, unit, year)
-    if output_format == "csv":
+    if output_format is OutputFormat.csv:
         items = [row for result in results for sheet in result.records for row in table_rows(sheet.record)]
         if with_findings:
             items = [{**row, "findings": ""} for row in items] + [
@@ -97,12 +103,12 @@ def read_command(
                 for r in results
                 if not r.records
             ]
-        writer = write_jsonl if output_format == "jsonl" else write_json
+        writer = write_jsonl if output_format is OutputFormat.jsonl else write_json
     if output is None:
         writer(items, sys.stdout)
     else:
         try:
-            with atomic_text(output, encoding="utf-8-sig" if output_format == "csv" else "utf-8") as stream:
+            with atomic_text(output, encoding="utf-8-sig" if output_format is OutputFormat.csv else "utf-8") as stream:
                 writer(items, stream)
         except OSError as error:
             raise fail(write_problem(error, output)) from None

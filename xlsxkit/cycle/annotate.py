@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import io
 import math
+import posixpath
 import warnings
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,7 @@ from xlsxkit.form.errors import Code, Finding
 from xlsxkit.form.excel import FEEDBACK_SHEET, MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS
 from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.form.text_fit import display_units, height_for
-from xlsxkit.read.safe_open import inspect_file
+from xlsxkit.read.safe_open import MAIN_NS, inspect_file, parse_part, sheet_parts_of
 from xlsxkit.template.styles import INPUT_FILL
 from xlsxkit.write.generate import FORBIDDEN_IN_FILE_NAMES
 
@@ -109,7 +111,7 @@ def annotate(
     a file the reader would refuse to open."""
     book = _open(source)
     holds_return = bool(book.sheetnames)  # not a workbook of its own for an .xls or .ods return
-    _remove_earlier_round(book)
+    _remove_earlier_round(book, source)
     _mark_as_feedback(book, records if holds_return else [])
     items = [
         item
@@ -155,7 +157,8 @@ def _open(source: Path | bytes) -> Workbook:
         stream = Path(source)
     if facts.format != "xlsx":
         book = Workbook()
-        book.remove(book.active)
+        for sheet in book.worksheets:  # the empty first sheet: a copy starts with none
+            book.remove(sheet)
         return book
     with warnings.catch_warnings():  # e.g. "extension is not supported and will be removed": the copy goes on
         warnings.simplefilter("ignore", UserWarning)
@@ -165,7 +168,7 @@ def _open(source: Path | bytes) -> Workbook:
 def _mark_as_feedback(book: Workbook, records: Iterable[Mapping[str, Any]] | None) -> None:
     """Our output mark, and the digest of the records the workbook holds where they are known, in
     place of an earlier round's."""
-    properties = book.custom_doc_props
+    properties = book.custom_doc_props  # type: ignore[attr-defined]  # types-openpyxl lacks it (openpyxl 3.1)
     for name in (OUTPUT_PROPERTY, DATA_PROPERTY):
         if name in properties.names:
             del properties[name]
@@ -174,14 +177,22 @@ def _mark_as_feedback(book: Workbook, records: Iterable[Mapping[str, Any]] | Non
         properties.append(StringProperty(name=DATA_PROPERTY, value=data_digest(records)))
 
 
-def _remove_earlier_round(book: Workbook) -> None:
+def _remove_earlier_round(book: Workbook, source: Path | bytes) -> None:
     """A workbook that is itself a feedback workbook, corrected and sent back: drop its 问题清单
     and our parts of its comments, and give the cells we filled their input fill back."""
     if FEEDBACK_SHEET in book.sheetnames:
         del book[FEEDBACK_SHEET]
+    if not book.worksheets:  # an .xls or .ods return: nothing of it is in the book
+        return
     ours = {_argb(fill) for fill in FILLS.values()}
-    for sheet in book.worksheets:
-        for cell in [c for c in sheet._cells.values() if c.comment is not None]:  # no public API lists them
+    for name, refs in _commented_cells(source).items():
+        sheet = book[name] if name in book.sheetnames else None
+        if not isinstance(sheet, Worksheet):
+            continue
+        for row, col in refs:
+            cell = sheet.cell(row, col)
+            if cell.comment is None:  # e.g. one under a merged range, which openpyxl drops
+                continue
             text = cell.comment.text or ""
             if MARK not in text:
                 continue
@@ -194,6 +205,36 @@ def _remove_earlier_round(book: Workbook) -> None:
             if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb in ours:
                 # The generator fills input (unlocked) cells pale yellow and leaves others plain.
                 cell.fill = _solid(INPUT_FILL.lstrip("#")) if not cell.protection.locked else PatternFill(None)
+
+
+COMMENTS_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
+
+
+def _commented_cells(source: Path | bytes) -> dict[str, list[tuple[int, int]]]:
+    """Sheet name → the cells (row, column, 1-based) that its comments part gives a comment, read
+    from the file as openpyxl reads them (openpyxl has no public list of a sheet's comments, and
+    going over every cell of the used range would add every empty one to the saved sheet). The
+    file has passed the guard (_open)."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source) as archive:
+        names = set(archive.namelist())
+        for sheet, part in sheet_parts_of(archive).items():
+            folder, file_name = posixpath.split(part)
+            rels = posixpath.join(folder, "_rels", file_name + ".rels")
+            if rels not in names:
+                continue
+            for relationship in parse_part(rels, archive.read(rels)):
+                target = relationship.get("Target", "")
+                if relationship.get("Type") != COMMENTS_RELATIONSHIP or relationship.get("TargetMode") == "External":
+                    continue
+                comments = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"{folder}/{target}")
+                if comments not in names:
+                    continue
+                for comment in parse_part(comments, archive.read(comments)).iter(f"{{{MAIN_NS}}}comment"):
+                    position = _position(comment.get("ref", ""))
+                    if position is not None:
+                        found.setdefault(sheet, []).append(position)
+    return found
 
 
 # --- marking cells -------------------------------------------------------------------------------
@@ -280,7 +321,7 @@ def _write_list(book: Workbook, items: list[_Item], places: dict[_Item, str | No
     sheet.row_dimensions[1].height = height_for(title, sum(WIDTHS), FONT_SIZE + 3)
     thin = Side(style="thin")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for col, (header, width) in enumerate(zip(HEADERS, WIDTHS), start=1):
+    for col, (header, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
         cell = _text(sheet.cell(2, col), header)
         cell.font = Font(bold=True, size=FONT_SIZE)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -304,7 +345,7 @@ def _write_list(book: Workbook, items: list[_Item], places: dict[_Item, str | No
             link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{_quoted(item.sheet)}!{place}", display=shown)
             link.font = Font(size=FONT_SIZE, color="0563C1", underline="single")
         sheet.row_dimensions[row].height = max(
-            height_for(text, width, FONT_SIZE) for text, width in zip(values, WIDTHS)
+            height_for(text, width, FONT_SIZE) for text, width in zip(values, WIDTHS, strict=True)
         )
     sheet.freeze_panes = "A3"
     sheet.print_title_rows = "2:2"
@@ -349,7 +390,7 @@ def _quoted(sheet: str) -> str:
 
 
 def _stamped_unit_name(book: Workbook) -> str:
-    for prop in book.custom_doc_props.props:
+    for prop in book.custom_doc_props.props:  # type: ignore[attr-defined]  # types-openpyxl lacks it
         if prop.name == PROPERTY_PREFIX + "unit_name":
             return str(prop.value or "")
     return ""

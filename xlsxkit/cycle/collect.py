@@ -54,10 +54,14 @@ JUDGED_AGAIN = frozenset(
 
 @dataclass
 class CollectReport:
+    """What one collect or recheck did: each new file with its outcome and reason, and how many
+    were already recorded."""
+
     outcomes: list[tuple[str, Outcome, str]] = field(default_factory=list)  # (label, outcome, reason)
     unchanged: int = 0  # files recorded before, their outcome unchanged
 
     def count(self) -> Counter[Outcome]:
+        """How many files had each outcome."""
         return Counter(outcome for _, outcome, _ in self.outcomes)
 
     @property
@@ -87,13 +91,13 @@ def collect(
     """Read every new file of `inbox` into `ledger`. `template` (with the YAML it was loaded
     from, where it is not built in) and `year` say what the collection is: needed once, kept in
     the ledger. Files stream through in batches, so memory does not grow with the inbox."""
-    settle_collection(ledger, template, year, template_yaml)
+    settle_collection(ledger, template, year, template_yaml=template_yaml)
     ledger.remember_inbox(inbox)  # outputs are never written into it
     report = CollectReport()
     paths = inbox_paths(inbox)
     with _Readers(workers) as readers:
         for batch in _batches(_to_judge(inbox, progress(paths), ledger, report), BATCH):
-            for item, received in zip(batch, _read_batch(readers, batch, ledger)):
+            for item, received in zip(batch, _read_batch(readers, batch, ledger), strict=True):
                 evaluation, received = judge(item.label, received, ledger, before=item.receipt_id)
                 if item.receipt_id is None:
                     if ledger.record(item.label, received, evaluation, now()) is None:
@@ -119,12 +123,12 @@ def recheck(
 ) -> CollectReport:
     """Judge every recorded file again, from its stored bytes, with the ledger's current roster,
     template and rules; each gets a new evaluation (the earlier ones are kept)."""
-    settle_collection(ledger, template, year, template_yaml)
+    settle_collection(ledger, template, year, template_yaml=template_yaml)
     report = CollectReport()
     items = (_stored(ledger, receipt) for receipt in ledger.receipts())
     with _Readers(workers) as readers:
         for batch in _batches(items, BATCH):
-            for item, received in zip(batch, _read_batch(readers, batch, ledger)):
+            for item, received in zip(batch, _read_batch(readers, batch, ledger), strict=True):
                 assert item.receipt_id is not None
                 evaluation, received = judge(item.label, received, ledger, before=item.receipt_id)
                 ledger.reevaluate(item.receipt_id, received, evaluation, now())
@@ -139,7 +143,7 @@ def _stored(ledger: Ledger, receipt: Receipt) -> InboxItem:
     name = PurePosixPath(receipt.path).name
     if content is None:
         why = ledger.findings_of(ledger.evaluation_of(receipt.id))[0]
-        return refused_item(receipt.path, name, why, receipt.sha256).recorded_as(receipt.id)
+        return refused_item(receipt.path, name, why, digest=receipt.sha256).recorded_as(receipt.id)
     return whole_item(receipt.path, name, content).recorded_as(receipt.id)
 
 
@@ -151,7 +155,7 @@ def _current(ledger: Ledger, receipt_id: int) -> Evaluation:
 
 
 def settle_collection(
-    ledger: Ledger, template: Template | None, year: int | None, template_yaml: str | None = None
+    ledger: Ledger, template: Template | None, year: int | None, *, template_yaml: str | None = None
 ) -> None:
     """Record the template and year given, where the ledger has none yet; refuse another one."""
     current = ledger.collection()
@@ -219,7 +223,7 @@ def _read_batch(readers: _Readers, batch: list[InboxItem], ledger: Ledger) -> It
     if _settle_from_stamps(ledger, results) and template is None:
         template = collection_template(ledger.collection())
         unstamped = [i for i, r in enumerate(results) if _no_stamp(r)]
-        for i, again in zip(unstamped, readers.read([batch[i] for i in unstamped], template)):
+        for i, again in zip(unstamped, readers.read([batch[i] for i in unstamped], template), strict=True):
             results[i] = again
     return results
 
@@ -351,7 +355,7 @@ def receive(name: str, content: bytes, sha256: str, template: Template | None) -
 # --- judging one file -------------------------------------------------------------------------
 
 
-def judge(label: str, received: Received, ledger: Ledger, before: int | None = None) -> tuple[Evaluation, Received]:
+def judge(label: str, received: Received, ledger: Ledger, *, before: int | None = None) -> tuple[Evaluation, Received]:
     """The outcome of one file read from the inbox at `label` (received before receipt `before`,
     when it is judged again), and what is recorded of it: attributed records, the collector's
     own findings (L codes) added."""
@@ -399,7 +403,7 @@ def judge(label: str, received: Received, ledger: Ledger, before: int | None = N
                 )
             )
         verdict.attribute(unit, roster[unit], collection.year)
-    latest = ledger.latest_counting(unit, before)
+    latest = ledger.latest_counting(unit, before=before)
     if latest is not None and latest[1] == received.sha256:
         return verdict.done_with(
             Finding(Code.L_DUPLICATE, details={"first": latest[0]}), counts=False, unit=unit, outcome=Outcome.skipped

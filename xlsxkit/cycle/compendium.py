@@ -5,21 +5,19 @@ workbook (consolidate.py), written as the records stream by.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from array import array
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.form.excel import COMPILATION_SHEET, MAX_PAGE_BREAKS, MAX_ROWS, MAX_SHEET_NAME
-from xlsxkit.template.layout import Layout, compile_layout
+from xlsxkit.template.layout import Layout, SheetLayout, compile_layout
 from xlsxkit.template.load import find_template
-from xlsxkit.write.form_writer import PrintFormats, draw_form, render_text, set_page
+from xlsxkit.write.canvas import FormStack
+from xlsxkit.write.form_writer import PrintFormats, draw_form, form_context, set_page, unit_context
 
 A4_INCHES = {"portrait": 8.27, "landscape": 11.69}
 SPARE = 72  # percent of the width-filling scale, see _width_scale
@@ -46,6 +44,8 @@ class Compilation:
         self.numbers: Counter[str] = Counter()  # forms of each template drawn for the current unit
 
     def add(self, record: dict[str, Any]) -> None:
+        """Draw one record's form on its template's 汇编 sheet (a new sheet once this one is full),
+        numbered within its unit."""
         template_id = str((record.get("template") or {}).get("id"))
         layout = self.layouts.get(template_id)
         if layout is None:
@@ -63,16 +63,8 @@ class Compilation:
         place = self.sheets.get(template_id)
         if place is None or not place.fits(height):
             place = self.sheets[template_id] = self._new_sheet(layout, place)
-        context = {
-            "year": record.get("year"),
-            "unit": unit,
-            "money_unit": template.money_unit or "",
-            "template": {"id": template.id, "version": template.version, "name": template.name},
-            "index": self.numbers[template_id],
-            "project": record.get("project") or {},
-            "record": record,
-        }
-        context["title"] = render_text(template.title, context)
+        base = unit_context(template, year=record.get("year"), unit=unit)
+        context = form_context(base, template, index=self.numbers[template_id], record=record)
         place.draw(self.formats[template_id], layout, sheet_layout, record, context, height)
 
     def _new_sheet(self, layout: Layout, previous: _FormSheet | None) -> _FormSheet:
@@ -93,6 +85,7 @@ class Compilation:
         return _FormSheet(sheet, number)
 
     def finish(self) -> None:
+        """Write out what the 汇编 sheets still hold."""
         for place in self.sheets.values():
             place.finish()
 
@@ -127,8 +120,7 @@ class _FormSheet:
         self.top = 0
         self.forms = 0
         self.breaks: list[int] = []
-        self.merges = _Merges()
-        sheet.merge = self.merges  # compact: a sheet of a thousand forms holds ~50,000 merges
+        self.stack = FormStack(sheet)  # row order, compact merges: memory stays flat in the number of forms
 
     def fits(self, height: int) -> bool:
         """Whether one more form goes on this sheet (a page break above it, its rows below)."""
@@ -138,112 +130,19 @@ class _FormSheet:
         self,
         formats: PrintFormats,
         layout: Layout,
-        sheet_layout: Any,
+        sheet_layout: SheetLayout,
         record: dict[str, Any],
         context: dict[str, Any],
         height: int,
     ) -> None:
         if self.top:
             self.breaks.append(self.top)
-        buffer = _RowOrder(self.sheet)
-        draw_form(buffer, formats, layout, sheet_layout, record, context, top=self.top, printable=True)  # type: ignore[arg-type]
-        buffer.flush(self.merges)
+        canvas = self.stack.canvas(self.top)
+        draw_form(canvas, formats, layout, sheet_layout, record, context, printable=True)
+        canvas.flush()
         self.forms += 1
         self.top += height
-        self._release()
-
-    def _release(self) -> None:
-        """Forget the row heights of rows already written out: in constant_memory mode a row is
-        final once a later row is written, and xlsxwriter would otherwise keep a record of every
-        row of every form until the workbook is closed."""
-        done = self.sheet.previous_row
-        info, sizes = self.sheet.row_info, self.sheet.row_sizes
-        for row in [r for r in info if r < done]:
-            del info[row]
-            sizes.pop(row, None)
 
     def finish(self) -> None:
         if self.breaks:
             self.sheet.set_h_pagebreaks(self.breaks)
-
-
-class _Merges:
-    """The merged ranges of a sheet, four unsigned ints each (xlsxwriter keeps a list per range
-    and only appends to it, counts and iterates it when the sheet is written)."""
-
-    def __init__(self) -> None:
-        self._data = array("I")
-
-    def append(self, cell_range: Sequence[int]) -> None:
-        self._data.extend(cell_range)
-
-    def __len__(self) -> int:
-        return len(self._data) // 4
-
-    def __iter__(self) -> Iterator[tuple[int, int, int, int]]:
-        data = self._data
-        for index in range(0, len(data), 4):
-            yield data[index], data[index + 1], data[index + 2], data[index + 3]
-
-
-class _RowOrder:
-    """Stands in for a worksheet while one form is drawn, then writes the form row by row.
-
-    The writer draws a form block by block (labels, then fields, then tables) and merges ranges
-    over several rows, while a constant_memory worksheet takes cells in row order only (a cell
-    above the row last written is dropped). The cells are collected here (a later write to a
-    cell replaces an earlier one, as in xlsxwriter) and written sorted; merged ranges are
-    registered with the sheet directly, their cells written as formatted blanks in order."""
-
-    def __init__(self, sheet: Worksheet) -> None:
-        self.sheet = sheet
-        self.cells: dict[tuple[int, int], tuple[int, Any, Format | None]] = {}
-        self.merged: list[tuple[int, int, int, int]] = []
-        self.heights: dict[int, float] = {}
-
-    def merge_range(
-        self, first_row: int, first_col: int, last_row: int, last_col: int, data: Any, cell_format: Format | None = None
-    ) -> None:
-        self.merged.append((first_row, first_col, last_row, last_col))
-        for row in range(first_row, last_row + 1):
-            for col in range(first_col, last_col + 1):
-                self.cells[(row, col)] = (_BLANK, None, cell_format)
-        if data not in (None, ""):
-            self.write_string(first_row, first_col, str(data), cell_format)
-
-    def write_string(self, row: int, col: int, string: str, cell_format: Format | None = None) -> None:
-        self.cells[(row, col)] = (_STRING, string, cell_format)
-
-    def write_number(self, row: int, col: int, number: float, cell_format: Format | None = None) -> None:
-        self.cells[(row, col)] = (_NUMBER, number, cell_format)
-
-    def write_datetime(self, row: int, col: int, date: dt.datetime, cell_format: Format | None = None) -> None:
-        self.cells[(row, col)] = (_DATETIME, date, cell_format)
-
-    def write_blank(self, row: int, col: int, blank: Any, cell_format: Format | None = None) -> None:
-        self.cells[(row, col)] = (_BLANK, None, cell_format)
-
-    def set_row(self, row: int, height: float) -> None:
-        self.heights[row] = height
-
-    def data_validation(self, *args: Any) -> None:
-        raise TypeError("a printable form has no data validations")
-
-    def flush(self, merges: _Merges) -> None:
-        sheet = self.sheet
-        for row, height in sorted(self.heights.items()):  # before the row is written out
-            sheet.set_row(row, height)
-        for cell_range in self.merged:
-            merges.append(cell_range)
-        for (row, col), (kind, value, fmt) in sorted(self.cells.items()):
-            if kind == _STRING:
-                sheet.write_string(row, col, value, fmt)
-            elif kind == _NUMBER:
-                sheet.write_number(row, col, value, fmt)
-            elif kind == _DATETIME:
-                sheet.write_datetime(row, col, value, fmt)
-            elif fmt is not None and (fmt.left or fmt.right or fmt.top or fmt.bottom or fmt.pattern):
-                sheet.write_blank(row, col, None, fmt)  # a blank shows only its borders (or fill)
-
-
-_BLANK, _STRING, _NUMBER, _DATETIME = range(4)

@@ -23,10 +23,10 @@ import csv
 import datetime as dt
 import json
 import math
-import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -91,6 +91,7 @@ CHART_UNITS = 20  # units shown in the funds chart (the largest)
 
 
 def project_headers(money_unit: str) -> tuple[str, ...]:
+    """The column headers of 项目汇总, money in the given unit."""
     money = tuple(f"{label}（{money_unit}）" for _, _, label in FUND_COLUMNS)
     return (*PROJECT_HEAD, *money, *LEVEL1_COLUMNS, OTHER_LEVEL1, *PROJECT_TAIL)
 
@@ -133,10 +134,14 @@ def consolidate(
         temporary = stack.enter_context(atomic_path(target))
         jsonl_stream = stack.enter_context(atomic_text(Path(jsonl))) if jsonl is not None else None
         csv_streams = [stack.enter_context(atomic_text(path, encoding="utf-8-sig")) for path in csv_paths]
+        # constant_memory keeps each sheet's rows in a temporary file until close: in a folder of
+        # our own, removed whatever happens
+        row_files = stack.enter_context(tempfile.TemporaryDirectory(prefix="xlsxkit-rows-", ignore_cleanup_errors=True))
         workbook = Workbook(
             str(temporary),
             {
                 "constant_memory": True,
+                "tmpdir": row_files,
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
@@ -159,16 +164,11 @@ def consolidate(
 
 
 def _discard(workbook: Workbook) -> None:
-    """Close and delete the row files of a workbook that will not be written (constant_memory
-    keeps each sheet's rows in a temporary file until close)."""
-    for sheet in workbook.worksheets():
-        handle = getattr(sheet, "row_data_fh", None)
-        if handle is not None and not handle.closed:
-            handle.close()
-        name = getattr(sheet, "row_data_filename", None)
-        if name and os.path.exists(name):
-            os.unlink(name)
-    workbook.fileclosed = True
+    """Close a workbook that will not be kept: xlsxwriter's only public way to close its row
+    files is to write it out (into the temporary file, which atomic_path then deletes). A failure
+    on the way is not the one to report; the row files go with their folder in any case."""
+    with suppress(Exception):
+        workbook.close()
 
 
 class _SummaryWriter:
@@ -281,7 +281,8 @@ class _SummaryWriter:
         indicators = [item for item in record.get("indicators") or [] if isinstance(item, dict)]
         amounts = [_yuan(record, period, key) for period, key, _ in FUND_COLUMNS]
         counts = Counter(
-            item.get("level1") if item.get("level1") in LEVEL1_COLUMNS else OTHER_LEVEL1 for item in indicators
+            level1 if isinstance(level1 := item.get("level1"), str) and level1 in LEVEL1_COLUMNS else OTHER_LEVEL1
+            for item in indicators
         )
         head = (unit.get("code"), unit.get("name"), project.get("code"), project.get("name"), project.get("attribute"))
         tail = (source.get("file"), source.get("sheet"))
@@ -295,7 +296,7 @@ class _SummaryWriter:
             self.csv_projects.writerow(
                 [_csv_cell(v) for v in (*head, *(_plain_yuan(a) for a in amounts), *level_counts, *tail)]
             )
-        for key, amount in zip(TOTAL_KEYS, amounts):
+        for key, amount in zip(TOTAL_KEYS, amounts, strict=True):
             if amount is not None:
                 self.totals[key] += amount
         self.level1_totals.update(counts)
@@ -305,7 +306,7 @@ class _SummaryWriter:
 
         for number, item in enumerate(indicators, start=1):
             parsed = item.get("parsed") or {}
-            kind = parsed.get("kind")
+            kind = str(parsed.get("kind") or "")
             values = (
                 unit.get("code"),
                 unit.get("name"),
@@ -396,7 +397,7 @@ class _SummaryWriter:
         row = 2
         # 一级指标: the data of the column chart.
         order = [*LEVEL1_COLUMNS, *sorted({level1 for level1, _ in self.levels} - set(LEVEL1_COLUMNS))]
-        by_level1 = Counter()
+        by_level1: Counter[str] = Counter()
         for (level1, _), count in self.levels.items():
             by_level1[level1] += count
         level1_rows = [(level1, by_level1[level1]) for level1 in order if by_level1[level1]]
@@ -542,7 +543,8 @@ def _plain_yuan(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
-def _date(value: Any) -> dt.date | str | None:
+def _date(value: object) -> object:
+    """An ISO date of the record as a date (written as one); anything else as it is."""
     if not isinstance(value, str):
         return value
     try:

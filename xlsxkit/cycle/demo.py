@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,11 +25,11 @@ from xlsxkit.cycle.consolidate import Summary
 from xlsxkit.cycle.ledger import Ledger
 from xlsxkit.cycle.office_steps import write_feedback, write_summary
 from xlsxkit.form.errors import Problem
+from xlsxkit.read.roster import read_roster
 from xlsxkit.read.rules import REQUIRED_LEVEL1
 from xlsxkit.template.load import builtin_template_dir, builtin_templates, find_template
 from xlsxkit.template.model import Template
 from xlsxkit.write.generate import GenerateReport, UnitRecords, generate_blank, generate_prefilled, read_record_groups
-from xlsxkit.write.roster import read_roster
 
 CYCLE_TEMPLATE = "tangshan"
 PROJECTS_PER_UNIT = 3
@@ -52,6 +53,8 @@ def example_record_groups(template: Template) -> tuple[list[UnitRecords], list[P
 
 @dataclass
 class DemoReport:
+    """What the demo made: the forms, each collection, the feedback workbooks and the summary."""
+
     out: Path
     forms: GenerateReport = field(default_factory=GenerateReport)
     collected: list[CollectReport] = field(default_factory=list)
@@ -60,10 +63,13 @@ class DemoReport:
 
     @property
     def problems(self) -> list[Problem]:
+        """Problems met while generating the forms (none, with the shipped examples)."""
         return self.forms.problems
 
 
-def run_demo(out_dir: Path, year: int | None = None, generated_at: dt.datetime | None = None) -> DemoReport:
+def run_demo(out_dir: Path, *, year: int | None = None, generated_at: dt.datetime | None = None) -> DemoReport:
+    """The office's whole cycle on the shipped examples, in `out_dir`: every template generated,
+    simulated returns, two collections, feedback and the summary (see README)."""
     report = DemoReport(out_dir)
     roster = read_roster(examples_dir() / "units.csv")
     report.forms.problems += roster.problems
@@ -126,7 +132,7 @@ def _simulate_returns(
     records: dict[str, list[dict[str, Any]]],
     inbox: Path,
     at: dt.datetime | None,
-):
+) -> Callable[[], Path]:
     """Returns as units send them: the first correct, the second correct but zipped, the third
     with typical mistakes, the fourth missing, the fifth first wrong and later corrected (the
     correction is written when the returned function is called); plus an Excel lock file."""

@@ -73,6 +73,7 @@ def write_csv(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 
 
 def write_jsonl(items: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    """Write each item as one line of JSON; the number written."""
     count = 0
     for item in items:
         stream.write(json.dumps(item, ensure_ascii=False) + "\n")
@@ -81,6 +82,7 @@ def write_jsonl(items: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 
 
 def write_json(items: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    """Write the items as one JSON array; the number written."""
     items = list(items)
     json.dump(items, stream, ensure_ascii=False, indent=2)
     stream.write("\n")

@@ -45,6 +45,7 @@ class InboxItem:
     receipt_id: int | None = None
 
     def recorded_as(self, receipt_id: int) -> InboxItem:
+        """This item, now that the ledger holds it as receipt `receipt_id`."""
         return replace(self, receipt_id=receipt_id)
 
 
@@ -54,7 +55,7 @@ def whole_item(label: str, name: str, content: bytes) -> InboxItem:
 
 
 def refused_item(
-    label: str, name: str, finding: Finding | dict[str, Any], digest: str = "", size: int = 0
+    label: str, name: str, finding: Finding | dict[str, Any], *, digest: str = "", size: int = 0
 ) -> InboxItem:
     """An item not read: `finding` says why; its hash is of what could be hashed (or of its label)."""
     sha = digest or hashlib.sha256(b"unread:" + label.encode("utf-8")).hexdigest()
@@ -74,7 +75,7 @@ def inbox_paths(inbox: Path) -> list[Path]:
     return sorted(found, key=lambda p: _shown(str(p.relative_to(inbox))))
 
 
-def items_of(inbox: Path, path: Path, limits: ZipLimits | None = None) -> list[InboxItem]:
+def items_of(inbox: Path, path: Path, *, limits: ZipLimits | None = None) -> list[InboxItem]:
     """The file to collect at `path`; for a .zip archive, the files inside it (within `limits`,
     by default LIMITS)."""
     limits = limits or LIMITS
@@ -97,8 +98,8 @@ def items_of(inbox: Path, path: Path, limits: ZipLimits | None = None) -> list[I
                     label,
                     name,
                     Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
-                    _streamed_hash(path),
-                    info.st_size,
+                    digest=_streamed_hash(path),
+                    size=info.st_size,
                 )
             ]
         with open(path, "rb") as handle:
@@ -138,8 +139,8 @@ def _archive_items(label: str, content: bytes, limits: ZipLimits) -> list[InboxI
                 label,
                 PurePosixPath(label).name,
                 Finding(Code.F_ZIP_BOMB, details={"detail": detail}),
-                hashlib.sha256(content).hexdigest(),
-                len(content),
+                digest=hashlib.sha256(content).hexdigest(),
+                size=len(content),
             )
         ]
     return [_member(archive, member, label, limits) for member in members]

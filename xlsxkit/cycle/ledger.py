@@ -44,6 +44,8 @@ INBOXES_KEY = "collection.inboxes"  # meta: the folders collected from, a JSON l
 
 
 class Outcome(str, Enum):
+    """What became of a file received: its outcome in the ledger and in collect's report."""
+
     accepted = "accepted"
     accepted_with_warnings = "accepted_with_warnings"
     rejected = "rejected"
@@ -71,6 +73,7 @@ class Received:
     records: tuple[tuple[str, dict[str, Any]], ...]  # (sheet, record)
 
     def count(self, severity: str) -> int:
+        """How many of its findings have this severity."""
         return sum(1 for f in self.findings if f["severity"] == severity)
 
 
@@ -185,6 +188,7 @@ class Ledger:
         return version
 
     def close(self) -> None:
+        """Close the database."""
         self.db.close()
 
     def __enter__(self) -> Self:
@@ -196,6 +200,7 @@ class Ledger:
     # --- the collection and its roster ----------------------------------------------------------
 
     def collection(self) -> Collection:
+        """The template and year this ledger collects for (None where not yet settled)."""
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         year = meta.get("collection.year")
         return Collection(
@@ -246,6 +251,7 @@ class Ledger:
         return row is not None
 
     def units(self) -> list[dict[str, str]]:
+        """The roster, in its order: code and name of each unit."""
         rows = self.db.execute("SELECT code, name FROM units ORDER BY position").fetchall()
         return [{"code": code, "name": name} for code, name in rows]
 
@@ -256,7 +262,7 @@ class Ledger:
         row = self.db.execute("SELECT id FROM receipts WHERE path = ? AND sha256 = ?", (path, sha256)).fetchone()
         return None if row is None else int(row[0])
 
-    def latest_counting(self, unit_code: str, before: int | None = None) -> tuple[str, str] | None:
+    def latest_counting(self, unit_code: str, *, before: int | None = None) -> tuple[str, str] | None:
         """(path, sha256) of the unit's latest counting receipt (before receipt id `before`, if given)."""
         row = self.db.execute(
             "SELECT r.path, r.sha256 FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id"
@@ -296,7 +302,8 @@ class Ledger:
 
     def _evaluate(self, receipt_id: int, received: Received, evaluation: Evaluation, at: dt.datetime) -> None:
         cursor = self.db.execute(
-            "INSERT INTO evaluations (receipt_id, evaluated_at, unit_code, unit_name, year, template_id, template_version,"
+            "INSERT INTO evaluations (receipt_id, evaluated_at, unit_code, unit_name, year, template_id,"
+            " template_version,"
             " outcome, reason, counts, readable, errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 receipt_id,
@@ -389,11 +396,12 @@ class Ledger:
         }
 
     def findings_of(self, evaluation_id: int) -> list[dict[str, Any]]:
+        """The findings of one evaluation, in the order they were found."""
         rows = self.db.execute(
             "SELECT sheet, cell, severity, code, message, fix FROM findings WHERE evaluation_id = ? ORDER BY seq",
             (evaluation_id,),
         ).fetchall()
-        return [dict(zip(("sheet", "cell", "severity", "code", "message", "fix"), row)) for row in rows]
+        return [dict(zip(("sheet", "cell", "severity", "code", "message", "fix"), row, strict=True)) for row in rows]
 
     def content_of_receipt(self, receipt_id: int) -> bytes | None:
         """The bytes received (None for a file refused unread)."""

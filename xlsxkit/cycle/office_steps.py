@@ -51,7 +51,7 @@ def feedback_for_units(ledger: Ledger, out_dir: Path, *, guard: OutputGuard | No
             continue
         try:
             report.written.append(annotate(content, findings, target, unit_name=names[code], records=records))
-        except Exception as error:  # noqa: BLE001 — one unit's return that cannot be marked stops no other unit's
+        except Exception as error:
             report.problems.append(
                 Problem(Code.O_FEEDBACK_FAILED, latest.path, {**details, "detail": _why(error, target)})
             )

@@ -99,7 +99,7 @@ class OutputGuard:
         return cls(ledger=ledger.path, folders_read=tuple(ledger.inboxes()), force=force)
 
     def check(
-        self, files: Sequence[tuple[Path | None, str]] = (), folders: Sequence[tuple[Path | None, str]] = ()
+        self, *, files: Sequence[tuple[Path | None, str]] = (), folders: Sequence[tuple[Path | None, str]] = ()
     ) -> None:
         """Raise OutputError listing every problem with the outputs about to be written: `files` and
         `folders` are (path, what it is, in Chinese) pairs; a path of None is an output not asked for."""
@@ -145,12 +145,13 @@ class OutputGuard:
 
     def _folder_read_holding(self, path: Path) -> Path | None:
         """The folder of returns that `path` is, or lies in, if any."""
-        key = _key(path)
-        for folder in self.folders_read:
-            inside = _key(folder)
-            if key == inside or key.startswith(inside.rstrip(os.sep) + os.sep):
-                return folder
-        return None
+        return next((folder for folder in self.folders_read if lies_in(path, folder)), None)
+
+
+def lies_in(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or lies below it, as the file system resolves both."""
+    key, inside = _key(path), _key(folder)
+    return key == inside or key.startswith(inside.rstrip(os.sep) + os.sep)
 
 
 def write_problem(error: OSError, target: Path) -> OutputError:

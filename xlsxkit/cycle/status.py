@@ -13,6 +13,8 @@ from xlsxkit.form.errors import Code
 
 
 class Standing(str, Enum):
+    """Where a roster unit stands: its latest return accepted, with warnings, with errors, or missing."""
+
     accepted = "accepted"  # the latest return read without findings
     warnings = "warnings"  # … with warnings only
     errors = "errors"  # the latest return has errors (or could not be read): feedback goes back
@@ -20,6 +22,7 @@ class Standing(str, Enum):
 
     @property
     def label(self) -> str:
+        """The standing in Chinese, as the status table shows it."""
         return STANDING_LABELS[self]
 
 
@@ -33,6 +36,8 @@ STANDING_LABELS = {
 
 @dataclass(frozen=True)
 class UnitStatus:
+    """One roster unit's row of the status table."""
+
     code: str
     name: str
     standing: Standing

@@ -30,7 +30,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_text(target: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
+def atomic_text(target: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
     """A text stream whose content replaces `target` when the block ends without an error."""
     with atomic_path(target) as temporary, open(temporary, "w", encoding=encoding, newline="") as stream:
         yield stream

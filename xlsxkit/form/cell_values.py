@@ -17,6 +17,8 @@ import unicodedata
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
 from xlsxkit.form.record import ValueType
 
 MONEY_FACTOR = {"元": Decimal(1), "万元": Decimal(10000)}
@@ -50,6 +52,7 @@ def to_cell(kind: ValueType, value: Any, money_unit: str | None) -> str | float 
 
 
 def format_coded_name(value: Any) -> str:
+    """A coded name as a cell shows it: "[079]六安市住房公积金中心", or the name alone without a code."""
     if isinstance(value, dict):
         code, name = value.get("code"), value.get("name") or ""
         return f"[{code}]{name}" if code else name
@@ -59,7 +62,7 @@ def format_coded_name(value: Any) -> str:
 CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.DOTALL)
 CENT = Decimal("0.01")
 MAX_DIGITS = 15  # Excel keeps 15 significant digits: a number past 10^15 in a form cell is no amount, year or share
-EXCEL_EPOCH = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
+EXCEL_EPOCH = {False: CALENDAR_WINDOWS_1900, True: CALENDAR_MAC_1904}  # date1904 → openpyxl's epoch
 
 # Numbers as people type them, after NFKC has made full-width digits and signs plain:
 # "1,000,000.00", " 58.5 ", "58.5万元", "50%", "3年".
@@ -156,14 +159,22 @@ def _number(value: Any, allowed: tuple[str, ...]) -> tuple[Decimal, str | None]:
 
 
 def _date(value: Any, date1904: bool) -> str:
+    """The ISO date of a date cell: a date, a serial number or a date typed as text. A serial
+    goes through openpyxl's from_excel, which knows Excel's fictitious 1900-02-29 (serials 1–59
+    are 1900-01-01 … 1900-02-28; 60, the day that never was, reads as 1900-02-28 too) and the
+    1904 date system; a time of day in the serial is dropped."""
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not 1 <= value < 2958466:  # Excel's serial range: 1900-01-01 … 9999-12-31
+        if not 1 <= value < 2958466:  # Excel's serial range: 1900-01-01 … 9999-12-31 (0 is a time of day)
             raise CellValueError(f"不是日期：{text_of(value)}")
-        return (EXCEL_EPOCH[date1904] + dt.timedelta(days=int(value))).date().isoformat()
+        try:
+            day: dt.datetime = from_excel(value, EXCEL_EPOCH[date1904])  # a datetime for any serial ≥ 1
+        except OverflowError:  # past 9999-12-31: the 1904 system reaches it 1462 serials earlier
+            raise CellValueError(f"不是日期：{text_of(value)}") from None
+        return day.date().isoformat()
     match = _DATE_TEXT.match(unicodedata.normalize("NFKC", str(value)).strip())
     if match:
         try:

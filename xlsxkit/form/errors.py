@@ -6,11 +6,15 @@ The message template is filled with `str.format(**details)`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Severity(str, Enum):
+    """How much a finding weighs: an error rejects the return, a warning accepts it, info only tells."""
+
     error = "error"  # the return cannot be accepted as it is
     warning = "warning"  # accepted, but the unit should look again
     info = "info"  # a note: a file skipped on purpose, macros ignored
@@ -18,6 +22,9 @@ class Severity(str, Enum):
 
 class Code(Enum):
     # --- templates (T) -------------------------------------------------------------------
+    """The catalogue: every problem xlsxkit reports, as (code, Chinese message, fix, severity);
+    messages and fixes are format strings filled from a problem's details."""
+
     T_YAML_SYNTAX = ("T001", "YAML 语法错误：{detail}", "检查该行的缩进、冒号和引号。")
     T_DUPLICATE_KEY = ("T002", "键 {key} 重复出现（首次在第 {first} 行）", "删除或合并重复的键。")
     T_UNKNOWN_KEY = ("T003", "未知的键 {key}{suggestion}", "删除该键或改为正确的拼写。")
@@ -86,7 +93,7 @@ class Code(Enum):
     )
     T_FIELD_ONLY_KEYS = ("T043", "{keys} 只能用于 field（填写）单元格", "删除这些键，或把该单元格改为 field 单元格。")
     T_JINJA_SYNTAX = ("T050", "文本模板语法错误：{detail}", "检查 {{{{ }}}} 与 {{% %}} 是否成对。")
-    T_FORM_MISMATCH = ("T060", "{form} 表单不能包含 {what}", "{hint}")
+    T_FORM_MISMATCH = ("T060", "{place}不能包含 {what}", "{hint}")
     T_NOT_FOUND = ("T070", "找不到模板 {name}{suggestion}", "用 xlsxkit templates 查看内置模板，或给出模板文件路径。")
 
     # --- generation inputs (G) -------------------------------------------------------------
@@ -502,46 +509,49 @@ class Code(Enum):
         self.severity = Severity(severity)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One reported problem: where it is, what it is, how to fix it."""
+class Catalogued:
+    """A catalogue entry with its details filled in: the message and the fix its reader sees."""
 
     code: Code
-    where: str  # "templates/x.yaml:12 body[2].cells[1]" or "units.csv:4" or "项目1!D14"
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any]
 
     @property
     def message(self) -> str:
+        """What is wrong, in the words of the catalogue."""
         return self.code.message.format(**self.details)
 
     @property
     def fix(self) -> str:
+        """How to put it right."""
         return self.code.fix.format(**self.details)
+
+
+@dataclass(frozen=True)
+class Problem(Catalogued):
+    """One reported problem: where it is, what it is, how to fix it."""
+
+    code: Code
+    where: str  # "templates/x.yaml:12 body[2].cells[1]" or "units.csv:4" or "项目1!D14"
+    details: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None  # the line of a template file, where `where` is in one (for file order)
 
     def __str__(self) -> str:
         return f"{self.where}: [{self.code.code}] {self.message} —— {self.fix}"
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Catalogued):
     """One finding in a return: its cell (or sheet, or the whole file), what is wrong, how to fix it."""
 
     code: Code
     sheet: str | None = None
     cell: str | None = None  # "D14"; None when the finding is about a sheet or the file
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def severity(self) -> Severity:
+        """The catalogue's severity of this code."""
         return self.code.severity
-
-    @property
-    def message(self) -> str:
-        return self.code.message.format(**self.details)
-
-    @property
-    def fix(self) -> str:
-        return self.code.fix.format(**self.details)
 
     @property
     def where(self) -> str:
@@ -550,7 +560,8 @@ class Finding:
             return ""
         return f"{_quoted_sheet(self.sheet)}!{self.cell}" if self.cell else self.sheet
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as plain data (JSON, the ledger), message and fix filled in."""
         return {
             "sheet": self.sheet,
             "cell": self.cell,
@@ -595,7 +606,7 @@ class InputError(XlsxkitError):
     """A roster or records file that cannot be used."""
 
 
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """'（是否应为 "x"？）' for the closest choice, or '' when none is close."""
     import difflib
 

@@ -34,6 +34,8 @@ from typing import NamedTuple, TypedDict
 
 
 class Parsed(TypedDict):
+    """A 指标值 understood: its kind (quantitative, deadline, qualitative), operator, number or date, and unit."""
+
     kind: str  # one of KINDS
     op: str | None
     number: int | float | None
@@ -90,7 +92,7 @@ SUFFIX_OPERATORS: Mapping[str, str] = {
     "之内": "<=",
     "内": "<=",
 }
-BRACKETS = ("()", "（）", "[]", "［］", "【】", "〔〕")
+BRACKETS: tuple[tuple[str, str], ...] = (("(", ")"), ("（", "）"), ("[", "]"), ("［", "］"), ("【", "】"), ("〔", "〕"))
 
 # Words before a date: 不晚于2025年12月31日, ≤2025年底; and bounds after it: 2025年12月31日前, 年内完成.
 DEADLINE_PREFIXES: Mapping[str, str] = {"不晚于": "<=", "不迟于": "<="} | {

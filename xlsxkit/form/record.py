@@ -12,6 +12,8 @@ from typing import Any
 
 
 class ValueType(str, Enum):
+    """The type of a field's value in a record and in its cell."""
+
     text = "text"
     integer = "integer"
     money = "money"
@@ -81,10 +83,12 @@ COMPATIBLE_TYPES: dict[ValueType, frozenset[ValueType]] = {
 
 
 def blank_funds() -> dict[str, Any]:
-    return {key: None for key in FUND_KEYS}
+    """Every fund key, none filled."""
+    return dict.fromkeys(FUND_KEYS)
 
 
 def blank_project_record() -> dict[str, Any]:
+    """A project record (项目支出绩效目标表) with every key and nothing filled."""
     return {
         "form": "project",
         "template": {"id": None, "version": None},
@@ -111,6 +115,7 @@ def blank_project_record() -> dict[str, Any]:
 
 
 def blank_department_record() -> dict[str, Any]:
+    """A department record (部门整体绩效目标表) with every key and nothing filled."""
     return {
         "form": "department",
         "template": {"id": None, "version": None},
@@ -124,6 +129,7 @@ def blank_department_record() -> dict[str, Any]:
 
 
 def blank_record(form: str) -> dict[str, Any]:
+    """A blank record of the given form ("project" or "department")."""
     return blank_project_record() if form == "project" else blank_department_record()
 
 

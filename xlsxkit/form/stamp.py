@@ -20,6 +20,8 @@ YEAR = re.compile(r"(?:19|20)\d{2}")
 
 @dataclass(frozen=True)
 class Stamp:
+    """The identity a generated workbook carries: template, version, digest, unit, year, generation id and time."""
+
     template_id: str
     template_version: str
     template_hash: str
@@ -31,6 +33,7 @@ class Stamp:
     generated_at: dt.datetime
 
     def items(self) -> list[tuple[str, str]]:
+        """The stamp as (key, value) text pairs, in the order they are written."""
         return [
             ("template_id", self.template_id),
             ("template_version", self.template_version),
@@ -45,6 +48,7 @@ class Stamp:
         ]
 
     def properties(self) -> list[tuple[str, str]]:
+        """The stamp as custom document properties (keys prefixed "xlsxkit.")."""
         return [(PROPERTY_PREFIX + key, value) for key, value in self.items()]
 
 

@@ -15,6 +15,7 @@ LINE_FACTOR = 1.35  # line height / font size
 
 
 def display_units(text: str) -> int:
+    """The width of text in half-width units: a CJK character counts two."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
@@ -29,7 +30,7 @@ def default_row_height(font_size: float) -> float:
     return round(font_size * LINE_FACTOR + 0.15, 1)
 
 
-def height_for(text: str, width_chars: float, font_size: float, rows: int = 1) -> float:
+def height_for(text: str, width_chars: float, font_size: float, *, rows: int = 1) -> float:
     """Points a row (or each of `rows` merged rows) needs to show `text` whole."""
     lines = lines_needed(text, width_chars, font_size)
     return math.ceil(lines * font_size * LINE_FACTOR + 4) / rows

@@ -11,6 +11,9 @@ across more than MAX_CARRY bytes is not looked at.
 from __future__ import annotations
 
 import re
+from collections import deque
+
+from openpyxl.utils.cell import column_index_from_string
 
 __all__ = ["FormulaCells"]
 
@@ -36,6 +39,7 @@ class FormulaCells:
         self.carry = b""
 
     def feed(self, chunk: bytes | memoryview) -> None:
+        """Take the next chunk of the part."""
         text = self.carry + bytes(chunk)
         self.carry = b""
         if _FORMULA.search(text) is None:
@@ -46,20 +50,11 @@ class FormulaCells:
             end = match.end()
             inner = match.group(3)
             if _FORMULA.search(inner) and _VALUE.search(inner) is None:
-                self.cells.add((int(match.group(2)) - 1, _column(match.group(1))))
+                self.cells.add((int(match.group(2)) - 1, column_index_from_string(match.group(1).decode()) - 1))
         self._carry_unfinished(text, end)
 
     def _carry_unfinished(self, text: bytes, after: int) -> None:
         """Keep a cell element begun but not ended in this chunk for the next one."""
-        last = None
-        for last in _CELL_START.finditer(text, after):
-            pass
-        if last is not None and len(text) - last.start() <= MAX_CARRY:
-            self.carry = text[last.start() :]
-
-
-def _column(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number - 1
+        last = deque(_CELL_START.finditer(text, after), maxlen=1)
+        if last and len(text) - last[0].start() <= MAX_CARRY:
+            self.carry = text[last[0].start() :]

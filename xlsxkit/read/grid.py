@@ -11,20 +11,26 @@ by the guard's scan of the file (number_formats), where the file format lets it 
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 from openpyxl.utils.cell import range_boundaries
 
+from xlsxkit.read.safe_open import sheet_parts_of
 from xlsxkit.template.layout import Box
 
 
 @dataclass
 class Grid:
+    """A sheet as the reader sees it: its values by (row, col), 0-based, its merged ranges and, where
+    known, its cells shown as percentages."""
+
     name: str
     rows: list[list[Any]]
     merges: list[Box] = field(default_factory=list)
@@ -34,6 +40,7 @@ class Grid:
 
     @property
     def height(self) -> int:
+        """The number of rows read."""
         return len(self.rows)
 
     def value(self, row: int, col: int) -> Any:
@@ -46,6 +53,7 @@ class Grid:
         return None
 
     def merge_at(self, row: int, col: int) -> Box | None:
+        """The merged range covering the cell, if any."""
         if self._merge_of is None:
             self._merge_of = {
                 (r, c): box
@@ -77,12 +85,14 @@ class Grid:
         return (row, col) in self.percent_cells
 
     def texts(self) -> Iterator[tuple[int, int, str]]:
+        """Every non-empty text cell as (row, col, text)."""
         for r, cells in enumerate(self.rows):
             for c, value in enumerate(cells):
                 if isinstance(value, str) and value:
                     yield r, c, value
 
     def last_filled_row(self) -> int:
+        """The last row with any value (-1 for an empty sheet)."""
         for r in range(len(self.rows) - 1, -1, -1):
             if any(v not in ("", None) for v in self.rows[r]):
                 return r
@@ -98,45 +108,47 @@ def grid_from_calamine(sheet: Any, percent_cells: frozenset[tuple[int, int]] | N
 
 
 def grid_from_openpyxl(
-    path: Any,
+    source: Path | io.BytesIO,
     sheet_name: str,
     max_rows: int,
     max_cols: int,
     percent_cells: frozenset[tuple[int, int]] | None = None,
 ) -> Grid:
-    """A grid of the first max_rows × max_cols cells of a sheet, streamed by openpyxl (read-only
-    mode never builds the whole range), with its merged ranges inside that window, and which of
-    its numbers are shown as percentages, where that is known."""
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    """A grid of the first max_rows × max_cols cells of a sheet of an .xlsx file (its path, or its
+    bytes), streamed by openpyxl (read-only mode never builds the whole range), with its merged
+    ranges inside that window, and which of its numbers are shown as percentages, where that is
+    known. The file has passed the guard (safe_open.inspect_file)."""
+    book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     try:
-        sheet = book[sheet_name]
         rows = [
             ["" if v is None else v for v in cells]
-            for cells in sheet.iter_rows(max_row=max_rows, max_col=max_cols, values_only=True)
+            for cells in book[sheet_name].iter_rows(max_row=max_rows, max_col=max_cols, values_only=True)
         ]
-        merges = _merged_ranges_streamed(book, sheet_name, max_rows, max_cols)
     finally:
         book.close()
+    merges = _merged_ranges_streamed(source, sheet_name, max_rows, max_cols)
     while rows and all(v == "" for v in rows[-1]):
         rows.pop()
     return Grid(sheet_name, rows, merges, percent_cells)
 
 
-def _merged_ranges_streamed(book: Any, sheet_name: str, max_rows: int, max_cols: int) -> list[Box]:
-    """Merged ranges within the window, read from the sheet's XML without loading its cells."""
-    sheet = book[sheet_name]
-    part = getattr(sheet, "_worksheet_path", None) or getattr(sheet, "path", None)
-    archive: zipfile.ZipFile = book._archive
-    boxes: list[Box] = []
-    if part is None:
-        return boxes
-    with archive.open(part.lstrip("/")) as stream:
-        tail = b""
-        while chunk := stream.read(1 << 16):
-            data = tail + chunk
-            for match in re.finditer(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', data):
-                c0, r0, c1, r1 = range_boundaries(match.group(1).decode())
-                if r0 <= max_rows and c0 <= max_cols:
-                    boxes.append(Box(r0 - 1, c0 - 1, r1 - r0 + 1, c1 - c0 + 1))
-            tail = data[-64:]
+def _merged_ranges_streamed(source: Path | io.BytesIO, sheet_name: str, max_rows: int, max_cols: int) -> list[Box]:
+    """Merged ranges within the window, read from the sheet's XML without loading its cells; the
+    sheet's part is found as the guard finds it, through the workbook's relationships."""
+    with zipfile.ZipFile(source) as archive:
+        part = sheet_parts_of(archive).get(sheet_name)
+        if not part or part not in archive.namelist():
+            return []
+        boxes: list[Box] = []
+        with archive.open(part) as stream:
+            tail = b""
+            while chunk := stream.read(1 << 16):
+                data = tail + chunk
+                for match in re.finditer(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', data):
+                    c0, r0, c1, r1 = range_boundaries(match.group(1).decode())
+                    if c0 is None or r0 is None or c1 is None or r1 is None:  # not for a matched A1:B2
+                        continue
+                    if r0 <= max_rows and c0 <= max_cols:
+                        boxes.append(Box(r0 - 1, c0 - 1, r1 - r0 + 1, c1 - c0 + 1))
+                tail = data[-64:]
     return list(dict.fromkeys(boxes))

@@ -30,6 +30,8 @@ def compact(text: str) -> str:
 
 @dataclass(frozen=True)
 class LocatedTable:
+    """Where a table was found on a returned sheet: its header row, its columns and its data rows."""
+
     place: TablePlace
     header_row: int
     columns: tuple[tuple[ColumnPlace, int], ...]  # each column place and the column it is in
@@ -39,6 +41,9 @@ class LocatedTable:
 
 @dataclass
 class Located:
+    """What locating found on a returned sheet: each field's cell, each table, the labels missed, and
+    cells over Excel's limit."""
+
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)  # key → (row, col)
     unlabelled: list[FieldPlace] = field(default_factory=list)  # label expected, not found
     tables: dict[str, LocatedTable] = field(default_factory=dict)
@@ -66,6 +71,7 @@ class TextIndex:
                 self.too_long.append((r, c, len(text)))
 
     def find(self, label: str) -> list[tuple[int, int]]:
+        """The cells whose text is the label (white space aside, any text for a jinja2 part)."""
         if "{" not in label:
             return self.by_text.get(compact(label), [])
         pattern = label_pattern(label)
@@ -153,7 +159,7 @@ def _locate_table(
     if votes[header_row] * 2 < len(headers):
         return None
     columns = _columns_in(grid, table, header_row)
-    last = _table_end(grid, index, table, header_row, following)
+    last = _table_end(grid, index, header_row, following)
     return LocatedTable(table, header_row, columns, header_row + 1, last)
 
 
@@ -175,7 +181,6 @@ def _columns_in(grid: Grid, table: TablePlace, header_row: int) -> tuple[tuple[C
 def _table_end(
     grid: Grid,
     index: TextIndex,
-    table: TablePlace,
     header_row: int,
     following: list[FieldPlace | TablePlace],
 ) -> int:

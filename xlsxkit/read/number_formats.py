@@ -22,6 +22,8 @@ import html
 import re
 from typing import Protocol
 
+from openpyxl.utils.cell import column_index_from_string
+
 __all__ = ["MAX_PERCENT_CELLS", "PartReader", "PercentCells", "is_percent_format", "percent_styles"]
 
 BUILTIN_PERCENT = {9: "0%", 10: "0.00%"}  # ECMA-376 §18.8.30, the built-in formats with a %
@@ -114,9 +116,11 @@ def _text(attribute: bytes) -> str:
 class PartReader(Protocol):
     """Reads one part's XML, given chunk by chunk; `close` once the part has been read whole."""
 
-    def feed(self, chunk: bytes | memoryview) -> None: ...
+    def feed(self, chunk: bytes | memoryview) -> None:
+        """Take the next chunk of the part."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """The part has been read whole."""
 
 
 class PercentCells:
@@ -231,19 +235,11 @@ class _SheetReader(_Chunks):
                 self.owner.room += len(self.cells)
                 self.cells = None
                 return
-            self.cells.add((int(cell.group(2)) - 1, _column(cell.group(1))))
+            self.cells.add((int(cell.group(2)) - 1, column_index_from_string(cell.group(1).decode()) - 1))
 
     def close(self) -> None:
         if self.cells is not None:
             self.owner.by_part[self.part] = frozenset(self.cells)
-
-
-def _column(letters: bytes) -> int:
-    """0-based: b"A" → 0, b"AA" → 26."""
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number - 1
 
 
 _ODS_TAG = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^<>]*?)(/?)>")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from openpyxl.utils.cell import column_index_from_string
+
 __all__ = ["MARKERS_BY_ENCODING", "NEAR", "CellExtent", "MarkerScan"]
 
 XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -41,6 +43,7 @@ class MarkerScan:
         return None
 
     def found(self, chunk: bytes | memoryview) -> bool:
+        """Whether a marker (a DTD, an entity) appears in this chunk or across its edge with the last."""
         window = self.tail + bytes(chunk)
         if any(marker in window for marker in self.markers):
             return True
@@ -72,6 +75,7 @@ class CellExtent:
         self.carry = b""
 
     def feed(self, chunk: bytes | memoryview) -> None:
+        """Take the next chunk of the sheet part."""
         text = self.carry + bytes(chunk)
         cut = text.rfind(b"<")
         if cut != -1 and text.find(b">", cut) == -1:  # a tag still open at the chunk's end
@@ -84,13 +88,6 @@ class CellExtent:
             return
         found = self.CELL.findall(text)
         if found:
-            columns, rows = (set(refs) for refs in zip(*found))  # few distinct ones
+            columns, rows = (set(refs) for refs in zip(*found, strict=True))  # few distinct ones
             self.rows = max(self.rows, max(map(int, rows)))
-            self.cols = max(self.cols, max(map(column_number, columns)))
-
-
-def column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
+            self.cols = max(self.cols, max(column_index_from_string(letters.decode()) for letters in columns))

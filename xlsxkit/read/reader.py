@@ -24,8 +24,8 @@ from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
 from xlsxkit.read.locate import locate
 from xlsxkit.read.rules import check_record, implausible_amounts_across
 from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file
-from xlsxkit.read.sheet_record import Context, SheetRecord, cell_name, find_year, read_sheet
-from xlsxkit.template.layout import SheetLayout, compile_layout
+from xlsxkit.read.sheet_record import Context, SheetRecord, find_year, read_sheet
+from xlsxkit.template.layout import SheetLayout, cell_name, compile_layout
 from xlsxkit.template.load import builtin_template, builtin_templates
 from xlsxkit.template.model import Template
 
@@ -41,6 +41,9 @@ DEFAULT_LIMITS = ZipLimits()
 
 @dataclass
 class ReadResult:
+    """One file read: its records (one per project sheet), its findings, the template and stamp it was
+    read with, and whether it could be read at all."""
+
     path: Path
     records: list[SheetRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # about the file and its sheets
@@ -56,9 +59,11 @@ class ReadResult:
         return self.path if self.content is None else io.BytesIO(self.content)
 
     def all_findings(self) -> list[Finding]:
+        """The file's findings and every record's, in that order."""
         return [*self.findings, *(f for r in self.records for f in r.findings)]
 
     def count(self, severity: Severity) -> int:
+        """How many findings of that severity."""
         return sum(1 for f in self.all_findings() if f.severity is severity)
 
 
@@ -105,7 +110,7 @@ def read_return(
         return _unreadable(result, error.finding)
     try:
         _read_sheets(book, facts, result, Unstamped(result.template, unit, year))
-    except Exception as error:  # noqa: BLE001 — a bug met in one return must not stop a batch of thousands
+    except Exception as error:
         result.records.clear()
         return _unreadable(result, Finding(Code.R_INTERNAL, details={"detail": f"{type(error).__name__}: {error}"}))
     return result
@@ -334,7 +339,7 @@ def _grid(book: python_calamine.CalamineWorkbook, name: str, facts: FileFacts, r
         if _whole(facts, name):
             return grid_from_calamine(book.get_sheet_by_name(name), percent_cells)
         grid = grid_from_openpyxl(result.source, name, WINDOW_ROWS, WINDOW_COLS, percent_cells)
-    except Exception as error:  # noqa: BLE001 — calamine, openpyxl and zipfile raise many kinds; the batch goes on
+    except Exception as error:
         result.findings.append(Finding(Code.F_BROKEN, name, details={"detail": f"工作表 {name}：{error}"}))
         return None
     if extent is not None:

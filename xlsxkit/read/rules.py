@@ -59,6 +59,7 @@ Rule = Callable[[SheetRecord, Template, SheetLayout], Iterator[Finding]]
 
 
 def check_record(read: SheetRecord, template: Template, layout: SheetLayout) -> list[Finding]:
+    """Every finding of every rule on one sheet's record (the reader's own findings are not repeated)."""
     return [finding for rule in RULES for finding in rule(read, template, layout)]
 
 
@@ -87,6 +88,7 @@ def _in_form_unit(yuan: Decimal | str, template: Template) -> str:
 
 
 def required_fields(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """Each field the template requires is filled (a wrongly typed value is reported as such instead)."""
     wrong = {f.cell for f in read.findings}  # a wrongly typed value is reported as such, not as missing
     for place in layout.fields:
         if place.required and get_path(read.record, place.key) is None and read.cells.get(place.key) not in wrong:
@@ -94,6 +96,7 @@ def required_fields(read: SheetRecord, template: Template, layout: SheetLayout) 
 
 
 def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """A choice field holds one of its list's values."""
     for place in layout.fields:
         value = get_path(read.record, place.key)
         if place.list and isinstance(value, str) and value not in template.lists.get(place.list, ()):
@@ -120,6 +123,7 @@ def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -
 
 
 def negative_money(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """No amount is below zero."""
     for place in layout.fields:
         value = get_path(read.record, place.key)
         if place.type is ValueType.money and value is not None and Decimal(value) < 0:
@@ -134,6 +138,7 @@ def negative_money(read: SheetRecord, template: Template, layout: SheetLayout) -
 
 
 def funds_add_up(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """The sources of funds add up to their total, per period."""
     on_form = {f.key for f in layout.fields}
     for period in ("annual", "overall"):
         funds = read.record.get("funds", {}).get(period)
@@ -255,6 +260,7 @@ def _implausible(
 
 
 def spending_plan(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """The spending plan (cumulative % by month) never passes 100 %, never falls, and ends at 100 %."""
     plan = read.record.get("spending_plan")
     if not plan:
         return
@@ -289,6 +295,7 @@ def _indicators(read: SheetRecord) -> list[tuple[str, dict[str, Any]]]:
 
 
 def levels_known(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """Each 一级 and 二级 is one of the template's levels, and each 二级 belongs to its row's 一级."""
     taxonomy = template.taxonomy
     if taxonomy is None:
         return
@@ -338,6 +345,7 @@ def _header_cell(read: SheetRecord, table: TablePlace) -> str | None:
 
 
 def rows_complete(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
+    """Each indicator row has its 三级 and its 指标值, no placeholder text, and no 三级 twice."""
     table = layout.table("indicators")
     if table is None:
         return

@@ -40,8 +40,9 @@ from defusedxml import DefusedXmlException
 from xlsxkit.form.errors import Code, Finding, ReturnFileError
 from xlsxkit.read.formula_cells import FormulaCells
 from xlsxkit.read.number_formats import PartReader, PercentCells, percent_styles
+from xlsxkit.read.ole_directory import ole2_entry_names
 from xlsxkit.read.part_scans import CellExtent, MarkerScan
-from xlsxkit.read.sniff import has_ole2_entry, looks_like, zip_looks_like
+from xlsxkit.read.sniff import looks_like, zip_looks_like
 
 __all__ = ["FileFacts", "ZipLimits", "custom_properties", "inspect_file", "require_defusedxml", "shown_size"]
 
@@ -73,6 +74,10 @@ class ZipLimits:
 
 @dataclass(frozen=True)
 class FileFacts:
+    """What the guarded open learnt of a file before any reader touched it: hash, size, format, macros,
+    date system, stamp properties, and per sheet its extent, percent cells and formulas without
+    values."""
+
     path: Path
     sha256: str
     size: int
@@ -134,11 +139,11 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
             return replace(_other_format(path, data, "ods"), percent_cells=percent.by_table)
         _fail(Code.F_NOT_XLSX, detail=zip_looks_like(names, kept.get("mimetype", b"")))
 
-    workbook = _parse(WORKBOOK, kept[WORKBOOK])
+    workbook = parse_part(WORKBOOK, kept[WORKBOOK])
     if workbook.tag.startswith("{" + STRICT_MAIN + "}"):
         _fail(Code.F_STRICT_OOXML)
     content_types = kept.get(CONTENT_TYPES, b"").lower()
-    parts = _sheet_parts(workbook, _parse(WORKBOOK_RELS, kept[WORKBOOK_RELS])) if WORKBOOK_RELS in kept else {}
+    parts = sheet_parts(workbook, parse_part(WORKBOOK_RELS, kept[WORKBOOK_RELS])) if WORKBOOK_RELS in kept else {}
     macros = b"macroenabled.main+xml" in content_types or any(
         n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names
     )
@@ -148,7 +153,7 @@ def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: 
         size=len(data),
         macros=macros,
         date1904=_date1904(workbook),
-        custom_properties=custom_properties(_parse(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
+        custom_properties=custom_properties(parse_part(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
         notes=(Finding(Code.F_MACROS),) if macros else (),
         extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
         percent_cells={name: percent.by_part[part] for name, part in parts.items() if part in percent.by_part},
@@ -229,12 +234,15 @@ def _read(path: Path, limits: ZipLimits) -> bytes:
 
 def _ole2_verdict(data: bytes) -> None:
     """Refuse an OLE2 compound file that is not an .xls (BIFF) or WPS .et workbook: a
-    password-protected .xlsx (EncryptionInfo stream), an old Word or PowerPoint file."""
-    if has_ole2_entry(data, "EncryptionInfo"):
+    password-protected .xlsx (EncryptionInfo stream), an old Word or PowerPoint file. One whose
+    directory olefile cannot read passes, as any other: calamine then tries it as an .xls, and
+    what it cannot read is F_LEGACY_FORMAT."""
+    names = ole2_entry_names(data) or frozenset()
+    if "EncryptionInfo" in names:
         _fail(Code.F_ENCRYPTED)
-    if has_ole2_entry(data, "WordDocument"):
+    if "WordDocument" in names:
         _fail(Code.F_NOT_XLSX, detail="这是旧版 Word 文档（.doc）")
-    if has_ole2_entry(data, "PowerPoint Document"):
+    if "PowerPoint Document" in names:
         _fail(Code.F_NOT_XLSX, detail="这是旧版 PowerPoint 演示文稿（.ppt）")
 
 
@@ -321,6 +329,7 @@ def _inflate(
     name = info.filename
     if info.flag_bits & 0x1:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 用 ZIP 密码加密，Excel 不会这样保存工作簿")
+    chunks: Iterator[bytes | memoryview]
     if info.compress_type == zipfile.ZIP_STORED or not compressed:
         chunks = (compressed[i : i + CHUNK] for i in range(0, len(compressed), CHUNK))
     elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -397,14 +406,14 @@ def _deflated_chunks(name: str, compressed: memoryview) -> Iterator[bytes]:
 # --- the XML parts --------------------------------------------------------------------------
 
 
-def _parse(name: str, data: bytes) -> Element:
+def parse_part(name: str, data: bytes) -> Element:
     """A small part we read ourselves. It has passed the DTD/entity scan while inflating, and
     without a DTD expat defines no entity, so the C parser is safe here — and five times
     faster than defusedxml's Python-level one. A part in another encoding (UTF-16: the scan
     matched its spelling of the markers too) still goes through defusedxml."""
     try:
         if data[:1] == b"<" or data[:3] == b"\xef\xbb\xbf":
-            return FastET.fromstring(data)
+            return FastET.fromstring(data)  # noqa: S314 (scanned for DTDs and entities while inflating)
         return SafeET.fromstring(data)
     except DefusedXmlException:
         _fail(Code.F_XML_ENTITY, part=name)
@@ -420,7 +429,17 @@ def _date1904(workbook: Element) -> bool:
     return properties.get("date1904", "").strip().lower() in ("1", "true")
 
 
-def _sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
+def sheet_parts_of(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its part in a workbook that has passed the guard ({} without a workbook part
+    or its relationships)."""
+    names = set(archive.namelist())
+    if WORKBOOK not in names or WORKBOOK_RELS not in names:
+        return {}
+    workbook = parse_part(WORKBOOK, archive.read(WORKBOOK))
+    return sheet_parts(workbook, parse_part(WORKBOOK_RELS, archive.read(WORKBOOK_RELS)))
+
+
+def sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
     """Sheet name → its part, following workbook.xml.rels ("" where no relationship leads)."""
     targets = {}
     for relationship in relationships:

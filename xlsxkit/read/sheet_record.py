@@ -9,12 +9,9 @@ above, and normalised to the template's taxonomy names.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
-
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlsxkit.form.cell_values import CellValueError, from_cell, text_of
 from xlsxkit.form.errors import Code, Finding
@@ -22,7 +19,7 @@ from xlsxkit.form.indicator_values import parse_value
 from xlsxkit.form.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record
 from xlsxkit.read.grid import Grid
 from xlsxkit.read.locate import Located, LocatedTable, compact
-from xlsxkit.template.layout import SheetLayout
+from xlsxkit.template.layout import SheetLayout, cell_name
 from xlsxkit.template.model import Template
 
 LEVEL_KEYS = ("level1", "level2")
@@ -35,12 +32,6 @@ EXPECTED = {
     ValueType.integer: ("整数", "3"),
     ValueType.date: ("日期", "2025-12-31"),
 }
-
-
-@functools.lru_cache(maxsize=65536)
-def cell_name(row: int, col: int) -> str:
-    """ "D14" for 0-based (13, 3)."""
-    return xl_rowcol_to_cell(row, col)
 
 
 @dataclass
@@ -64,6 +55,8 @@ class Context:
 
 
 def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Context) -> SheetRecord:
+    """One located sheet → its record, with the cell of every value and the findings of reading it (a
+    wrongly typed value, a label or table not found)."""
     template = context.template
     record = blank_record(template.form)
     record["template"] = {"id": template.id, "version": template.version}
@@ -76,9 +69,9 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
         row, col = located.fields[place.key]
         result.findings.append(Finding(Code.R_LABEL_NOT_FOUND, grid.name, cell_name(row, col), {"label": place.label}))
     _read_fields(grid, sheet, located, context, result)
-    for place in sheet.tables:
-        if place.bind not in located.tables:
-            headers = "、".join(dict.fromkeys(c.header for c in place.columns))
+    for table_place in sheet.tables:
+        if table_place.bind not in located.tables:
+            headers = "、".join(dict.fromkeys(c.header for c in table_place.columns))
             result.findings.append(Finding(Code.R_TABLE_NOT_FOUND, grid.name, details={"headers": headers}))
     for table in located.tables.values():
         result.cells[f"{table.place.bind}.header"] = cell_name(table.header_row, table.columns[0][1])
@@ -111,9 +104,9 @@ def _read_fields(grid: Grid, sheet: SheetLayout, located: Located, context: Cont
 def _make_room(record: dict[str, Any], key: str) -> None:
     """A form with any 资金支出计划 or 中期资金 cell has the whole object, every key null at first."""
     if key.startswith("spending_plan.") and record.get("spending_plan") is None:
-        record["spending_plan"] = {month: None for month in SPENDING_MONTHS}
+        record["spending_plan"] = dict.fromkeys(SPENDING_MONTHS)
     elif key.startswith("funds.overall.") and record["funds"].get("overall") is None:
-        record["funds"]["overall"] = {fund: None for fund in FUND_KEYS}
+        record["funds"]["overall"] = dict.fromkeys(FUND_KEYS)
 
 
 def _set(record: dict[str, Any], key: str, value: Any) -> None:

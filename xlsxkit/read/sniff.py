@@ -1,32 +1,12 @@
-"""What a file is, told from its bytes, for the guard's messages: an entry of an OLE2 compound
-file (.xls, .doc, an encrypted .xlsx), and what a file that is not a workbook seems to be (a PDF,
-a web page saved as "Excel", a .docx …). Nothing here opens a file or raises."""
+"""What a file is, told from its bytes, for the guard's messages: the entries of an OLE2
+compound file (.xls, .doc, an encrypted .xlsx), and what a file that is not a workbook seems to
+be (a PDF, a web page saved as "Excel", a .docx …). Nothing here opens a file on disk or raises."""
 
 from __future__ import annotations
 
 import codecs
-import struct
 
-__all__ = ["has_ole2_entry", "looks_like", "zip_looks_like"]
-
-
-def has_ole2_entry(data: bytes, name: str) -> bool:
-    """Whether the compound file's directory holds an entry so named.
-
-    No FAT chain is followed: a directory entry is 128 bytes, its name UTF-16LE, NUL-terminated,
-    at the entry's start, and its name length in bytes (with the NUL) at offset 64. Sectors start
-    at (n + 1) × 512 or 4096 bytes, so every directory entry starts at a multiple of 128 in the
-    file. A match there with the right length field is a directory entry; the same text inside
-    a stream (a cell that says "EncryptionInfo") almost never lines up both ways.
-    """
-    encoded = name.encode("utf-16-le") + b"\0\0"
-    length = struct.pack("<H", len(encoded))
-    at = data.find(encoded, 512)
-    while at != -1:
-        if at % 128 == 0 and data[at + 64 : at + 66] == length:
-            return True
-        at = data.find(encoded, at + 1)
-    return False
+__all__ = ["looks_like", "zip_looks_like"]
 
 
 def looks_like(data: bytes) -> str:
@@ -71,6 +51,7 @@ def decodes_as_text(head: bytes) -> bool:
 
 
 def zip_looks_like(names: set[str], mimetype: bytes) -> str:
+    """What a ZIP file that is no workbook seems to be (a .docx, a .pptx, an .ods …), for the F_NOT_XLSX message."""
     if "word/document.xml" in names:
         return "这是 Word 文档（.docx），不是工作簿"
     if "ppt/presentation.xml" in names:

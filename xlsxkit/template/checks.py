@@ -22,6 +22,8 @@ REQUIRED_COLUMNS = {"indicators": ("level1", "level2", "level3", "value"), "item
 
 
 def check_template(template: Template) -> list[Found]:
+    """What a well-shaped template must also get right (taxonomy, rows, fields, tables, jinja
+    text, styles): (code, key path, details) of each problem."""
     return [
         *_check_taxonomy(template),
         *_check_rows(template),
@@ -187,7 +189,7 @@ def _check_tables(template: Template) -> Iterator[Found]:
                 Code.T_FORM_MISMATCH,
                 ("body", b, "skeleton"),
                 {
-                    "form": block.table,
+                    "place": f"{block.table} 表",
                     "what": "skeleton",
                     "hint": "骨架行只用于指标表。",
                 },
@@ -214,7 +216,7 @@ def _check_indicator_table(template: Template, block: TableBlock, b: int) -> Ite
 
 
 def _check_jinja(template: Template) -> Iterator[Found]:
-    environment = jinja2.Environment()
+    environment = jinja2.Environment()  # noqa: S701 (only parses; forms are not HTML)
     texts: list[tuple[tuple[Any, ...], str]] = [
         (("title",), template.title),
         (("sheet_name",), template.sheet_name),

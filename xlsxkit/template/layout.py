@@ -1,9 +1,10 @@
 """Compile a Template into the frozen Layout: where every cell, field and table sits.
 
-The writer places cells through the Layout and the reader (#3) finds them through it;
+The writer places cells through the Layout and the reader finds them through it;
 neither computes a position on its own. A sheet's layout depends on how many rows each
 table gets, so `Layout.sheet(rows)` compiles (and caches) one per row count.
 Rows and columns are 0-based here, as xlsxwriter counts them; `Box.a1` gives Excel's name.
+Cell names come from openpyxl.utils: the reading side (template, read) never loads xlsxwriter.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from xlsxkit.form.excel import LISTS_SHEET
 from xlsxkit.form.record import FIELD_TYPES, ValueType
@@ -24,8 +25,16 @@ LEVEL2_LIST_PREFIX = "xk_level2_"
 LIST_PREFIX = "xk_list_"
 
 
+@functools.lru_cache(maxsize=65536)
+def cell_name(row: int, col: int) -> str:
+    """ "D14" for 0-based (13, 3)."""
+    return f"{get_column_letter(col + 1)}{row + 1}"
+
+
 @dataclass(frozen=True)
 class Box:
+    """A rectangle of cells, 0-based: its top-left cell and how many rows and columns it spans."""
+
     row: int
     col: int
     rows: int = 1
@@ -33,27 +42,34 @@ class Box:
 
     @property
     def last_row(self) -> int:
+        """The bottom row it covers."""
         return self.row + self.rows - 1
 
     @property
     def last_col(self) -> int:
+        """The rightmost column it covers."""
         return self.col + self.cols - 1
 
     @property
     def merged(self) -> bool:
+        """Whether it spans more than one cell (drawn as a merged range)."""
         return self.rows > 1 or self.cols > 1
 
     @property
     def a1(self) -> str:
-        first = xl_rowcol_to_cell(self.row, self.col)
-        return f"{first}:{xl_rowcol_to_cell(self.last_row, self.last_col)}" if self.merged else first
+        """Its name in Excel: "B3", or "B3:D4" for a merged range."""
+        first = cell_name(self.row, self.col)
+        return f"{first}:{cell_name(self.last_row, self.last_col)}" if self.merged else first
 
     def covers(self, row: int, col: int) -> bool:
+        """Whether the cell (row, col) lies within it."""
         return self.row <= row <= self.last_row and self.col <= col <= self.last_col
 
 
 @dataclass(frozen=True)
 class StaticPlace:
+    """Text the form prints: a title, a note, or a label (the reader finds fields by their labels)."""
+
     box: Box
     text: str  # jinja2 source
     style: str
@@ -62,6 +78,8 @@ class StaticPlace:
 
 @dataclass(frozen=True)
 class FieldPlace:
+    """Where one record key sits on the form: its input cell, value type, label and list."""
+
     key: str
     box: Box
     type: ValueType
@@ -83,6 +101,8 @@ class FieldPlace:
 
 @dataclass(frozen=True)
 class ColumnPlace:
+    """One column of a table on the form: the record key it holds, its header, where it is, its list."""
+
     key: str
     header: str
     col: int
@@ -93,6 +113,9 @@ class ColumnPlace:
 
 @dataclass(frozen=True)
 class TablePlace:
+    """Where a record list (indicators, items, measures) sits: header row, data rows, columns, side
+    label, merges and skeleton."""
+
     bind: str
     header_row: int
     first_row: int
@@ -104,6 +127,7 @@ class TablePlace:
 
     @property
     def last_row(self) -> int:
+        """The table's last data row."""
         return self.first_row + self.rows - 1
 
     def column(self, key: str) -> ColumnPlace | None:
@@ -113,6 +137,9 @@ class TablePlace:
 
 @dataclass(frozen=True)
 class SheetLayout:
+    """One project sheet laid out for a given number of table rows: every static text, field and table
+    with its place, row heights and column widths."""
+
     statics: tuple[StaticPlace, ...]
     fields: tuple[FieldPlace, ...]
     tables: tuple[TablePlace, ...]
@@ -122,16 +149,20 @@ class SheetLayout:
 
     @property
     def last_col(self) -> int:
+        """The rightmost column of the form."""
         return len(self.widths) - 1
 
     @property
     def print_area(self) -> Box:
+        """The cells that print: the whole form."""
         return Box(0, 0, self.last_row + 1, len(self.widths))
 
     def field(self, key: str) -> FieldPlace | None:
+        """The place of the field bound to `key`, if the form has one."""
         return next((f for f in self.fields if f.key == key), None)
 
     def table(self, bind: str) -> TablePlace | None:
+        """The place of the table bound to `bind`, if the form has one."""
         return next((t for t in self.tables if t.bind == bind), None)
 
 
@@ -145,8 +176,10 @@ class ListPlace:
 
     @property
     def reference(self) -> str:
-        letter = xl_col_to_name(self.col)
-        return f"={LISTS_SHEET}!${letter}$1:${letter}${max(len(self.values), 1)}"
+        """The range the defined name refers to: "_lists!$A$1:$A$4"."""
+        column = get_column_letter(self.col + 1)
+        # the sheet name unquoted, as it always was ("_lists" needs no quotes): the workbooks stay byte-identical
+        return f"={LISTS_SHEET}!{absolute_coordinate(f'{column}1:{column}{max(len(self.values), 1)}')}"
 
 
 @dataclass(frozen=True)
@@ -173,6 +206,8 @@ _JINJA_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 @functools.lru_cache(maxsize=1024)
 def label_pattern(label: str) -> re.Pattern[str]:
+    """A regular expression that finds a label on a returned sheet, whatever white space a clerk added
+    or removed; a jinja2 part ({{ year }}) matches any text."""
     literals = [re.sub(r"\s+", "", part) for part in _JINJA_PART.split(label)]
     body = ".*?".join(r"\s*".join(map(re.escape, literal)) for literal in literals)
     return re.compile(rf"^\s*{body}\s*$", re.DOTALL)
@@ -251,7 +286,8 @@ def _place_rows(
             occupied.update((r + dr, col + dc) for dr in range(cell.rows) for dc in range(cell.span))
             if cell.field is None:
                 is_label = cell.label is not None
-                place = StaticPlace(box, cell.label if is_label else cell.text or "", _static_style(cell), is_label)
+                text = cell.label if cell.label is not None else cell.text or ""
+                place = StaticPlace(box, text, _static_style(cell), is_label)
                 block_statics.append(place)
                 statics.append(place)
             else:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from xlsxkit.form.errors import Code, Problem, TemplateError, did_you_mean
 from xlsxkit.template.checks import check_template
@@ -31,7 +32,7 @@ def parse_template(text: str, name: str) -> Template:
     if source is None:
         raise TemplateError(problems)
     if not isinstance(source.data, dict):
-        raise TemplateError([Problem(Code.T_WRONG_TYPE, f"{name}:1", {"detail": "模板须为“键: 值”的映射"})])
+        raise TemplateError([Problem(Code.T_WRONG_TYPE, f"{name}:1", {"detail": "模板须为“键: 值”的映射"}, line=1)])
     try:
         template = Template.model_validate(source.data)
     except ValidationError as error:
@@ -52,15 +53,11 @@ def parse_template(text: str, name: str) -> Template:
 def _in_file_order(problems: list[Problem]) -> list[Problem]:
     """Problems sorted by line (stable, so those on one line keep the order they were found)."""
 
-    def line(problem: Problem) -> int:
-        found = re.search(r":(\d+)(?: |$)", problem.where)
-        return int(found.group(1)) if found else 0
-
-    return sorted(problems, key=line)
+    return sorted(problems, key=lambda problem: problem.line or 0)
 
 
 def _semantic_problems(template: Template, source: YamlSource) -> list[Problem]:
-    return [Problem(code, source.where(path), details) for code, path, details in check_template(template)]
+    return [source.problem(code, path, details) for code, path, details in check_template(template)]
 
 
 def _without_bad_keys(data: dict[str, Any], error: ValidationError) -> Template | None:
@@ -85,12 +82,15 @@ def _without_bad_keys(data: dict[str, Any], error: ValidationError) -> Template 
 
 
 def load_template(path: Path) -> Template:
+    """The template in a YAML file, checked (cached by path and modification time); TemplateError
+    lists every problem as file:line."""
     path = Path(path)
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
 
 
 @functools.lru_cache(maxsize=64)
-def _load_cached(resolved: str, mtime_ns: int, shown: str) -> Template:
+def _load_cached(resolved: str, _mtime_ns: int, shown: str) -> Template:
+    """Parsed once per path and modification time (the time is only part of the cache key)."""
     return parse_template(Path(resolved).read_text(encoding="utf-8"), shown)
 
 
@@ -103,6 +103,7 @@ def builtin_template_dir() -> Path:
 
 
 def builtin_templates() -> list[Template]:
+    """Every built-in template, by file name."""
     return [load_template(path) for path in sorted(builtin_template_dir().glob("*.yaml"))]
 
 
@@ -150,15 +151,15 @@ _TYPE_WORDS = {
 }
 
 
-def _problem_from_pydantic(item: dict[str, Any], source: YamlSource) -> Problem:
+def _problem_from_pydantic(item: ErrorDetails, source: YamlSource) -> Problem:
     path, allowed = _data_path(item["loc"])
     kind = item["type"]
     ctx = item.get("ctx") or {}
     if kind == "extra_forbidden":
         key = path[-1]
-        return Problem(
+        return source.problem(
             Code.T_UNKNOWN_KEY,
-            source.where(path),
+            path,
             {
                 "key": format_path(path),
                 "suggestion": did_you_mean(str(key), allowed),
@@ -166,17 +167,17 @@ def _problem_from_pydantic(item: dict[str, Any], source: YamlSource) -> Problem:
         )
     if kind == "missing" and path and isinstance(path[-1], int):  # a short pair, e.g. skeleton: [产出指标]
         detail = f"{format_path(path[:-1])} 缺少第 {path[-1] + 1} 项"
-        return Problem(Code.T_WRONG_TYPE, source.where(path[:-1]), {"detail": detail})
+        return source.problem(Code.T_WRONG_TYPE, path[:-1], {"detail": detail})
     if kind == "missing":
-        return Problem(Code.T_MISSING_KEY, source.where(path[:-1]), {"key": format_path(path)})
+        return source.problem(Code.T_MISSING_KEY, path[:-1], {"key": format_path(path)})
     if kind == "cell_kinds":
         kinds = ctx.get("kinds") or []
         found = f"有 {'、'.join(kinds)}" if kinds else "三者都没有"
-        return Problem(Code.T_CELL_KINDS, source.where(path), {"found": found})
+        return source.problem(Code.T_CELL_KINDS, path, {"found": found})
     if kind == "field_only":
         keys = list(ctx.get("keys") or [])
-        return Problem(Code.T_FIELD_ONLY_KEYS, source.where((*path, *keys[:1])), {"keys": "、".join(keys)})
-    return Problem(Code.T_WRONG_TYPE, source.where(path), {"detail": f"{format_path(path)} {_detail(item)}"})
+        return source.problem(Code.T_FIELD_ONLY_KEYS, (*path, *keys[:1]), {"keys": "、".join(keys)})
+    return source.problem(Code.T_WRONG_TYPE, path, {"detail": f"{format_path(path)} {_detail(item)}"})
 
 
 def _shown(value: Any) -> str:
@@ -190,7 +191,7 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def _detail(item: dict[str, Any]) -> str:
+def _detail(item: ErrorDetails) -> str:
     ctx = item.get("ctx") or {}
     kind = item["type"]
     now = f"（现为 {_shown(item.get('input'))}）"
@@ -211,8 +212,8 @@ def _detail(item: dict[str, Any]) -> str:
             return f"应 {word} {ctx[bound]}{now}"
     if kind == "value_error":
         return str(ctx.get("error", item["msg"]))
-    word = _TYPE_WORDS.get(kind)
-    return f"{word}{now}" if word else item["msg"]
+    type_word = _TYPE_WORDS.get(kind)
+    return f"{type_word}{now}" if type_word else item["msg"]
 
 
 def _data_path(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[str]]:

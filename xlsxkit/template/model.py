@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,8 @@ _KEY_TYPES = {key: kind for types in FIELD_TYPES.values() for key, kind in types
 
 
 class Strict(BaseModel):
+    """A part of the template language: unknown keys are errors, and a loaded template never changes."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -45,6 +48,8 @@ class Margins(Strict):
 
 
 class Page(Strict):
+    """Print setup of the form's sheets."""
+
     paper: Literal["A4"] = "A4"
     orientation: Literal["portrait", "landscape"] = "portrait"
     margins: Margins = Margins()
@@ -128,15 +133,21 @@ class Cell(Strict):
 
 
 class Row(Strict):
+    """One row of the form: its cells, and its height where the template fixes one."""
+
     cells: list[Cell] = Field(min_length=1)
     height: float | None = Field(None, gt=0, le=409, description="Row height in points.")
 
 
 class RowsBlock(Strict):
+    """Rows drawn as written."""
+
     rows: list[Row] = Field(min_length=1)
 
 
 class Column(Strict):
+    """One column of a table: the record key it holds and its header."""
+
     key: str = Field(description="A column of the bound list: level1, level2, level3, description, value, …")
     header: str
     span: int = Field(1, ge=1, le=20)
@@ -145,12 +156,16 @@ class Column(Strict):
 
 
 class SideLabel(Strict):
+    """A label written down the left of a table, over `span` columns."""
+
     text: str
     span: int = Field(1, ge=1, le=5)
     style: str | None = None
 
 
 class TableBlock(Strict):
+    """A table bound to a record list (indicators, items, measures): its columns and header rows."""
+
     table: str = Field(description="The record list laid out here: indicators, items or measures.")
     side_label: SideLabel | None = None
     columns: list[Column] = Field(min_length=1)
@@ -185,6 +200,8 @@ Block = Annotated[
 
 
 class Taxonomy(Strict):
+    """The indicator levels: the 一级 in order and the 二级 allowed under each."""
+
     level1: list[str] = Field(min_length=1)
     level2: dict[str, list[str]]
     aliases: dict[str, str] = Field(
@@ -192,10 +209,13 @@ class Taxonomy(Strict):
     )
 
     def level2_of(self, level1: str) -> list[str]:
+        """The 二级 allowed under a 一级 (none for an unknown one)."""
         return self.level2.get(level1, [])
 
 
 class Template(Strict):
+    """One form layout: identity, page, fonts, body rows and tables, lists, levels, rules and texts."""
+
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     version: str = Field(min_length=1)
     name: str = Field(description="The form's name in listings.")
@@ -221,17 +241,19 @@ class Template(Strict):
         canonical = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Template:
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Template:
         """A copy; its digest is computed anew (the cached one describes the original)."""
         copy = super().model_copy(update=update, deep=deep)
         copy.__dict__.pop("digest", None)
         return copy
 
     def tables(self) -> list[TableBlock]:
+        """The table blocks of the body, in order."""
         return [block for block in self.body if isinstance(block, TableBlock)]
 
 
 def template_schema() -> dict[str, Any]:
+    """The JSON Schema of the template language (draft 2020-12), for editors and `xlsxkit schema`."""
     schema = Template.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "xlsxkit template"

@@ -1,13 +1,10 @@
 """Cell styles: the built-in named styles, a template's overrides, the number format each
-value type implies. Produces xlsxwriter format properties; `FormatCache` makes each
-distinct format once per workbook."""
+value type implies. Produces format properties as plain data (xlsxwriter's names); the writer's
+`FormatCache` (write/formats.py) makes each distinct format once per workbook."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from xlsxwriter.format import Format
-from xlsxwriter.workbook import Workbook
 
 from xlsxkit.form.record import ValueType
 from xlsxkit.template.model import Style, Template
@@ -47,6 +44,7 @@ def style_properties(
     name: str,
     value_type: ValueType | None,
     locked: bool,
+    *,
     number_format: str | None = None,
 ) -> dict[str, Any]:
     """xlsxwriter format properties of a named style, with the template's overrides."""
@@ -78,27 +76,3 @@ def style_properties(
     elif value_type is not None:
         properties["num_format"] = NUMBER_FORMATS[value_type]
     return properties
-
-
-class FormatCache:
-    """One xlsxwriter Format per distinct (style, type, locked, number format) in a workbook."""
-
-    def __init__(self, workbook: Workbook, template: Template) -> None:
-        self._workbook = workbook
-        self._template = template
-        self._formats: dict[tuple[str, ValueType | None, bool, str | None], Format] = {}
-
-    def get(
-        self,
-        name: str,
-        value_type: ValueType | None = None,
-        locked: bool = True,
-        number_format: str | None = None,
-    ) -> Format:
-        key = (name, value_type, locked, number_format)
-        fmt = self._formats.get(key)
-        if fmt is None:
-            fmt = self._formats[key] = self._workbook.add_format(
-                style_properties(self._template, name, value_type, locked, number_format)
-            )
-        return fmt

@@ -34,10 +34,16 @@ class YamlSource:
         return 1
 
     def where(self, path: Path_) -> str:
+        """ "templates/x.yaml:12 body[2].cells[1]": the file, the line and the key path."""
         return f"{self.name}:{self.line_of(path)} {format_path(path)}".rstrip()
+
+    def problem(self, code: Code, path: Path_, details: dict[str, Any] | None = None) -> Problem:
+        """A problem at `path` of this file, carrying its line."""
+        return Problem(code, self.where(path), details or {}, line=self.line_of(path))
 
 
 def format_path(path: Path_) -> str:
+    """A key path as written in messages: body[2].cells[1]."""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -45,12 +51,13 @@ def format_path(path: Path_) -> str:
 
 
 def load_yaml(text: str, name: str) -> tuple[YamlSource | None, list[Problem]]:
+    """YAML text as plain data with the line of every key path, or None and the problems (syntax, duplicate keys)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        return None, [Problem(Code.T_YAML_SYNTAX, f"{name}:{line}", {"detail": _syntax_detail(error, line)})]
+        return None, [Problem(Code.T_YAML_SYNTAX, f"{name}:{line}", {"detail": _syntax_detail(error, line)}, line=line)]
     source = YamlSource(name=name, data=None)
     problems: list[Problem] = []
     source.data = _build(node, (), source, problems) if node is not None else {}
@@ -87,9 +94,10 @@ def _build(node: yaml.Node, path: Path_, source: YamlSource, problems: list[Prob
             key = _scalar(key_node)
             child = (*path, key)
             if key in result:
-                where = f"{source.name}:{key_node.start_mark.line + 1} {format_path(child)}"
-                first = source.lines.get(child)
-                problems.append(Problem(Code.T_DUPLICATE_KEY, where, {"key": format_path(child), "first": first}))
+                line = key_node.start_mark.line + 1
+                where = f"{source.name}:{line} {format_path(child)}"
+                details = {"key": format_path(child), "first": source.lines.get(child)}
+                problems.append(Problem(Code.T_DUPLICATE_KEY, where, details, line=line))
             source.lines[child] = key_node.start_mark.line + 1
             result[key] = _build(value_node, child, source, problems)
         return result

@@ -8,7 +8,7 @@ the Layout. User text is only ever written with write_string, so "=1+1" stays te
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -42,7 +42,10 @@ from xlsxkit.template.layout import (
     list_name,
 )
 from xlsxkit.template.model import Template
-from xlsxkit.template.styles import FormatCache, style_properties
+from xlsxkit.template.styles import style_properties
+from xlsxkit.write.canvas import FormCanvas, WorksheetCanvas
+from xlsxkit.write.formats import FormatCache
+from xlsxkit.write.xlsxwriter_internals import wraps_text
 
 INSTRUCTIONS_WIDTH = 100
 
@@ -70,14 +73,36 @@ class SheetContent:
     record: dict[str, Any] | None
 
 
+def unit_context(template: Template, *, year: Any, unit: Mapping[str, Any]) -> dict[str, Any]:
+    """What a template's texts (title, sheet name, instructions, file name) may name, for one unit:
+    year, unit, money_unit, template."""
+    return {
+        "year": year,
+        "unit": unit,
+        "money_unit": template.money_unit or "",
+        "template": {"id": template.id, "version": template.version, "name": template.name},
+    }
+
+
+def form_context(base: dict[str, Any], template: Template, *, index: int, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The context of one form: its unit's (`unit_context`), with the form's number, project and
+    record, and its title rendered."""
+    context = {**base, "index": index, "project": record.get("project") or {}, "record": record}
+    context["title"] = render_text(template.title, context)
+    return context
+
+
 def write_workbook(
     target: str | IO[bytes],
     layout: Layout,
     stamp: Stamp,
     unit: dict[str, Any],
     sheets: Sequence[SheetContent],
+    *,
     password: str | None = None,
 ) -> None:
+    """One workbook for one unit: its 填报说明, a project sheet per content (a record or blank),
+    the dropdown lists and the stamp; written to `target` (a path or a binary stream)."""
     template = layout.template
     workbook = Workbook(
         target,
@@ -92,19 +117,13 @@ def write_workbook(
     for name, value in stamp.properties():
         workbook.set_custom_property(name, value)
     formats = FormatCache(workbook, template)
-    base = {
-        "year": stamp.year,
-        "unit": unit,
-        "money_unit": template.money_unit or "",
-        "template": {"id": template.id, "version": template.version, "name": template.name},
-    }
+    base = unit_context(template, year=stamp.year, unit=unit)
     _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template, base, password)
     names: set[str] = set()
     project_sheets = []
     for content in sheets:
         record = content.record or blank_record(template.form)
-        context = {**base, "index": content.index, "project": record.get("project") or {}, "record": record}
-        context["title"] = render_text(template.title, context)
+        context = form_context(base, template, index=content.index, record=record)
         name = _unique_sheet_name(render_text(template.sheet_name, context), names)
         rows = {t.table: len(record[t.table]) for t in template.tables() if record.get(t.table)}  # else blank rows
         project_sheets.append(workbook.add_worksheet(name))
@@ -150,7 +169,7 @@ def _write_instructions(
     password: str | None,
 ) -> None:
     sheet.set_column(0, 0, INSTRUCTIONS_WIDTH)
-    cells = _CellWriter(sheet, formats, (INSTRUCTIONS_WIDTH,), {}, template.font.size)
+    cells = _CellWriter(WorksheetCanvas(sheet), formats, (INSTRUCTIONS_WIDTH,), {}, template.font.size)
     title, body = formats.get("title"), formats.get("instructions")
     for row, line in enumerate(render_text(template.instructions, context).splitlines()):
         cells.put(Box(row, 0), line, title if row == 0 else body)
@@ -173,7 +192,7 @@ def _write_project_sheet(
     template = layout.template
     for col, width in enumerate(sheet_layout.widths):
         sheet.set_column(col, col, width)
-    draw_form(sheet, formats, layout, sheet_layout, record, context)
+    draw_form(WorksheetCanvas(sheet), formats, layout, sheet_layout, record, context)
     set_page(sheet, template.page)
     if template.page.repeat_table_header and sheet_layout.tables:
         header = sheet_layout.tables[0].header_row
@@ -202,22 +221,22 @@ def set_page(sheet: Worksheet, page: Any, scale: int | None = None) -> None:
 
 
 def draw_form(
-    sheet: Worksheet,
+    canvas: FormCanvas,
     formats: FormatCache,
     layout: Layout,
     sheet_layout: SheetLayout,
     record: dict[str, Any],
     context: dict[str, Any],
     *,
-    top: int = 0,
     printable: bool = False,
 ) -> None:
-    """Draw one form's cells with its first row at row `top` of `sheet`; column widths and the
-    page setup are the caller's (one sheet may hold many forms). `printable` draws a plain copy
-    to print (the consolidated 汇编): no input prompts or dropdowns (data validations), and the
-    caller passes `PrintFormats`, which drop the input fill."""
+    """Draw one form's cells on `canvas`, which places the form's first row (a worksheet's row 0,
+    or a row further down where one sheet holds many forms: xlsxkit.write.canvas); column widths
+    and the page setup are the caller's. `printable` draws a plain copy to print (the consolidated
+    汇编): no input prompts or dropdowns (data validations), and the caller passes `PrintFormats`,
+    which drop the input fill."""
     template = layout.template
-    cells = _CellWriter(sheet, formats, sheet_layout.widths, dict(sheet_layout.row_heights), template.font.size, top)
+    cells = _CellWriter(canvas, formats, sheet_layout.widths, dict(sheet_layout.row_heights), template.font.size)
     for static in sheet_layout.statics:
         cells.put(static.box, render_text(static.text, context), formats.get(static.style))
     for place in sheet_layout.fields:
@@ -236,13 +255,14 @@ class PrintFormats(FormatCache):
         self,
         name: str,
         value_type: ValueType | None = None,
-        locked: bool = True,
+        locked: bool = True,  # noqa: ARG002 (a printed copy locks every cell)
         number_format: str | None = None,
     ) -> Format:
+        """The Format of a named style as printed: locked, input cells without their fill."""
         key = (name, value_type, True, number_format)
         fmt = self._formats.get(key)
         if fmt is None:
-            properties = style_properties(self._template, name, value_type, True, number_format)
+            properties = style_properties(self._template, name, value_type, True, number_format=number_format)
             if name.startswith("input"):
                 properties.pop("bg_color", None)
                 properties.pop("pattern", None)
@@ -251,56 +271,54 @@ class PrintFormats(FormatCache):
 
 
 class _CellWriter:
-    """Writes values into (possibly merged) boxes of one sheet, by their type, and grows the
+    """Writes values into (possibly merged) boxes of one form, by their type, and grows the
     rows that wrapped text needs (Excel does not grow them for text written by a program)."""
 
     def __init__(
         self,
-        sheet: Worksheet,
+        canvas: FormCanvas,
         formats: FormatCache,
         widths: Sequence[float],
         heights: dict[int, float],
         font_size: float,
-        top: int = 0,
     ) -> None:
-        self.sheet = sheet
+        self.canvas = canvas
         self.formats = formats
-        self.top = top  # sheet row of the form's first row; boxes and heights count from it
         self._widths = widths
         self._heights = heights
         self._font_size = font_size
 
     def put(self, box: Box, value: Any, fmt: Format) -> None:
-        sheet = self.sheet
-        row = self.top + box.row
+        canvas = self.canvas
+        row = box.row
         if box.merged:
-            sheet.merge_range(row, box.col, self.top + box.last_row, box.last_col, "", fmt)
+            canvas.merge_range(row, box.col, box.last_row, box.last_col, fmt)
         if value is None or value == "":
             if not box.merged:
-                sheet.write_blank(row, box.col, None, fmt)
+                canvas.write_blank(row, box.col, fmt)
         elif isinstance(value, str):
-            sheet.write_string(row, box.col, value, fmt)
-            if fmt.text_wrap:
+            canvas.write_string(row, box.col, value, fmt)
+            if wraps_text(fmt):
                 self._fit(box, value)
         elif isinstance(value, dt.datetime):
-            sheet.write_datetime(row, box.col, value, fmt)
+            canvas.write_datetime(row, box.col, value, fmt)
         else:
-            sheet.write_number(row, box.col, value, fmt)
+            canvas.write_number(row, box.col, value, fmt)
 
     def put_string(self, row: int, col: int, value: str, fmt: Format) -> None:
-        """Text into one cell (a form row, counted from the form's top), e.g. under a merge."""
-        self.sheet.write_string(self.top + row, col, value, fmt)
+        """Text into one cell, e.g. under a merge."""
+        self.canvas.write_string(row, col, value, fmt)
 
     def _fit(self, box: Box, text: str) -> None:
         width = sum(self._widths[box.col : box.last_col + 1])
-        needed = height_for(text, width, self._font_size, box.rows)
+        needed = height_for(text, width, self._font_size, rows=box.rows)
         for row in range(box.row, box.last_row + 1):
             if needed > self._heights.get(row, default_row_height(self._font_size)):
                 self._heights[row] = needed
 
     def set_row_heights(self) -> None:
         for row, height in sorted(self._heights.items()):
-            self.sheet.set_row(self.top + row, height)
+            self.canvas.set_row(row, height)
 
 
 def _write_field(
@@ -314,8 +332,8 @@ def _write_field(
     value = to_cell(place.type, get_path(record, place.key), template.money_unit)
     cells.put(place.box, value, cells.formats.get(place.style, place.type, False, place.number_format))
     if validate:
-        row, col = cells.top + place.box.row, place.box.col
-        cells.sheet.data_validation(row, col, row, col, _field_validation(place, layout))
+        row, col = place.box.row, place.box.col
+        cells.canvas.data_validation(row, col, row, col, _field_validation(place, layout))
 
 
 _ERROR_TITLE = "输入有误"
@@ -395,7 +413,7 @@ def _write_table(
                 if value:
                     cells.put_string(table.first_row + hidden, column.col, value, cell)
         if validate:
-            _column_validation(cells.sheet, layout, table, column)
+            _column_validation(cells.canvas, layout, table, column)
 
 
 def _row_values(item: Any) -> dict[str, Any]:
@@ -424,7 +442,7 @@ def _merge_spans(rows: list[dict[str, Any]], key: str, merge: tuple[str, ...]) -
     return spans
 
 
-def _column_validation(sheet: Worksheet, layout: Layout, table: TablePlace, column: Any) -> None:
+def _column_validation(canvas: FormCanvas, layout: Layout, table: TablePlace, column: Any) -> None:
     first, last = table.first_row, table.last_row
     options: dict[str, Any] | None = None
     if column.key == "level1" and layout.template.taxonomy is not None:
@@ -434,8 +452,8 @@ def _column_validation(sheet: Worksheet, layout: Layout, table: TablePlace, colu
             "input_message": "请从下拉列表选择一级指标。",
             "error_message": "一级指标须从下拉列表中选择。",
         }
-    elif column.key == "level2" and table.column("level1") is not None and layout.template.taxonomy is not None:
-        anchor = xl_rowcol_to_cell(first, table.column("level1").col, col_abs=True)
+    elif column.key == "level2" and (level1 := table.column("level1")) is not None and layout.template.taxonomy:
+        anchor = xl_rowcol_to_cell(first, level1.col, col_abs=True)
         options = {
             "validate": "list",
             "source": f'=INDIRECT("{LEVEL2_LIST_PREFIX}"&MATCH({anchor},{LEVEL1_LIST},0))',
@@ -451,7 +469,7 @@ def _column_validation(sheet: Worksheet, layout: Layout, table: TablePlace, colu
             "error_type": "stop" if column.strict else "warning",
         }
     if options is not None:
-        sheet.data_validation(
+        canvas.data_validation(
             first,
             column.col,
             last,

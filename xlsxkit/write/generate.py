@@ -20,16 +20,18 @@ from xlsxkit.form.cell_values import CellValueError, to_cell
 from xlsxkit.form.errors import Code, Problem
 from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, get_path
 from xlsxkit.form.stamp import generation_time, make_stamp
+from xlsxkit.form.units import codes_by_name
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.model import Template
-from xlsxkit.write.form_writer import SheetContent, render_text, write_workbook
-from xlsxkit.write.roster import codes_by_name
+from xlsxkit.write.form_writer import SheetContent, render_text, unit_context, write_workbook
 
 FORBIDDEN_IN_FILE_NAMES = set('<>:"/\\|?*') | {chr(c) for c in range(32)}
 
 
 @dataclass
 class Generated:
+    """One workbook written: where, for which unit, with how many project sheets."""
+
     path: Path
     unit: dict[str, Any]
     sheets: int
@@ -37,6 +39,8 @@ class Generated:
 
 @dataclass
 class GenerateReport:
+    """The workbooks written, and the problems of the units or lines left out."""
+
     files: list[Generated] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -55,6 +59,7 @@ def generate_blank(
     units: Iterable[dict[str, Any]],
     year: int,
     out_dir: Path,
+    *,
     projects: int | None = None,
     password: str | None = None,
     generated_at: dt.datetime | None = None,
@@ -73,6 +78,7 @@ def generate_prefilled(
     groups: Iterable[UnitRecords],
     year: int | None,
     out_dir: Path,
+    *,
     password: str | None = None,
     generated_at: dt.datetime | None = None,
 ) -> GenerateReport:
@@ -93,6 +99,7 @@ def generate_for_roster(
     groups: Iterable[UnitRecords],
     year: int,
     out_dir: Path,
+    *,
     projects: int | None = None,
     password: str | None = None,
     generated_at: dt.datetime | None = None,
@@ -179,7 +186,7 @@ def _write_one(
 ) -> None:
     template = layout.template
     try:
-        name = render_text(template.file_name, {"unit": unit, "year": year, "template": {"id": template.id}})
+        name = render_text(template.file_name, unit_context(template, year=year, unit=unit))
     except jinja2.TemplateError as error:
         report.problems.append(
             Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
@@ -206,7 +213,7 @@ def _write_one(
         return
     try:
         with atomic_path(target) as temporary:
-            write_workbook(str(temporary), layout, stamp, unit, sheets, password)
+            write_workbook(str(temporary), layout, stamp, unit, sheets, password=password)
     except (jinja2.TemplateError, CellValueError) as error:
         report.problems.append(
             Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
@@ -218,6 +225,7 @@ def _write_one(
 def read_record_groups(
     path: Path,
     template: Template,
+    *,
     only_template: str | None = None,
     roster_units: Sequence[dict[str, Any]] | None = None,
 ) -> tuple[list[UnitRecords], list[Problem]]:

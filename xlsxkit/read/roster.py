@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlsxkit.form.errors import Code, InputError, Problem, ReturnFileError
+from xlsxkit.form.units import plain_code
 
 COLUMN_ALIASES = {
     "code": "code",
@@ -34,6 +34,8 @@ ROSTER_CELLS = 2_000_000  # a roster's first sheet within this many cells (calam
 
 @dataclass
 class Roster:
+    """The units of a roster file, the encoding it was read in, and the lines left out with why."""
+
     units: list[dict[str, Any]]
     encoding: str  # "utf-8", "utf-8 (BOM)", "gbk" or "xlsx"
     problems: list[Problem] = field(default_factory=list)
@@ -59,10 +61,8 @@ def _csv_rows(path: Path) -> tuple[list[list[str]], str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if encoding == "utf-8-sig":
-            shown = "utf-8 (BOM)" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-        else:
-            shown = "gbk"
+        bom = data.startswith(b"\xef\xbb\xbf")
+        shown = ("utf-8 (BOM)" if bom else "utf-8") if encoding == "utf-8-sig" else "gbk"
         return list(csv.reader(io.StringIO(text))), shown
     raise InputError([Problem(Code.G_ROSTER_ENCODING, str(path))])
 
@@ -156,21 +156,6 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
         first_row[unit["code"]] = number
         units.append(unit)
     return Roster(units=units, encoding=encoding, problems=problems)
-
-
-def codes_by_name(units: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
-    """Each unit name, white space trimmed, with the codes of the roster units so named, in roster order
-    (a name may be shared; codes are unique)."""
-    codes: dict[str, list[str]] = {}
-    for unit in units:
-        codes.setdefault(str(unit.get("name") or "").strip(), []).append(str(unit.get("code")))
-    return codes
-
-
-def plain_code(code: str) -> str:
-    """A unit code as it is compared: full-width digits and letters made plain (NFKC), invisible
-    characters (zero-width spaces, BOMs, soft hyphens) and white space removed."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", code) if ch.isprintable() and not ch.isspace())
 
 
 def _visible(text: str) -> str:

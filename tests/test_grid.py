@@ -1,0 +1,141 @@
+"""A returned sheet as the reader sees it: the same grid of values and merged ranges whether
+python-calamine reads the sheet whole or openpyxl streams a window of it; what a person sees in
+a merged cell; text longer than Excel allows read whole, never cut.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from tests.helpers import example_records
+from tests.returns import corpus_record, filled_return
+from xlsxkit.form.excel import MAX_CELL_TEXT
+from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
+from xlsxkit.template.layout import Box
+
+
+def calamine_grid(path: Path, sheet: str) -> Grid:
+    return grid_from_calamine(CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet))
+
+
+def same_day(value: Any) -> Any:
+    """calamine gives a date cell as a date, openpyxl as a datetime at midnight: the same day."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    return value
+
+
+def trimmed(grid: Grid, width: int) -> list[list[Any]]:
+    return [[same_day(v) for v in row[:width]] + [""] * (width - len(row)) for row in grid.rows]
+
+
+@pytest.mark.parametrize(
+    ("template_id", "record"),
+    [("tangshan", lambda: corpus_record("tangshan")), ("shanghai", lambda: example_records("shanghai")[0])],
+    ids=["tangshan-corpus", "shanghai-with-dates"],
+)
+def test_calamine_and_openpyxl_read_a_return_into_the_same_grid(template_id, record, tmp_path):
+    path = filled_return(template_id, [record()], tmp_path)
+    whole = calamine_grid(path, "项目1")
+    width = max(len(row) for row in whole.rows)
+    streamed = grid_from_openpyxl(path, "项目1", 1000, 50)
+    assert streamed.height == whole.height
+    assert trimmed(streamed, width) == trimmed(whole, width)
+    assert all(v == "" for row in streamed.rows for v in row[width:])
+    assert sorted(streamed.merges, key=str) == sorted(whole.merges, key=str)
+    assert len(whole.merges) > 10  # a form is mostly merged ranges
+    if template_id == "shanghai":  # a date reads as the record's date either way
+        end = record()["project"]["end_date"]
+        assert any(same_day(v) == dt.date.fromisoformat(end) for row in streamed.rows for v in row)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sheet with a value of each kind, a merged range with its value, a blank merged range, a
+    cell far to the right, nothing below row 6."""
+    path = tmp_path_factory.mktemp("grid") / "small.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("表")
+    sheet.write_string("A1", "项目名称")
+    sheet.write_number("B1", 58.5)
+    sheet.write_number("C1", 4)
+    sheet.write_formula("D1", "=B1*2", None, 117)
+    sheet.write_datetime("A2", dt.datetime(2025, 12, 31), book.add_format({"num_format": "yyyy-mm-dd"}))
+    sheet.write_boolean("B2", True)
+    sheet.write_string("F3", "远处")
+    sheet.merge_range("A4:C5", "合并", None)
+    sheet.merge_range("D6:E6", "", None)
+    book.close()
+    return path
+
+
+def test_a_small_sheet_reads_the_same_both_ways_with_its_values_typed(small):
+    whole = calamine_grid(small, "表")
+    streamed = grid_from_openpyxl(small, "表", 100, 20)
+    assert trimmed(streamed, 6) == trimmed(whole, 6)
+    assert [whole.value(0, c) for c in range(4)] == ["项目名称", 58.5, 4, 117]  # a formula's cached result
+    assert same_day(whole.value(1, 0)) == dt.date(2025, 12, 31) and whole.value(1, 1) is True
+    assert sorted(whole.merges, key=str) == sorted(streamed.merges, key=str) == [Box(3, 0, 2, 3), Box(5, 3, 1, 2)]
+
+
+def test_what_a_person_sees_in_a_merged_range_is_its_top_left_value(small):
+    grid = calamine_grid(small, "表")
+    assert [grid.shown(r, c) for r in (3, 4) for c in (0, 1, 2)] == ["合并"] * 6
+    assert grid.value(4, 2) is None  # stored only in the top-left cell
+    assert grid.shown(4, 3) is None  # just outside the range
+    assert grid.merge_at(4, 2) == Box(3, 0, 2, 3) and grid.merge_at(2, 0) is None
+
+
+def test_a_blank_or_outside_cell_has_no_value_and_the_last_filled_row_is_the_last_with_text(small):
+    grid = calamine_grid(small, "表")
+    assert grid.value(0, 4) is None and grid.value(500, 0) is None and grid.value(0, 500) is None
+    assert grid.value(-1, 0) is None
+    assert grid.last_filled_row() == 3  # the merged range's value; D6:E6 is blank
+    assert list(grid.texts()) == [(0, 0, "项目名称"), (2, 5, "远处"), (3, 0, "合并")]
+    assert Grid("空", []).last_filled_row() == -1
+
+
+def test_a_streamed_window_holds_only_its_rows_columns_and_the_merges_starting_in_it(small):
+    window = grid_from_openpyxl(small, "表", 4, 2)
+    assert window.rows == [["项目名称", 58.5], [dt.datetime(2025, 12, 31), True], ["", ""], ["合并", ""]]
+    assert window.merges == [Box(3, 0, 2, 3)]  # starts inside the window (it reaches beyond it)
+    assert grid_from_openpyxl(small, "表", 2, 10).height == 2
+
+
+def test_percent_is_unknown_without_the_files_formats_and_follows_a_merged_range(small):
+    grid = calamine_grid(small, "表")
+    assert grid.percent(0, 1) is None
+    told = grid_from_calamine(CalamineWorkbook.from_path(str(small)).get_sheet_by_name("表"), frozenset({(3, 0)}))
+    assert told.percent(4, 2) is True  # inside the merged range whose top-left is a percentage
+    assert told.percent(0, 1) is False
+    assert (
+        grid_from_calamine(CalamineWorkbook.from_path(str(small)).get_sheet_by_name("表"), frozenset()).percent(3, 0)
+        is False
+    )
+
+
+def test_text_longer_than_excel_allows_is_read_whole_both_ways(tmp_path):
+    """Excel cuts text at 32,767 characters; another tool may write more. Patched into the
+    shared strings, since xlsxwriter and openpyxl refuse to write it."""
+    source = tmp_path / "short.xlsx"
+    book = xlsxwriter.Workbook(source)
+    book.add_worksheet("表").write_string("B2", "PLACEHOLDER")
+    book.close()
+    long_text = "长" * (MAX_CELL_TEXT + 10)
+    path = tmp_path / "long.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml":
+                assert b"PLACEHOLDER" in data
+                data = data.replace(b"PLACEHOLDER", long_text.encode("utf-8"))
+            zout.writestr(item, data)
+    assert calamine_grid(path, "表").value(1, 1) == long_text
+    assert grid_from_openpyxl(path, "表", 10, 10).value(1, 1) == long_text
