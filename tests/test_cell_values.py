@@ -15,7 +15,7 @@ from xlsxkit.form.record import ValueType
 
 
 def read_date(serial: float, date1904: bool = False) -> str:
-    return from_cell(ValueType.date, serial, None, date1904)
+    return from_cell(ValueType.date, serial, None, date1904=date1904)
 
 
 @pytest.mark.parametrize(

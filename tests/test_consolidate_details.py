@@ -20,11 +20,11 @@ import pytest
 import xlsxkit.cycle.compendium as compilation_module
 from tests.helpers import FIXED_TIME, example_records
 from xlsxkit.cycle.consolidate import (
-    MONEY_FORMATS,
     Summary,
     consolidate,
 )
 from xlsxkit.cycle.status import Standing, UnitStatus
+from xlsxkit.form.money import MoneyUnit
 from xlsxkit.template.load import find_template
 from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
@@ -158,7 +158,7 @@ def test_money_cells_show_every_cent(made):
         and row[5].value
         and Decimal(repr(row[5].value)) == Decimal("1234.56") / FACTOR[unit]
     )
-    assert odd[5].number_format == MONEY_FORMATS[unit]
+    assert odd[5].number_format == MoneyUnit(unit).number_format
     if unit == "万元":
         assert odd[5].value == 0.123456 and odd[5].number_format.count("0") + odd[5].number_format.count("#") >= 6
 
@@ -292,6 +292,6 @@ def test_empty_collection(tmp_path):
 
 
 def test_unknown_money_unit(tmp_path):
-    with pytest.raises(ValueError, match="万元 or 元"):
+    with pytest.raises(ValueError, match="千元"):
         consolidate(iter([]), [], tmp_path / "a.xlsx", money_unit="千元")
     assert not (tmp_path / "a.xlsx").exists()

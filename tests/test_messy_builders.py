@@ -84,7 +84,10 @@ def read_back(wb, template, expected: list[dict], above: int = 0) -> list[dict]:
         record: dict = {}
         for field in place.fields:
             record[field.key] = from_cell(
-                field.type, shown(ws, field.box.row + 1 + above, field.box.col + 1), template.money_unit, date1904
+                field.type,
+                shown(ws, field.box.row + 1 + above, field.box.col + 1),
+                template.money_unit,
+                date1904=date1904,
             )
         for number, table in enumerate(place.tables):
             first = table.first_row + 1 + above

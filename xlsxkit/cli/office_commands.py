@@ -13,7 +13,6 @@ from rich.table import Table
 from xlsxkit.cli.app import (
     EXIT_OK,
     EXIT_PROBLEMS,
-    EXIT_UNUSABLE,
     ForceOption,
     LedgerOption,
     app,
@@ -21,11 +20,11 @@ from xlsxkit.cli.app import (
     show_problems,
 )
 from xlsxkit.cli.ledger_access import open_ledger
-from xlsxkit.cycle.consolidate import MONEY_UNITS
 from xlsxkit.cycle.inbox import printable
 from xlsxkit.cycle.office_steps import feedback_for_units, write_summary
 from xlsxkit.cycle.outputs import OutputGuard, write_problem
 from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
+from xlsxkit.form.money import MoneyUnit
 
 
 @app.command()
@@ -132,16 +131,13 @@ def consolidate_command(
     csv_dir: Annotated[
         Path | None, typer.Option("--csv", help="Also projects.csv and indicators.csv in this folder.")
     ] = None,
-    money: Annotated[str, typer.Option(help="Money unit of the summary: 万元 or 元.")] = "万元",
+    money: Annotated[MoneyUnit, typer.Option(help="Money unit of the summary.")] = MoneyUnit.wan,
     compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
     force: ForceOption = False,
 ) -> None:
     """The summary workbook of every unit's latest accepted return (and JSONL/CSV exports).
 
     No output may be the ledger or lie in an inbox; a file xlsxkit did not write is replaced only with --force."""
-    if money not in MONEY_UNITS:
-        typer.echo("--money must be 万元 or 元", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
     with open_ledger(db, read_only=True) as ledger:  # a problem (e.g. 汇编 of a template not built in) exits 2
         try:
             summary = write_summary(

@@ -40,12 +40,10 @@ from xlsxkit.cycle.compendium import Compilation
 from xlsxkit.cycle.export import csv_safe
 from xlsxkit.cycle.status import Standing, UnitStatus
 from xlsxkit.form.atomic import atomic_path, atomic_text
-from xlsxkit.form.cell_values import MONEY_FACTOR
 from xlsxkit.form.excel import INDICATORS_SHEET, PROJECTS_SHEET, STATS_SHEET, STATUS_SHEET
+from xlsxkit.form.money import MoneyUnit
 
-MONEY_UNITS = ("万元", "元")
 # 元 to the cent; 万元 with 2 to 6 decimals, so that every cent shows: 1234.56 元 = 0.123456 万元.
-MONEY_FORMATS = {"元": "#,##0.00", "万元": "#,##0.00####"}
 FUND_COLUMNS = (
     ("annual", "total", "年度资金总额"),
     ("annual", "fiscal", "其中财政资金"),
@@ -90,7 +88,7 @@ DATE_COLUMN = INDICATOR_HEADERS.index("日期")
 CHART_UNITS = 20  # units shown in the funds chart (the largest)
 
 
-def project_headers(money_unit: str) -> tuple[str, ...]:
+def project_headers(money_unit: MoneyUnit) -> tuple[str, ...]:
     """The column headers of 项目汇总, money in the given unit."""
     money = tuple(f"{label}（{money_unit}）" for _, _, label in FUND_COLUMNS)
     return (*PROJECT_HEAD, *money, *LEVEL1_COLUMNS, OTHER_LEVEL1, *PROJECT_TAIL)
@@ -119,15 +117,14 @@ def consolidate(
     statuses: Sequence[UnitStatus],
     target: Path,
     *,
-    money_unit: str = "万元",
+    money_unit: MoneyUnit = MoneyUnit.wan,
     jsonl: Path | None = None,
     csv_dir: Path | None = None,
     compilation: bool = True,
 ) -> Summary:
     """Write the summary workbook `target` (and the exports asked for) from `records`, which
     are iterated once and never held together; all outputs appear whole, or none does."""
-    if money_unit not in MONEY_UNITS:
-        raise ValueError(f"money_unit must be 万元 or 元, not {money_unit!r}")
+    money_unit = MoneyUnit(money_unit)  # ValueError for another unit, before anything is written
     target = Path(target)
     csv_paths = [Path(csv_dir) / name for name in CSV_FILES] if csv_dir is not None else []
     with ExitStack() as stack:
@@ -177,14 +174,14 @@ class _SummaryWriter:
     def __init__(
         self,
         workbook: Workbook,
-        money_unit: str,
+        money_unit: MoneyUnit,
         compilation: bool,
         jsonl: IO[str] | None,
         csv_streams: list[IO[str]],
     ) -> None:
         self.workbook = workbook
         self.money_unit = money_unit
-        self.factor = MONEY_FACTOR[money_unit]
+        self.factor = money_unit.factor
         workbook.set_properties({"title": "项目支出绩效目标汇总", "author": "xlsxkit"})
         self.f_header = workbook.add_format(
             {
@@ -200,13 +197,13 @@ class _SummaryWriter:
         self.f_text = workbook.add_format({"num_format": "@", "valign": "top"})
         self.f_int = workbook.add_format({"num_format": "0", "valign": "top"})
         self.f_number = workbook.add_format({"num_format": "General", "valign": "top"})
-        self.f_money = workbook.add_format({"num_format": MONEY_FORMATS[money_unit], "valign": "top"})
+        self.f_money = workbook.add_format({"num_format": money_unit.number_format, "valign": "top"})
         self.f_date = workbook.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
         self.f_time = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm", "valign": "top"})
         self.f_percent = workbook.add_format({"num_format": "0.0%"})
         self.f_title = workbook.add_format({"bold": True, "font_size": 14})
         self.f_total_label = workbook.add_format({"bold": True, "top": 1, "num_format": "@"})
-        self.f_total_money = workbook.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMATS[money_unit]})
+        self.f_total_money = workbook.add_format({"bold": True, "top": 1, "num_format": money_unit.number_format})
         self.f_total_int = workbook.add_format({"bold": True, "top": 1, "num_format": "0"})
         # Sheets in reading order; 统计 is filled at the end, 汇编 sheets are added as templates appear.
         self.status_sheet = workbook.add_worksheet(STATUS_SHEET)

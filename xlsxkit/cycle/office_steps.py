@@ -12,6 +12,7 @@ from xlsxkit.cycle.ledger import ACCEPTED, Ledger
 from xlsxkit.cycle.outputs import OutputGuard
 from xlsxkit.cycle.status import unit_statuses
 from xlsxkit.form.errors import Code, Problem, ReturnFileError, XlsxkitError
+from xlsxkit.form.money import MoneyUnit
 
 
 @dataclass
@@ -81,7 +82,7 @@ def write_summary(
     ledger: Ledger,
     target: Path,
     *,
-    money_unit: str = "万元",
+    money_unit: MoneyUnit = MoneyUnit.wan,
     jsonl: Path | None = None,
     csv_dir: Path | None = None,
     compilation: bool = True,

@@ -19,22 +19,21 @@ from typing import Any
 
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import ValueType
-
-MONEY_FACTOR = {"元": Decimal(1), "万元": Decimal(10000)}
 
 
 class CellValueError(ValueError):
     """A record value that cannot be shown in a cell of its type."""
 
 
-def to_cell(kind: ValueType, value: Any, money_unit: str | None) -> str | float | int | dt.datetime | None:
+def to_cell(kind: ValueType, value: Any, money_unit: MoneyUnit | None) -> str | float | int | dt.datetime | None:
     """The value to write for a record value (None for a blank cell)."""
     if value is None:
         return None
     try:
         if kind is ValueType.money:
-            return float(Decimal(str(value)) / MONEY_FACTOR[money_unit or "元"])
+            return float(Decimal(str(value)) / (money_unit or MoneyUnit.yuan).factor)
         if kind is ValueType.percent:
             return float(Decimal(str(value)) / 100)
         if kind is ValueType.integer:
@@ -74,7 +73,8 @@ _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 def from_cell(
     kind: ValueType,
     value: Any,
-    money_unit: str | None,
+    money_unit: MoneyUnit | None,
+    *,
     date1904: bool = False,
     percent: bool | None = None,
 ) -> Any:
@@ -89,7 +89,7 @@ def from_cell(
         return None
     if kind is ValueType.money:
         number, unit = _number(value, allowed=("元", "万元"))
-        yuan = number * MONEY_FACTOR[unit or money_unit or "元"]
+        yuan = number * (MoneyUnit(unit) if unit else money_unit or MoneyUnit.yuan).factor
         if yuan != yuan.quantize(CENT):
             raise CellValueError(f"金额精确到分以下：{yuan} 元")
         return str(yuan.quantize(CENT))

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from xlsxkit.form.cell_values import MONEY_FACTOR
 from xlsxkit.form.errors import Code, Finding, did_you_mean
+from xlsxkit.form.money import MoneyUnit, money_unit_of
 from xlsxkit.form.record import SPENDING_MONTHS, ValueType, get_path
 from xlsxkit.read.locate import compact
 from xlsxkit.read.sheet_record import SheetRecord
@@ -73,14 +73,14 @@ def _label(layout: SheetLayout, key: str) -> str:
     return label.rstrip("：: ")
 
 
-def _money_unit(template: Template) -> str:
-    return template.money_unit or "元"
+def _money_unit(template: Template) -> MoneyUnit:
+    return money_unit_of(template.money_unit)
 
 
 def _in_form_unit(yuan: Decimal | str, template: Template) -> str:
     """An amount in yuan as the form shows it, with the decimals it needs and no more:
     "-50000.00" → "-5" on a 万元 form, "585000.00" → "58.5", "1.00" → "0.0001"."""
-    amount = Decimal(yuan) / MONEY_FACTOR[_money_unit(template)]
+    amount = Decimal(yuan) / _money_unit(template).factor
     return format(amount.normalize(), "f")
 
 
@@ -187,7 +187,7 @@ def implausible_amounts_across(
     than 1,000 times that one's). `sheet_records` are all the projects of one return; each finding
     names the sheet and cell of its amount. An amount already beyond its bound (`implausible_amounts`)
     is not reported twice."""
-    if template.money_unit != "万元":
+    if template.money_unit is not MoneyUnit.wan:
         return []
     bounds = _warn_above(template)
     keys = [place.key for place in layout.fields if place.type is ValueType.money]
@@ -221,13 +221,13 @@ def _warn_above(template: Template) -> dict[str, Decimal]:
 
 def _beyond_bound(yuan: Decimal, key: str, template: Template, bounds: dict[str, Decimal]) -> str | None:
     """Why the amount is implausible on its own (a C026 reason), or None."""
-    amount = yuan / MONEY_FACTOR[_money_unit(template)]
+    amount = yuan / _money_unit(template).factor
     bound = bounds.get(key)
     if bound is not None:
         return (
             f"超过本表规定的上限 {format(bound.normalize(), 'f')} {_money_unit(template)}" if amount > bound else None
         )
-    if template.money_unit == "万元" and amount >= IMPLAUSIBLE_WAN:
+    if template.money_unit is MoneyUnit.wan and amount >= IMPLAUSIBLE_WAN:
         return f"不少于 {IMPLAUSIBLE_WAN} 万元"
     return None
 

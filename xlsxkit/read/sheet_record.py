@@ -63,7 +63,7 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
     record["year"] = context.year
     record["unit"] = dict(context.unit)
     if template.form == "project":
-        record["funds"]["source_unit"] = template.money_unit
+        record["funds"]["source_unit"] = template.money_unit.value if template.money_unit else None
     result = SheetRecord(record, grid.name)
     for place in located.unlabelled:
         row, col = located.fields[place.key]
@@ -91,7 +91,7 @@ def _read_fields(grid: Grid, sheet: SheetLayout, located: Located, context: Cont
         percent = grid.percent(row, col) if isinstance(raw, (int, float)) else None  # only a number has a format
         result.cells[place.key] = cell_name(row, col)
         try:
-            value = from_cell(place.type, raw, context.template.money_unit, context.date1904, percent)
+            value = from_cell(place.type, raw, context.template.money_unit, date1904=context.date1904, percent=percent)
         except CellValueError:
             expected, example = EXPECTED.get(place.type, ("文字", ""))
             label = (place.label or place.key).rstrip("：: ")

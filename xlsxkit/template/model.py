@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import FIELD_TYPES, ValueType
 
 # The type of every key a form may bind (a key means the same on every form that has it).
@@ -220,7 +221,7 @@ class Template(Strict):
     version: str = Field(min_length=1)
     name: str = Field(description="The form's name in listings.")
     form: Literal["project", "department"] = "project"
-    money_unit: Literal["元", "万元"] | None = None
+    money_unit: MoneyUnit | None = None
     title: str = Field(description="Title printed on each sheet (jinja2: year, unit, project, index).")
     sheet_name: str = "项目{{ index }}"
     file_name: str = "{{ unit.code }}-{{ unit.name }}.xlsx"

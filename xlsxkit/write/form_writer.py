@@ -79,7 +79,7 @@ def unit_context(template: Template, *, year: Any, unit: Mapping[str, Any]) -> d
     return {
         "year": year,
         "unit": unit,
-        "money_unit": template.money_unit or "",
+        "money_unit": str(template.money_unit or ""),
         "template": {"id": template.id, "version": template.version, "name": template.name},
     }
 
