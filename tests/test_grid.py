@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
@@ -139,3 +140,33 @@ def test_text_longer_than_excel_allows_is_read_whole_both_ways(tmp_path):
             zout.writestr(item, data)
     assert calamine_grid(path, "表").value(1, 1) == long_text
     assert grid_from_openpyxl(path, "表", 10, 10).value(1, 1) == long_text
+
+
+def test_merged_ranges_are_found_however_the_sheet_xml_spells_them(tmp_path):
+    """Another writer's sheet XML: a namespace prefix, single quotes, spaces around =, and a
+    merge list long enough to cross the 64 KiB chunks it is read in."""
+    book = openpyxl.Workbook()
+    book.active.title = "表"
+    book.active["A1"] = "x"
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    spelled = tmp_path / "spelled.xlsx"
+    expected = [Box(2 * k, 0, 2, 2) for k in range(4000)]  # A1:B2, A3:B4, … about 150 KiB of XML
+    merges = "".join(
+        f"<x:mergeCell  ref = '{box.a1}' />" if k % 2 else f'<mergeCell ref="{box.a1}"/>'
+        for k, box in enumerate(expected)
+    )
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(spelled, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                text = text.replace(
+                    "<worksheet ", '<worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                )
+                data = text.replace(
+                    "</sheetData>", f'</sheetData><mergeCells count="{len(expected)}">{merges}</mergeCells>'
+                ).encode()
+            target.writestr(item, data)
+    grid = grid_from_openpyxl(spelled, "表", 10_000, 10)
+    assert grid.merges == expected

@@ -37,11 +37,11 @@ from xlsxkit.cycle.outputs import DATA_PROPERTY, FEEDBACK, OUTPUT_PROPERTY, data
 from xlsxkit.form.atomic import atomic_path
 from xlsxkit.form.errors import Code, Finding
 from xlsxkit.form.excel import FEEDBACK_SHEET, MAX_CELL_TEXT, MAX_COLUMNS, MAX_ROWS
+from xlsxkit.form.file_names import file_name_part
 from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.form.text_fit import display_units, height_for
 from xlsxkit.read.safe_open import MAIN_NS, inspect_file, parse_part, sheet_parts_of
 from xlsxkit.template.styles import INPUT_FILL
-from xlsxkit.write.generate import FORBIDDEN_IN_FILE_NAMES
 
 __all__ = ["FEEDBACK_SHEET", "annotate", "feedback_name"]
 
@@ -56,7 +56,6 @@ FONT_SIZE = 11
 COMMENT_WIDTH = 360  # pixels (openpyxl writes the VML box size in px): about 28 Chinese characters a line
 COMMENT_MAX_HEIGHT = 600
 MAX_COMMENT_PART = 2_000  # one finding's text in a comment (a message may quote a long cell)
-SKIPPED_SHEET = "R007"
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,9 @@ def annotate(
     items = [
         item
         for item in map(_Item.of, findings)
-        if not (item.sheet == FEEDBACK_SHEET and item.code == SKIPPED_SHEET)  # our earlier list, replaced here
+        if not (
+            item.sheet == FEEDBACK_SHEET and item.code == Code.R_SHEET_SKIPPED.code
+        )  # our earlier list, replaced here
     ]
     places = {item: _place(book, item) for item in set(items)}
     items.sort(key=lambda item: _order(book, item))
@@ -139,7 +140,7 @@ def feedback_name(unit_code: str | None, unit_name: str | None, original_name: s
     stem = "-".join(part for part in (unit_code, unit_name) if part and str(part).strip())
     if not stem:
         stem = Path(original_name).stem.removesuffix("-问题反馈")
-    clean = "".join("_" if ch in FORBIDDEN_IN_FILE_NAMES else ch for ch in stem).strip(" .")[:120]
+    clean = file_name_part(stem)[:120].strip(" .")  # a name Windows can still open in a deep folder
     return f"{clean or '问题反馈'}-问题反馈.xlsx"
 
 

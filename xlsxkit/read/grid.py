@@ -132,6 +132,12 @@ def grid_from_openpyxl(
     return Grid(sheet_name, rows, merges, percent_cells)
 
 
+# <mergeCell ref="A1:B2"/>, with any namespace prefix (<x:mergeCell>), quote or spacing.
+MERGE_CELL = re.compile(
+    rb"""<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*["']([A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}[0-9]{1,7})["']"""
+)
+
+
 def _merged_ranges_streamed(source: Path | io.BytesIO, sheet_name: str, max_rows: int, max_cols: int) -> list[Box]:
     """Merged ranges within the window, read from the sheet's XML without loading its cells; the
     sheet's part is found as the guard finds it, through the workbook's relationships."""
@@ -141,14 +147,13 @@ def _merged_ranges_streamed(source: Path | io.BytesIO, sheet_name: str, max_rows
             return []
         boxes: list[Box] = []
         with archive.open(part) as stream:
-            tail = b""
+            carry = b""
             while chunk := stream.read(1 << 16):
-                data = tail + chunk
-                for match in re.finditer(rb'<mergeCell ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', data):
-                    c0, r0, c1, r1 = range_boundaries(match.group(1).decode())
-                    if c0 is None or r0 is None or c1 is None or r1 is None:  # not for a matched A1:B2
-                        continue
-                    if r0 <= max_rows and c0 <= max_cols:
+                data = carry + chunk
+                cut = data.rfind(b"<")  # a tag still open at the chunk's end goes on with the next
+                data, carry = (data[:cut], data[cut:]) if cut != -1 and data.find(b">", cut) == -1 else (data, b"")
+                for match in MERGE_CELL.finditer(data):
+                    c0, r0, c1, r1 = (int(bound or 0) for bound in range_boundaries(match.group(1).decode()))
+                    if r0 <= max_rows and c0 <= max_cols:  # (all four bounds are set for an A1:B2)
                         boxes.append(Box(r0 - 1, c0 - 1, r1 - r0 + 1, c1 - c0 + 1))
-                tail = data[-64:]
     return list(dict.fromkeys(boxes))

@@ -18,14 +18,13 @@ import jinja2
 from xlsxkit.form.atomic import atomic_path
 from xlsxkit.form.cell_values import CellValueError, to_cell
 from xlsxkit.form.errors import Code, Problem
+from xlsxkit.form.file_names import is_acceptable_file_name
 from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, get_path
 from xlsxkit.form.stamp import generation_time, make_stamp
 from xlsxkit.form.units import codes_by_name
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.model import Template
 from xlsxkit.write.form_writer import SheetContent, render_text, unit_context, write_workbook
-
-FORBIDDEN_IN_FILE_NAMES = set('<>:"/\\|?*') | {chr(c) for c in range(32)}
 
 
 @dataclass
@@ -192,7 +191,7 @@ def _write_one(
             Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
         )
         return
-    if not name.strip() or set(name) & FORBIDDEN_IN_FILE_NAMES or name.strip(". ") != name.strip():
+    if not is_acceptable_file_name(name):
         report.problems.append(Problem(Code.G_OUTPUT_NAME, f"{unit.get('code')}", {"name": name}))
         return
     out_dir.mkdir(parents=True, exist_ok=True)
