@@ -190,7 +190,7 @@ def test_a_sheet_copied_into_a_new_workbook_has_no_stamp(office: Office, tmp_pat
     unstamped = read_return(copied)
     assert [f.code for f in unstamped.findings] == [Code.R_NO_STAMP] and not unstamped.records
     # read with its template, the copy gives the record (unit and year from the sheet's own text)
-    named = read_return(copied, TEMPLATES["tangshan"])
+    named = read_return(copied, template=TEMPLATES["tangshan"])
     assert Code.R_READ_WITHOUT_STAMP in {f.code for f in named.findings}
     assert [without_source(r.record) for r in named.records] == [without_source(record)]
 

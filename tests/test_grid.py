@@ -113,11 +113,15 @@ def test_a_streamed_window_holds_only_its_rows_columns_and_the_merges_starting_i
 def test_percent_is_unknown_without_the_files_formats_and_follows_a_merged_range(small):
     grid = calamine_grid(small, "表")
     assert grid.percent(0, 1) is None
-    told = grid_from_calamine(CalamineWorkbook.from_path(str(small)).get_sheet_by_name("表"), frozenset({(3, 0)}))
+    told = grid_from_calamine(
+        CalamineWorkbook.from_path(str(small)).get_sheet_by_name("表"), percent_cells=frozenset({(3, 0)})
+    )
     assert told.percent(4, 2) is True  # inside the merged range whose top-left is a percentage
     assert told.percent(0, 1) is False
     assert (
-        grid_from_calamine(CalamineWorkbook.from_path(str(small)).get_sheet_by_name("表"), frozenset()).percent(3, 0)
+        grid_from_calamine(
+            CalamineWorkbook.from_path(str(small)).get_sheet_by_name("表"), percent_cells=frozenset()
+        ).percent(3, 0)
         is False
     )
 

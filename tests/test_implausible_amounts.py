@@ -70,7 +70,7 @@ def read_totals(
         template, [UnitRecords(records[0]["unit"], records)], None, tmp_path, generated_at=FIXED_TIME
     )
     assert not report.problems, report.problems
-    return read_return(report.files[0].path, read_with)
+    return read_return(report.files[0].path, template=read_with)
 
 
 def implausible(result: ReadResult) -> list[Finding]:

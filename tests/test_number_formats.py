@@ -56,7 +56,7 @@ def _typed(cells: dict[str, tuple[Any, str]]) -> Callable[[openpyxl.Workbook], N
 
 
 def _read(path: Path, template_id: str | None = None) -> dict[str, Any]:
-    result = read_return(path, TEMPLATES[template_id] if template_id else None)
+    result = read_return(path, template=TEMPLATES[template_id] if template_id else None)
     assert result.readable and len(result.records) == 1, result.findings
     return result.records[0].record
 
@@ -223,14 +223,14 @@ def test_a_percent_field_takes_the_number_by_what_is_known_of_its_cell():
 
 
 def test_a_text_holds_a_percent_formatted_number_as_shown():
-    assert text_of(0.95, True) == "95%"
-    assert text_of(1.0, True) == "100%"
-    assert text_of(0.1 + 0.2, True) == "30%"  # Excel's 15 significant digits, not float noise
-    assert text_of(-0.05, True) == "-5%"
-    assert text_of("95%", True) == "95%"
-    assert text_of(True, True) == "True"
+    assert text_of(0.95, percent=True) == "95%"
+    assert text_of(1.0, percent=True) == "100%"
+    assert text_of(0.1 + 0.2, percent=True) == "30%"  # Excel's 15 significant digits, not float noise
+    assert text_of(-0.05, percent=True) == "-5%"
+    assert text_of("95%", percent=True) == "95%"
+    assert text_of(True, percent=True) == "True"
     assert text_of(0.95) == "0.95" and text_of(1.0) == "1"
-    assert text_of(dt.date(2025, 12, 31), True) == "2025-12-31"
+    assert text_of(dt.date(2025, 12, 31), percent=True) == "2025-12-31"
 
 
 # --- the formats --------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_a_workbook_without_stamp_needs_a_template(tmp_path):
 def test_a_workbook_without_stamp_reads_with_a_template_and_says_so(tmp_path):
     record = GROUPS[("luan", "079")][0]
     path = _without_stamp(filled_return("luan", [record], tmp_path))
-    result = read_return(path, TEMPLATES["luan"])
+    result = read_return(path, template=TEMPLATES["luan"])
     assert result.findings[0].code is Code.R_READ_WITHOUT_STAMP and result.findings[0].severity is Severity.warning
     read = result.records[0].record
     assert read["year"] == record["year"]  # from the form's "(2022 年度)"
@@ -114,7 +114,7 @@ def test_a_workbook_without_stamp_reads_with_a_template_and_says_so(tmp_path):
 def test_a_hand_made_form_gives_the_unit_its_text_prints(template_id, tmp_path):
     record = next(r for r in corpus_records() + example_records() if r["template"]["id"] == template_id)
     path = _without_stamp(filled_return(template_id, [record], tmp_path))
-    read = read_return(path, TEMPLATES[template_id]).records[0].record
+    read = read_return(path, template=TEMPLATES[template_id]).records[0].record
     printed = {"code": record["unit"]["code"] if template_id != "mof" else None, "name": record["unit"]["name"]}
     assert read["unit"] == printed
 
@@ -132,7 +132,7 @@ def test_the_unit_and_year_given_are_those_of_a_workbook_without_a_stamp(tmp_pat
 
 def test_a_workbook_is_not_read_with_another_template(tmp_path):
     path = filled_return("tianjin", [GROUPS[("tianjin", "685201")][0]], tmp_path)
-    result = read_return(path, TEMPLATES["tangshan"])
+    result = read_return(path, template=TEMPLATES["tangshan"])
     assert not result.readable
     finding = result.findings[0]
     assert finding.code is Code.R_TEMPLATE_MISMATCH
@@ -155,7 +155,7 @@ def test_a_workbook_from_another_version_of_its_template_is_read_with_a_warning(
     record = GROUPS[("tianjin", "685201")][0]
     path = filled_return("tianjin", [record], tmp_path)
     newer = TEMPLATES["tianjin"].model_copy(update={"version": "2"})
-    result = read_return(path, newer)
+    result = read_return(path, template=newer)
     assert [f.code for f in result.findings] == [Code.R_TEMPLATE_CHANGED]
     assert result.findings[0].details == {"template": "tianjin", "stamped": "1", "current": "2"}
     assert without_source(result.records[0].record)["indicators"] == record["indicators"]

@@ -39,7 +39,7 @@ def rejected(path: Path, code: Code, limits: ZipLimits | None = None) -> Finding
     """The finding inspect_file raises for `path`, checked to be `code` about the whole file and
     fully written out (no placeholder left unfilled)."""
     with pytest.raises(ReturnFileError) as caught:
-        inspect_file(path, limits or ZipLimits())
+        inspect_file(path, limits=limits or ZipLimits())
     finding = caught.value.finding
     assert finding.code is code, str(finding)
     assert finding.sheet is None and finding.cell is None
@@ -436,7 +436,7 @@ def test_limits_are_configurable(good, limits, says):
 
 
 def test_default_limits_leave_room_for_a_real_return(good):
-    facts = inspect_file(good, ZipLimits(max_total_bytes=200_000, max_entries=50, max_file_bytes=100_000))
+    facts = inspect_file(good, limits=ZipLimits(max_total_bytes=200_000, max_entries=50, max_file_bytes=100_000))
     assert facts.custom_properties["xlsxkit.template_id"] == "tangshan"
 
 

@@ -161,7 +161,7 @@ def _read_all(
         raise fail(error) from None
     paths = [p for path in files for p in (inbox_paths(path) if path.is_dir() else [path])]
     named = _unit_given(unit)
-    return [read_return(path, template, unit=named, year=year) for path in progress(paths, "reading")]
+    return [read_return(path, template=template, unit=named, year=year) for path in progress(paths, "reading")]
 
 
 def _unit_given(text: str | None) -> dict[str, str | None] | None:

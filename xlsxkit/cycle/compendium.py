@@ -97,7 +97,9 @@ def _print_setup(sheet: Worksheet, layout: Layout) -> None:
         sheet.set_column(col, col, width)
     # Not fitted to pages: Excel ignores manual page breaks then, so the scale that fits the
     # form's width is computed and set instead.
-    set_page(sheet, page, _width_scale(template.columns, page.orientation, page.margins.left + page.margins.right))
+    set_page(
+        sheet, page, scale=_width_scale(template.columns, page.orientation, page.margins.left + page.margins.right)
+    )
 
 
 def _width_scale(widths: Sequence[float], orientation: str, margins: float) -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -163,13 +164,26 @@ class Ledger:
         )  # explicit transactions
         try:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_write_ahead_log()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._set_up()
         except BaseException:
             self.db.close()
             raise
+
+    def _use_write_ahead_log(self) -> None:
+        """WAL mode. Switching takes a lock SQLite does not wait for through busy_timeout: when
+        another collect is setting up the same new ledger, it is tried again until the timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _set_up(self) -> None:
         with self._transaction():

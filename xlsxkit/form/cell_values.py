@@ -106,15 +106,15 @@ def from_cell(
     if kind is ValueType.date:
         return _date(value, date1904)
     if kind is ValueType.coded_name:
-        text = text_of(value, percent)
+        text = text_of(value, percent=percent)
         match = CODED_NAME.match(text)
         if match:
             return {"code": match.group(1) or None, "name": match.group(2) or None}
         return {"code": None, "name": text}
-    return text_of(value, percent)
+    return text_of(value, percent=percent)
 
 
-def text_of(value: Any, percent: bool | None = False) -> str:
+def text_of(value: Any, *, percent: bool | None = False) -> str:
     """A cell's text as the record keeps it: trimmed, line breaks as "\n", a whole number
     typed into a text cell without ".0", a date as its ISO date, and a number in a cell
     formatted as a percentage (`percent` True) as the percentage shown: 0.95 → "95%"."""

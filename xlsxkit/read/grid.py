@@ -99,7 +99,7 @@ class Grid:
         return -1
 
 
-def grid_from_calamine(sheet: Any, percent_cells: frozenset[tuple[int, int]] | None = None) -> Grid:
+def grid_from_calamine(sheet: Any, *, percent_cells: frozenset[tuple[int, int]] | None = None) -> Grid:
     """A grid from a python-calamine sheet (values from A1; merged ranges), and which of its
     numbers are shown as percentages, where that is known."""
     rows = sheet.to_python(skip_empty_area=False)
@@ -112,6 +112,7 @@ def grid_from_openpyxl(
     sheet_name: str,
     max_rows: int,
     max_cols: int,
+    *,
     percent_cells: frozenset[tuple[int, int]] | None = None,
 ) -> Grid:
     """A grid of the first max_rows × max_cols cells of a sheet of an .xlsx file (its path, or its

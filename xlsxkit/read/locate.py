@@ -78,7 +78,7 @@ class TextIndex:
         return [place for text, places in self.by_text.items() if pattern.match(text) for place in places]
 
 
-def nearest(candidates: list[tuple[int, int]], row: int, col: int, below: int = -1) -> tuple[int, int] | None:
+def nearest(candidates: list[tuple[int, int]], row: int, col: int, *, below: int = -1) -> tuple[int, int] | None:
     """The candidate closest to (row, col) within the window, after row `below`."""
     best = None
     best_distance = None

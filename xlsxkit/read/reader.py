@@ -79,8 +79,8 @@ class Unstamped:
 
 def read_return(
     path: Path | str,
-    template: Template | None = None,
     *,
+    template: Template | None = None,
     fallback: Template | None = None,
     unit: dict[str, Any] | None = None,
     year: int | None = None,
@@ -96,7 +96,7 @@ def read_return(
     With `content`, those are the file's bytes and `path` is only its name: nothing touches the disk."""
     result = ReadResult(Path(path), content=content)
     try:
-        facts = result.facts = inspect_file(result.path, limits, content=content)
+        facts = result.facts = inspect_file(result.path, limits=limits, content=content)
         result.findings.extend(facts.notes)
         book = _open(result.source, facts)
     except ReturnFileError as error:
@@ -337,8 +337,8 @@ def _grid(book: python_calamine.CalamineWorkbook, name: str, facts: FileFacts, r
     percent_cells = facts.percent_cells.get(name)  # None: not known
     try:
         if _whole(facts, name):
-            return grid_from_calamine(book.get_sheet_by_name(name), percent_cells)
-        grid = grid_from_openpyxl(result.source, name, WINDOW_ROWS, WINDOW_COLS, percent_cells)
+            return grid_from_calamine(book.get_sheet_by_name(name), percent_cells=percent_cells)
+        grid = grid_from_openpyxl(result.source, name, WINDOW_ROWS, WINDOW_COLS, percent_cells=percent_cells)
     except Exception as error:
         result.findings.append(Finding(Code.F_BROKEN, name, details={"detail": f"工作表 {name}：{error}"}))
         return None

@@ -114,7 +114,7 @@ RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relati
 LOCK_PREFIXES = ("~$", ".~lock.")  # Excel/WPS, LibreOffice
 
 
-def inspect_file(path: Path | str, limits: ZipLimits = ZipLimits(), *, content: bytes | None = None) -> FileFacts:
+def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: bytes | None = None) -> FileFacts:
     """Facts about a return that may be opened, or ReturnFileError saying why it may not. With
     `content`, those are the file's bytes and `path` only its name (nothing is read from disk)."""
     path = Path(path)

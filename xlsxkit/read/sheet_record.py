@@ -95,7 +95,7 @@ def _read_fields(grid: Grid, sheet: SheetLayout, located: Located, context: Cont
         except CellValueError:
             expected, example = EXPECTED.get(place.type, ("文字", ""))
             label = (place.label or place.key).rstrip("：: ")
-            details = {"label": label, "expected": expected, "value": text_of(raw, percent), "example": example}
+            details = {"label": label, "expected": expected, "value": text_of(raw, percent=percent), "example": example}
             result.findings.append(Finding(Code.R_WRONG_TYPE, grid.name, cell_name(row, col), details))
             value = None
         _set(record, place.key, value)
@@ -162,7 +162,7 @@ def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, An
         elif type(raw) is str:  # most cells
             text = text_of(raw) or None
         else:
-            text = text_of(raw, grid.percent(row, col)) or None
+            text = text_of(raw, percent=grid.percent(row, col)) or None
         if values.get(column.key) is None:
             values[column.key] = text
             cells[column.key] = cell_name(row, col)

@@ -202,7 +202,7 @@ def _write_project_sheet(
     _protect(sheet, password)
 
 
-def set_page(sheet: Worksheet, page: Any, scale: int | None = None) -> None:
+def set_page(sheet: Worksheet, page: Any, *, scale: int | None = None) -> None:
     """The template's page: A4, orientation, margins, centring, gridlines, footer, black and
     white; fitted to one page width, or printed at `scale` percent where manual page breaks must
     hold (Excel ignores them on a sheet fitted to pages)."""
