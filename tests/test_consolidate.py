@@ -54,7 +54,17 @@ def summary(tmp_path_factory):
 
 
 def _rows(sheet) -> list[tuple]:
-    return list(sheet.iter_rows(min_row=2, values_only=True))
+    """The rows under a report's header (its title, 编制单位 line and header come first)."""
+    return list(sheet.iter_rows(min_row=4, values_only=True))
+
+
+def _header(sheet) -> list:
+    return [c.value for c in sheet[3]]
+
+
+def _projects(rows: list[tuple]) -> list[tuple]:
+    """The project rows of 项目汇总, without the 小计 and 合计 rows."""
+    return [r for r in rows if r[0] != "合计" and not str(r[3] or "").startswith("小计")]
 
 
 def test_project_totals_equal_the_sums_of_the_records(summary):
@@ -63,10 +73,10 @@ def test_project_totals_equal_the_sums_of_the_records(summary):
     assert made.totals["annual.total"] == expected
     rows = _rows(book["项目汇总"])
     total_row = rows[-1]
-    assert total_row[0] == "合计" and len(rows) - 1 == len(records()) == made.projects
-    column = list(book["项目汇总"][1]).index(next(c for c in book["项目汇总"][1] if c.value == "年度资金总额（万元）"))
+    assert total_row[0] == "合计" and len(_projects(rows)) == len(records()) == made.projects
+    column = _header(book["项目汇总"]).index("年度资金总额（万元）")
     assert Decimal(str(total_row[column])).quantize(Decimal("0.000001")) == expected / 10000
-    per_row = sum(Decimal(str(r[column])) for r in rows[:-1] if r[column] is not None)
+    per_row = sum(Decimal(str(r[column])) for r in _projects(rows) if r[column] is not None)
     assert per_row.quantize(Decimal("0.01")) == (expected / 10000).quantize(Decimal("0.01"))
 
 
@@ -82,10 +92,10 @@ def test_one_indicator_row_per_indicator_with_its_parsed_parts(summary):
     rows = _rows(book["指标明细"])
     indicators = [i for r in records() for i in r["indicators"]]
     assert len(rows) == len(indicators) == made.indicators
-    header = [c.value for c in book["指标明细"][1]]
+    header = _header(book["指标明细"])
     first = dict(zip(header, rows[0], strict=True))
     assert first["三级指标"] == indicators[0]["level3"] and first["指标值"] == indicators[0]["value"]
-    assert book["指标明细"].freeze_panes == "A2" and book["指标明细"].auto_filter.ref
+    assert book["指标明细"].freeze_panes == "C4" and book["指标明细"].auto_filter.ref
 
 
 def test_every_roster_unit_is_listed_with_its_standing(summary):
@@ -142,7 +152,7 @@ def test_no_user_text_becomes_a_formula(tmp_path):
                 xml = archive.read(name).decode("utf-8")
                 assert "<f>1+1</f>" not in xml and "<f>SUM(A1)</f>" not in xml
     sheet = python_calamine.CalamineWorkbook.from_path(str(made.workbook)).get_sheet_by_name("项目汇总")
-    assert [row[3] for row in sheet.to_python()[1:-1]] == FORMULA_LIKE  # as Excel shows them: text
+    assert [row[3] for row in _projects(sheet.to_python()[3:])] == FORMULA_LIKE  # as Excel shows them: text
     for path in made.csv:
         cells = [c for row in csv.reader(path.read_text(encoding="utf-8-sig").splitlines()) for c in row]
         assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)

@@ -149,11 +149,12 @@ def test_money_cells_show_every_cent(made):
     summary, unit, _ = made
     workbook = openpyxl.load_workbook(summary.workbook)
     sheet = workbook["项目汇总"]
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:P{summary.projects + 1}"  # the 合计 row stays outside the filter
+    assert sheet.freeze_panes == "C4"
+    total_row = next(row[0].row for row in sheet.iter_rows(min_row=4) if row[0].value == "合计")
+    assert sheet.auto_filter.ref.startswith("A3:") and sheet.auto_filter.ref.endswith(str(total_row - 1))
     odd = next(
         row
-        for row in sheet.iter_rows(min_row=2)
+        for row in sheet.iter_rows(min_row=4)
         if row[0].value == "685201"
         and row[5].value
         and Decimal(repr(row[5].value)) == Decimal("1234.56") / FACTOR[unit]
@@ -288,7 +289,7 @@ def test_empty_collection(tmp_path):
     assert (summary.projects, summary.indicators, summary.units) == (0, 0, 0)
     assert summary.totals == {k: Decimal(0) for k in summary.totals}
     assert sheet_rows(summary.workbook, "项目汇总")[-1][0] == "合计"
-    assert sheet_rows(summary.workbook, "填报情况")[1][2] == "未报送"
+    assert sheet_rows(summary.workbook, "填报情况")[3][2] == "未报送"
 
 
 def test_unknown_money_unit(tmp_path):

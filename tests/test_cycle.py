@@ -88,12 +88,15 @@ def test_the_summary_totals_equal_the_sums_of_the_records(demo):
     records = [json.loads(line) for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["unit"]["code"] for r in records} == {"603001", "603002", "603005"}  # the latest accepted returns
     book = openpyxl.load_workbook(out / "汇总表.xlsx")
-    rows = list(book["项目汇总"].iter_rows(values_only=True))
+    rows = list(book["项目汇总"].iter_rows(min_row=3, values_only=True))  # under the title and 编制单位
     header, total = rows[0], rows[-1]
     column = header.index("年度资金总额（万元）")
     expected = sum(Decimal(r["funds"]["annual"]["total"]) for r in records) / 10000
     assert total[0] == "合计" and Decimal(str(total[column])) == expected
-    assert len(rows) - 2 == len(records)
+    subtotals = [r for r in rows if str(r[3] or "").startswith("小计")]
+    assert [r[0] for r in subtotals] == ["603001", "603002", "603005"]  # one per unit, in code order
+    assert sum(Decimal(str(r[column])) for r in subtotals) == expected
+    assert len(rows) - 2 - len(subtotals) == len(records)
 
 
 def test_the_commands_one_by_one(demo, tmp_path):
@@ -129,7 +132,7 @@ def test_the_commands_one_by_one(demo, tmp_path):
         ],
     )
     assert summary.exit_code == 0, summary.output
-    header = next(openpyxl.load_workbook(tmp_path / "s.xlsx")["项目汇总"].iter_rows(values_only=True))
+    header = next(openpyxl.load_workbook(tmp_path / "s.xlsx")["项目汇总"].iter_rows(min_row=3, values_only=True))
     assert "年度资金总额（元）" in header
     assert (tmp_path / "csv" / "projects.csv").is_file() and (tmp_path / "r.jsonl").is_file()
 

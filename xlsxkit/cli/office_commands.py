@@ -132,6 +132,9 @@ def consolidate_command(
         Path | None, typer.Option("--csv", help="Also projects.csv and indicators.csv in this folder.")
     ] = None,
     money: Annotated[MoneyUnit, typer.Option(help="Money unit of the summary.")] = MoneyUnit.wan,
+    office: Annotated[
+        str | None, typer.Option(help="编制单位 on every sheet of the summary (default: the roster's first unit).")
+    ] = None,
     compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
     force: ForceOption = False,
 ) -> None:
@@ -144,6 +147,7 @@ def consolidate_command(
                 ledger,
                 out,
                 money_unit=money,
+                office=office,
                 jsonl=jsonl,
                 csv_dir=csv_dir,
                 compilation=compilation,
@@ -154,6 +158,8 @@ def consolidate_command(
     typer.echo(
         f"{summary.workbook}: {summary.projects} projects, {summary.indicators} indicators, {summary.units} units"
     )
+    papers = ", ".join(f"{sheet} {paper}" for sheet, paper in summary.papers.items())
+    typer.echo(f"prints landscape, one page wide: {papers}")
     for path in [summary.jsonl, *summary.csv]:
         if path is not None:
             typer.echo(str(path))

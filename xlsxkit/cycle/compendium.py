@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
@@ -21,6 +22,14 @@ from xlsxkit.write.form_writer import PrintFormats, draw_form, form_context, set
 
 A4_INCHES = {"portrait": 8.27, "landscape": 11.69}
 SPARE = 72  # percent of the width-filling scale, see _width_scale
+
+
+@dataclass(frozen=True)
+class FormPlace:
+    """Where 汇编 drew a form: its sheet, and the form's first row there (0-based)."""
+
+    sheet: str
+    row: int
 
 
 class Compilation:
@@ -43,9 +52,9 @@ class Compilation:
         self.unit: Any = object()
         self.numbers: Counter[str] = Counter()  # forms of each template drawn for the current unit
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: dict[str, Any]) -> FormPlace:
         """Draw one record's form on its template's 汇编 sheet (a new sheet once this one is full),
-        numbered within its unit."""
+        numbered within its unit; where it was drawn."""
         template_id = str((record.get("template") or {}).get("id"))
         layout = self.layouts.get(template_id)
         if layout is None:
@@ -65,7 +74,9 @@ class Compilation:
             place = self.sheets[template_id] = self._new_sheet(layout, place)
         base = unit_context(template, year=record.get("year"), unit=unit)
         context = form_context(base, template, index=self.numbers[template_id], record=record)
+        drawn = FormPlace(place.sheet.get_name(), place.top)
         place.draw(self.formats[template_id], layout, sheet_layout, record, context, height)
+        return drawn
 
     def _new_sheet(self, layout: Layout, previous: _FormSheet | None) -> _FormSheet:
         if previous is not None:

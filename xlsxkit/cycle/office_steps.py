@@ -11,8 +11,10 @@ from xlsxkit.cycle.consolidate import CSV_FILES, Summary, consolidate
 from xlsxkit.cycle.ledger import ACCEPTED, Ledger
 from xlsxkit.cycle.outputs import OutputGuard
 from xlsxkit.cycle.status import unit_statuses
+from xlsxkit.cycle.summary_tables import DEFAULT_LEVEL1
 from xlsxkit.form.errors import Code, Problem, ReturnFileError, XlsxkitError
 from xlsxkit.form.money import MoneyUnit
+from xlsxkit.template.load import builtin_template
 
 
 @dataclass
@@ -86,21 +88,27 @@ def write_summary(
     jsonl: Path | None = None,
     csv_dir: Path | None = None,
     compilation: bool = True,
+    office: str | None = None,
     guard: OutputGuard | None = None,
 ) -> Summary:
-    """The summary workbook (and exports) of every roster unit's latest return, where accepted.
-    With a `guard`, every output is checked before anything is written."""
+    """The summary workbook (and exports) of every roster unit's latest return, where accepted,
+    in unit-code order. `office` (编制单位) defaults to the roster's first unit, the office at the
+    top of its list. With a `guard`, every output is checked before anything is written."""
     if guard is not None:
         csv_files = [(csv_dir / name if csv_dir is not None else None, f"CSV 文件 {name}") for name in CSV_FILES]
         guard.check(
             files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files], folders=[(csv_dir, "CSV 文件夹")]
         )
     latest = ledger.latest_returns()
+    units = ledger.units()
     evaluation_ids = [
         latest[u["code"]].evaluation_id
-        for u in ledger.units()
+        for u in sorted(units, key=lambda unit: unit["code"])
         if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED
     ]
+    collection = ledger.collection()
+    template = builtin_template(collection.template_id) if collection.template_id else None
+    level1 = template.taxonomy.level1 if template is not None and template.taxonomy is not None else DEFAULT_LEVEL1
     return consolidate(
         ledger.records_of(evaluation_ids),
         unit_statuses(ledger),
@@ -109,4 +117,7 @@ def write_summary(
         jsonl=jsonl,
         csv_dir=csv_dir,
         compilation=compilation,
+        office=office if office is not None else (units[0]["name"] if units else ""),
+        year=collection.year,
+        level1=level1,
     )

@@ -1,0 +1,324 @@
+"""The table sheets of the summary workbook, each a printable report (report_sheet):
+
+  填报情况  every roster unit: its standing, versions received, findings;
+  项目汇总  one row per project, by unit code, money in 万元 or 元, indicator counts per 一级 of
+            the forms collected, a 小计 row per unit and a 合计 row;
+  指标明细  one row per indicator, with its parsed parts.
+
+A row of 项目汇总 and 指标明细 names the unit's file and links to the project's form in 汇编.
+Records arrive in unit-code order (write_summary sorts them; a unit's 小计 follows its run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+
+from xlsxkit.cycle.report_sheet import Column, ReportFormats, ReportHeading, ReportSheet
+from xlsxkit.cycle.status import UnitStatus
+from xlsxkit.form.excel import INDICATORS_SHEET, PROJECTS_SHEET, STATUS_SHEET
+
+FUND_COLUMNS = (
+    ("annual", "total", "年度资金总额"),
+    ("annual", "fiscal", "其中财政资金"),
+    ("annual", "other", "其他资金"),
+    ("overall", "total", "中期/项目资金总额"),
+)
+TOTAL_KEYS = tuple(f"{period}.{key}" for period, key, _ in FUND_COLUMNS)
+DEFAULT_LEVEL1 = ("产出指标", "效益指标", "满意度指标", "成本指标")
+OTHER_LEVEL1 = "其他"
+COMPILATION_COLUMN = "汇编位置"
+
+STATUS_COLUMNS = (
+    Column("单位代码", 11),
+    Column("单位名称", 30, "wrap"),
+    Column("状态", 14, "wrap"),
+    Column("报送次数", 7, "int"),
+    Column("最后报送时间", 17, "time"),
+    Column("项目数", 7, "int"),
+    Column("错误数", 7, "int"),
+    Column("提示数", 7, "int"),
+    Column("文件", 34, "wrap"),
+)
+PROJECT_HEAD = (
+    Column("单位代码", 10),
+    Column("单位名称", 16, "wrap"),
+    Column("项目编码", 14, "wrap"),
+    Column("项目名称", 24, "wrap"),
+    Column("项目属性", 8, "wrap"),
+)
+PROJECT_TAIL = (Column("来源文件", 18, "wrap"), Column("工作表", 9, "wrap"))
+INDICATOR_COLUMNS = (
+    Column("单位代码", 9),
+    Column("单位名称", 14, "wrap"),
+    Column("项目编码", 12, "wrap"),
+    Column("项目名称", 18, "wrap"),
+    Column("序号", 5, "int"),
+    Column("一级指标", 9, "wrap"),
+    Column("二级指标", 10, "wrap"),
+    Column("三级指标", 18, "wrap"),
+    Column("绩效指标描述", 18, "wrap"),
+    Column("指标值", 12, "wrap"),
+    Column("中期指标值", 12, "wrap"),
+    Column("指标值确定依据", 12, "wrap"),
+    Column("说明", 12, "wrap"),
+    Column("指标类型", 6, "wrap"),
+    Column("比较符", 6),
+    Column("数值", 9, "number"),
+    Column("计量单位", 7, "wrap"),
+    Column("日期", 11, "date"),
+    Column("来源文件", 16, "wrap"),
+    Column("工作表", 8, "wrap"),
+)
+KIND_LABELS = {"quantitative": "定量", "deadline": "时限", "qualitative": "定性"}
+
+
+def project_columns(money_unit: str, level1: Sequence[str], *, with_compilation: bool) -> tuple[Column, ...]:
+    """The columns of 项目汇总: money in the given unit, a count per 一级 of the forms collected."""
+    money = tuple(Column(f"{label}（{money_unit}）", 14, "money") for _, _, label in FUND_COLUMNS)
+    counts = tuple(Column(name, 6, "int") for name in (*level1, OTHER_LEVEL1))
+    link = (Column(COMPILATION_COLUMN, 14, "link"),) if with_compilation else ()
+    return (*PROJECT_HEAD, *money, *counts, *PROJECT_TAIL, *link)
+
+
+def report_title(year: int | None, what: str) -> str:
+    """ "2026年度项目支出绩效目标汇总表", or without the year where the collection has none."""
+    return f"{year}年度{what}" if year else what
+
+
+@dataclass
+class _UnitRun:
+    """The projects of one unit so far, for its 小计 row."""
+
+    code: str
+    name: Any
+    projects: int = 0
+    amounts: list[Decimal | None] = field(default_factory=lambda: [None] * len(FUND_COLUMNS))
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class SummaryTables:
+    """填报情况, 项目汇总 and 指标明细 of one consolidation, a record at a time."""
+
+    def __init__(
+        self,
+        workbook: Workbook,
+        formats: ReportFormats,
+        heading: ReportHeading,
+        *,
+        year: int | None,
+        level1: Sequence[str],
+        with_compilation: bool,
+    ) -> None:
+        self.heading = heading
+        self.level1 = tuple(level1)
+        self.factor = heading.money_unit.factor
+        self.status = ReportSheet(
+            workbook,
+            formats,
+            STATUS_SHEET,
+            report_title(year, "项目支出绩效目标填报情况表"),
+            STATUS_COLUMNS,
+            heading,
+            frozen_columns=2,
+        )
+        self.projects = ReportSheet(
+            workbook,
+            formats,
+            PROJECTS_SHEET,
+            report_title(year, "项目支出绩效目标汇总表"),
+            project_columns(str(heading.money_unit), self.level1, with_compilation=with_compilation),
+            heading,
+            frozen_columns=2,
+        )
+        indicator_columns = (
+            (*INDICATOR_COLUMNS, Column(COMPILATION_COLUMN, 12, "link")) if with_compilation else INDICATOR_COLUMNS
+        )
+        self.indicators = ReportSheet(
+            workbook,
+            formats,
+            INDICATORS_SHEET,
+            report_title(year, "项目支出绩效指标明细表"),
+            indicator_columns,
+            heading,
+            frozen_columns=2,
+        )
+        self.with_compilation = with_compilation
+        self.project_count = self.indicator_count = 0
+        self.totals: list[Decimal] = [Decimal(0)] * len(FUND_COLUMNS)
+        self.level1_totals: Counter[str] = Counter()
+        self.run: _UnitRun | None = None
+
+    # --- 填报情况 -------------------------------------------------------------------------------
+
+    def write_statuses(self, statuses: Sequence[UnitStatus]) -> None:
+        """A row per roster unit, in roster order."""
+        for status in statuses:
+            received = status.last_received
+            if received is not None and received.tzinfo is not None:
+                received = received.replace(tzinfo=None)  # the ledger's wall-clock time (xlsx has no zones)
+            self.status.add_row(
+                (
+                    status.code,
+                    status.name,
+                    status.standing.label,
+                    status.versions,
+                    received,
+                    status.projects,
+                    status.errors,
+                    status.warnings,
+                    status.file,
+                )
+            )
+        self.status.finish()
+
+    # --- a project ----------------------------------------------------------------------------
+
+    def add_project(
+        self, record: dict[str, Any], amounts: Sequence[Decimal | None], form: tuple[str, str] | None
+    ) -> None:
+        """One project's row (after the 小计 of the unit before it) and its indicators' rows;
+        `form` is where 汇编 drew it, if it did: the link's location ("'汇编-tangshan'!A35") and
+        the text shown ("汇编-tangshan 第35行")."""
+        unit = record.get("unit") or {}
+        project = record.get("project") or {}
+        source = record.get("source") or {}
+        code = str(unit.get("code") or "")
+        if self.run is not None and self.run.code != code:
+            self._subtotal(self.run)
+            self.run = None
+        if self.run is None:
+            self.run = _UnitRun(code, unit.get("name"))
+        indicators = [item for item in record.get("indicators") or [] if isinstance(item, dict)]
+        counts = Counter(self._level1_column(item.get("level1")) for item in indicators)
+        location, link_text = form if form else (None, None)
+        values = (
+            unit.get("code"),
+            unit.get("name"),
+            project.get("code"),
+            project.get("name"),
+            project.get("attribute"),
+            *(self._in_unit(a) for a in amounts),
+            *(counts[level] for level in (*self.level1, OTHER_LEVEL1)),
+            source.get("file"),
+            source.get("sheet"),
+            *((link_text,) if self.with_compilation else ()),
+        )
+        last = len(values) - 1
+        self.projects.add_row(values, links={last: location} if location and self.with_compilation else None)
+        self.project_count += 1
+        self.run.projects += 1
+        self.run.counts.update(counts)
+        self.level1_totals.update(counts)
+        for i, amount in enumerate(amounts):
+            if amount is not None:
+                self.totals[i] += amount
+                self.run.amounts[i] = (self.run.amounts[i] or Decimal(0)) + amount
+        for number, item in enumerate(indicators, start=1):
+            self._indicator(unit, project, source, number, item, location, link_text)
+
+    def _indicator(
+        self,
+        unit: dict[str, Any],
+        project: dict[str, Any],
+        source: dict[str, Any],
+        number: int,
+        item: dict[str, Any],
+        location: str | None,
+        link_text: str | None,
+    ) -> None:
+        parsed = item.get("parsed") or {}
+        kind = str(parsed.get("kind") or "")
+        values = (
+            unit.get("code"),
+            unit.get("name"),
+            project.get("code"),
+            project.get("name"),
+            number,
+            item.get("level1"),
+            item.get("level2"),
+            item.get("level3"),
+            item.get("description"),
+            item.get("value"),
+            item.get("overall_value"),
+            item.get("basis"),
+            item.get("note"),
+            KIND_LABELS.get(kind, kind) or None,
+            parsed.get("op"),
+            parsed.get("number"),
+            parsed.get("unit"),
+            _date(parsed.get("date")),
+            source.get("file"),
+            source.get("sheet"),
+            *((link_text,) if self.with_compilation else ()),
+        )
+        last = len(values) - 1
+        self.indicators.add_row(values, links={last: location} if location and self.with_compilation else None)
+        self.indicator_count += 1
+
+    def _level1_column(self, level1: Any) -> str:
+        return level1 if isinstance(level1, str) and level1 in self.level1 else OTHER_LEVEL1
+
+    def _in_unit(self, amount: Decimal | None) -> float | None:
+        return None if amount is None else float(amount / self.factor)
+
+    def _subtotal(self, run: _UnitRun) -> None:
+        self.projects.add_row(
+            (
+                run.code,
+                run.name,
+                None,
+                f"小计（{run.projects} 个项目）",
+                None,
+                *(self._in_unit(a) for a in run.amounts),
+                *(run.counts[level] for level in (*self.level1, OTHER_LEVEL1)),
+                None,
+                None,
+                *((None,) if self.with_compilation else ()),
+            ),
+            style="subtotal",
+        )
+
+    # --- the end ------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """The last unit's 小计, the 合计 row, and the autofilters."""
+        if self.run is not None:
+            self._subtotal(self.run)
+        self.projects.finish()  # the 合计 row stays outside the filter
+        self.projects.add_row(
+            (
+                "合计",
+                None,
+                None,
+                f"{self.project_count} 个项目",
+                None,
+                *(float(total / self.factor) for total in self.totals),
+                *(self.level1_totals[level] for level in (*self.level1, OTHER_LEVEL1)),
+                None,
+                None,
+                *((None,) if self.with_compilation else ()),
+            ),
+            style="total",
+        )
+        self.indicators.finish()
+
+    def papers(self) -> dict[str, int]:
+        """The paper each table sheet prints on (xlsxwriter's paper numbers)."""
+        return {sheet.sheet.get_name(): sheet.paper for sheet in (self.status, self.projects, self.indicators)}
+
+
+def _date(value: object) -> object:
+    """An ISO date of the record as a date (written as one); anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return value
