@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+import jsonschema
 import openpyxl
 import pytest
 from openpyxl.packaging.custom import CustomPropertyList
@@ -17,6 +18,7 @@ from xlsxkit.cli import app
 from xlsxkit.form.errors import Code, Severity
 from xlsxkit.form.record import blank_record
 from xlsxkit.read.reader import read_return
+from xlsxkit.template.record_schema import record_schema
 
 
 def _by_workbook() -> dict[tuple[str, str], list[dict]]:
@@ -36,6 +38,9 @@ def test_every_corpus_record_reads_back_exactly(group, tmp_path):
     result = read_return(path)
     assert result.readable and not result.findings
     assert [without_source(r.record) for r in result.records] == [without_source(r) for r in records]
+    schema = jsonschema.Draft202012Validator(record_schema(TEMPLATES[group[0]]))
+    for read in result.records:
+        schema.validate(read.record)  # the record is what `xlsxkit schema --record` promises
     first = result.records[0].record["source"]
     assert first["file"] == path.name and first["sheet"] == result.records[0].sheet
     assert len(first["sha256"]) == 64

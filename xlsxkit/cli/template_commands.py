@@ -13,8 +13,9 @@ from xlsxkit.cli.app import (
     fail,
 )
 from xlsxkit.form.errors import XlsxkitError
-from xlsxkit.template.load import builtin_templates, load_template
+from xlsxkit.template.load import builtin_templates, find_template, load_template
 from xlsxkit.template.model import template_schema
+from xlsxkit.template.record_schema import record_schema
 
 
 @app.command()
@@ -29,9 +30,21 @@ def templates(as_json: Annotated[bool, typer.Option("--json", help="JSON output 
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the template language."""
-    typer.echo(json.dumps(template_schema(), ensure_ascii=False, indent=2))
+def schema(
+    record: Annotated[
+        str | None,
+        typer.Option("--record", help="A template (id or YAML file): the JSON Schema of its records instead."),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the template language, or of one template's records."""
+    if record is None:
+        typer.echo(json.dumps(template_schema(), ensure_ascii=False, indent=2))
+        return
+    try:
+        chosen = find_template(record)
+    except XlsxkitError as error:
+        raise fail(error) from None
+    typer.echo(json.dumps(record_schema(chosen), ensure_ascii=False, indent=2))
 
 
 @app.command("check-template")

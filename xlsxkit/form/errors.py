@@ -92,6 +92,28 @@ class Code(Enum):
         "保留其中一个：text 为固定文字，label 为栏目名称，field 为填写处。",
     )
     T_FIELD_ONLY_KEYS = ("T043", "{keys} 只能用于 field（填写）单元格", "删除这些键，或把该单元格改为 field 单元格。")
+    T_DECLARED_TWICE = ("T026", "键 extra.{key} 声明了两次", "每个声明的键只声明一次。")
+    T_INPUT_WITHOUT_FIELD = (
+        "T027",
+        "样式 {style} 是填写样式，但这个单元格没有绑定字段：它会被锁定，填写的内容也不会被读取",
+        "用 field: 绑定一个键（规范中的键，或在 extra 中声明的键），或改用非填写样式。",
+    )
+    T_RULE_SYNTAX = ("T080", "审核公式无法解析：{detail}", "检查括号、引号和运算符；公式写法见 README “审核公式”。")
+    T_RULE_UNKNOWN_KEY = (
+        "T081",
+        "审核公式引用了记录中不存在的键 {key}{suggestion}",
+        "使用规范记录中的键，或在 extra 中声明的键；逐行公式用 row.<列键>。",
+    )
+    T_RULE_UNKNOWN_TABLE = (
+        "T082",
+        "审核公式的 each 指向不存在的表 {table}{suggestion}",
+        "each 须为模板中的表，如 indicators。",
+    )
+    T_RULE_UNKNOWN_FIELD = (
+        "T083",
+        "审核公式的 field {key} 不在表单上{suggestion}",
+        "field 须为表单上某个字段的键（逐行公式：该表某一列的键），问题将标在它的单元格上。",
+    )
     T_JINJA_SYNTAX = ("T050", "文本模板语法错误：{detail}", "检查 {{{{ }}}} 与 {{% %}} 是否成对。")
     T_FORM_MISMATCH = ("T060", "{place}不能包含 {what}", "{hint}")
     T_NOT_FOUND = ("T070", "找不到模板 {name}{suggestion}", "用 xlsxkit templates 查看内置模板，或给出模板文件路径。")
@@ -375,6 +397,8 @@ class Code(Enum):
         "核对金额及其单位（本表金额单位为{unit}）：以元计的金额填进以万元计的栏目时，请除以 10000。",
         "warning",
     )
+    C_FORM_RULE = ("C030", "{message}", "{fix}")  # an 审核公式 of the template, severity error
+    C_FORM_RULE_WARNING = ("C031", "{message}", "{fix}", "warning")  # … severity warning
 
     # --- collecting returns (L) ------------------------------------------------------------------
     L_NOT_ON_ROSTER = (

@@ -19,6 +19,7 @@ from typing import Any
 from xlsxkit.form.errors import Code, Finding, did_you_mean
 from xlsxkit.form.money import MoneyUnit, money_unit_of
 from xlsxkit.form.record import SPENDING_MONTHS, ValueType, get_path
+from xlsxkit.read.form_rules import form_rules
 from xlsxkit.read.locate import compact
 from xlsxkit.read.sheet_record import SheetRecord
 from xlsxkit.template.layout import SheetLayout, TablePlace
@@ -426,4 +427,5 @@ RULES: tuple[Rule, ...] = (
     every_level1_present,
     rows_complete,
     values_sensible,
+    form_rules,  # the template's own 审核公式
 )

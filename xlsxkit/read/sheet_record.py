@@ -20,7 +20,7 @@ from xlsxkit.form.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, Value
 from xlsxkit.read.grid import Grid
 from xlsxkit.read.locate import Located, LocatedTable, compact
 from xlsxkit.template.layout import SheetLayout, cell_name
-from xlsxkit.template.model import Template
+from xlsxkit.template.model import DeclaredKey, Template
 
 LEVEL_KEYS = ("level1", "level2")
 # 分项绩效目标 headings keep their text without the numbering: "（一）做好…" → "做好…"
@@ -62,6 +62,8 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
     record["template"] = {"id": template.id, "version": template.version}
     record["year"] = context.year
     record["unit"] = dict(context.unit)
+    if template.extra:
+        record["extra"] = dict.fromkeys(d.key for d in template.extra)
     if template.form == "project":
         record["funds"]["source_unit"] = template.money_unit.value if template.money_unit else None
     result = SheetRecord(record, grid.name)
@@ -120,6 +122,7 @@ def _set(record: dict[str, Any], key: str, value: Any) -> None:
 def _read_table(grid: Grid, table: LocatedTable, context: Context, result: SheetRecord) -> list[Any]:
     bind = table.place.bind
     keys = TABLE_COLUMNS[context.template.form][bind]
+    declared = [d for block in context.template.tables() if block.table == bind for d in block.extra]
     items: list[Any] = []
     previous: dict[str, Any] = {}
     for row in range(table.first_row, table.last_row + 1):
@@ -135,18 +138,45 @@ def _read_table(grid: Grid, table: LocatedTable, context: Context, result: Sheet
         if bind == "measures":
             items.append(values.get("text"))
             continue
+        extra = _declared_values(declared, values, cells, context, result) if declared else None
         if bind == "items":
             title = values.get("title")
             if title:  # a heading that is nothing but a number keeps it
                 values["title"] = ITEM_NUMBERING.sub("", title) or title
-            items.append({key: values.get(key) for key in keys})
+            items.append({key: values.get(key) for key in keys} | ({"extra": extra} if extra is not None else {}))
             continue
         _fill_levels(values, previous, context.template)
         previous = {key: values.get(key) for key in LEVEL_KEYS}
         item = {key: values.get(key) for key in keys}
         item["parsed"] = parse_value(item["value"], context.year)  # null for a blank 指标值 (a finding, C013)
+        if extra is not None:
+            item["extra"] = extra
         items.append(_indicator_in_order(item))
     return items
+
+
+def _declared_values(
+    declared: list[DeclaredKey],
+    values: dict[str, Any],
+    cells: dict[str, str],
+    context: Context,
+    result: SheetRecord,
+) -> dict[str, Any]:
+    """A row's declared keys, each as its type (money in yuan, as the form's unit says); a value
+    not of its type is a finding at its cell and blank in the record."""
+    extra: dict[str, Any] = {}
+    for key in declared:
+        column = f"extra.{key.key}"
+        text = values.get(column)
+        try:
+            extra[key.key] = from_cell(key.type, text, context.template.money_unit)
+        except CellValueError:
+            expected, example = EXPECTED.get(key.type, ("文字", ""))
+            details = {"label": key.label, "expected": expected, "value": text, "example": example}
+            cell = cells.get(column)
+            result.findings.append(Finding(Code.R_WRONG_TYPE, result.sheet, cell, details))
+            extra[key.key] = None
+    return extra
 
 
 def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, Any], dict[str, str]]:
@@ -214,7 +244,10 @@ def _level_names(template: Template) -> dict[str, str]:
 def _indicator_in_order(item: dict[str, Any]) -> dict[str, Any]:
     """An indicator's keys in the spec's order."""
     order = ("level1", "level2", "level3", "description", "value", "parsed", "overall_value", "basis", "note")
-    return {key: item.get(key) for key in order}
+    ordered = {key: item.get(key) for key in order}
+    if "extra" in item:  # the template's declared keys
+        ordered["extra"] = item["extra"]
+    return ordered
 
 
 def find_year(grid: Grid, before_row: int) -> int | None:

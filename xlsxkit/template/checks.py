@@ -12,8 +12,9 @@ from typing import Any
 import jinja2
 
 from xlsxkit.form.errors import Code, did_you_mean
-from xlsxkit.form.record import COMPATIBLE_TYPES, FIELD_TYPES, TABLE_COLUMNS, ValueType
-from xlsxkit.template.model import Cell, RowsBlock, TableBlock, Template
+from xlsxkit.form.record import COMPATIBLE_TYPES, TABLE_COLUMNS, ValueType
+from xlsxkit.template.model import Cell, DeclaredKey, RowsBlock, TableBlock, Template
+from xlsxkit.template.rule_checks import check_rules
 from xlsxkit.template.styles import BUILTIN_STYLES
 
 Found = tuple[Code, tuple[Any, ...], dict[str, Any]]
@@ -31,6 +32,8 @@ def check_template(template: Template) -> list[Found]:
         *_check_tables(template),
         *_check_jinja(template),
         *_check_styles(template),
+        *_check_declared(template),
+        *check_rules(template),
     ]
 
 
@@ -102,7 +105,7 @@ def _field_cells(template: Template) -> Iterator[tuple[tuple[Any, ...], Cell]]:
 
 
 def _check_fields(template: Template) -> Iterator[Found]:
-    types = FIELD_TYPES[template.form]
+    types = template.field_types()
     seen: set[str] = set()
     for path, cell in _field_cells(template):
         key = cell.field or ""
@@ -132,7 +135,7 @@ def _check_list_name(template: Template, name: str, path: tuple[Any, ...]) -> It
 
 
 def _check_tables(template: Template) -> Iterator[Found]:
-    tables = TABLE_COLUMNS[template.form]
+    tables = {table: tuple(template.column_types(table)) for table in TABLE_COLUMNS[template.form]}
     seen_tables: set[str] = set()
     for b, block in enumerate(template.body):
         if not isinstance(block, TableBlock):
@@ -253,3 +256,28 @@ def _check_styles(template: Template) -> Iterator[Found]:
     for path, style in named:
         if style is not None and style not in known:
             yield Code.T_UNKNOWN_STYLE, path, {"name": style, "suggestion": did_you_mean(style, known)}
+
+
+def _check_declared(template: Template) -> Iterator[Found]:
+    """A key is declared once per place; a cell styled for input binds a field (T027: an input
+    cell without one would be locked, and what a unit typed in it never read)."""
+    places: list[tuple[tuple[Any, ...], list[DeclaredKey]]] = [(("extra",), template.extra)]
+    places += [
+        (("body", b, "extra"), block.extra) for b, block in enumerate(template.body) if isinstance(block, TableBlock)
+    ]
+    for path, declared in places:
+        seen: set[str] = set()
+        for d, key in enumerate(declared):
+            if key.key in seen:
+                yield Code.T_DECLARED_TWICE, (*path, d, "key"), {"key": key.key}
+            seen.add(key.key)
+    for b, block in enumerate(template.body):
+        if isinstance(block, RowsBlock):
+            for r, row in enumerate(block.rows):
+                for c, cell in enumerate(row.cells):
+                    if cell.field is None and (cell.style or "").startswith("input"):
+                        yield (
+                            Code.T_INPUT_WITHOUT_FIELD,
+                            ("body", b, "rows", r, "cells", c, "style"),
+                            {"style": cell.style},
+                        )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from xlsxkit.form.excel import LISTS_SHEET
-from xlsxkit.form.record import FIELD_TYPES, ValueType
+from xlsxkit.form.record import ValueType
 from xlsxkit.template.model import Cell, RowsBlock, TableBlock, Template
 
 LEVEL1_LIST = "xk_level1"
@@ -109,6 +109,7 @@ class ColumnPlace:
     cols: int
     list: str | None
     strict: bool
+    type: ValueType = ValueType.text  # a declared key's type; the spec's columns hold text
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ def _static_style(cell: Cell) -> str:
 
 def _field_place(template: Template, cell: Cell, box: Box, statics: list[StaticPlace]) -> FieldPlace:
     key = cell.field or ""
-    kind = cell.type or FIELD_TYPES[template.form][key]
+    kind = cell.type or template.field_types()[key]
     label = _label_for(box, statics)
     label_text = label.text.strip() if label else None
     return FieldPlace(
@@ -364,8 +365,10 @@ def _place_table(block: TableBlock, top: int, rows: int, heights: list[tuple[int
         )
         col = block.side_label.span
     columns = []
+    declared = {f"extra.{d.key}": d.type for d in block.extra}
     for column in block.columns:
-        columns.append(ColumnPlace(column.key, column.header, col, column.span, column.list, column.strict))
+        kind = declared.get(column.key, ValueType.text)
+        columns.append(ColumnPlace(column.key, column.header, col, column.span, column.list, column.strict, kind))
         col += column.span
     if block.header_height is not None:
         heights.append((top, block.header_height))

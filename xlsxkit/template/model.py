@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from pydantic_core import PydanticCustomError
 
 from xlsxkit.form.money import MoneyUnit
-from xlsxkit.form.record import FIELD_TYPES, ValueType
+from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, ValueType
 
 # The type of every key a form may bind (a key means the same on every form that has it).
 _KEY_TYPES = {key: kind for types in FIELD_TYPES.values() for key, kind in types.items()}
@@ -76,6 +76,50 @@ class Style(Strict):
     border: int | None = Field(None, ge=0, le=2)
     fill: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
     vertical: bool | None = Field(None, description="Characters stacked top to bottom (a narrow 绩效指标 column).")
+
+
+DECLARABLE_TYPES = (
+    ValueType.text,
+    ValueType.integer,
+    ValueType.money,
+    ValueType.percent,
+    ValueType.date,
+    ValueType.choice,
+)
+
+
+class DeclaredKey(Strict):
+    """A key the template adds to its records, beyond the spec's: kept under `extra` (the form's,
+    or each table row's), bound as `extra.<key>`."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="The key's name: extra.<key> in the record.")
+    type: ValueType = Field(ValueType.text, description="text, integer, money, percent, date or choice.")
+    label: str = Field(min_length=1, description="What the key means, as the form calls it (分值, 得分, 偏差原因).")
+
+    @field_validator("type")
+    @classmethod
+    def _declarable(cls, value: ValueType) -> ValueType:
+        if value not in DECLARABLE_TYPES:
+            raise ValueError("应为 text、integer、money、percent、date 或 choice")
+        return value
+
+
+class Rule(Strict):
+    """An 审核公式 of the template: a condition every record (or, with `each`, every row of a
+    table) must meet; where it does not, a finding at the cell of `field`."""
+
+    check: str = Field(
+        min_length=1,
+        description="The condition, e.g. funds.annual.total == funds.annual.fiscal + funds.annual.other; "
+        "sum(indicators.extra.weight) == 90; with each: row.extra.score <= row.extra.weight.",
+    )
+    each: str | None = Field(None, description="A table (indicators, items …): the check holds for each `row` of it.")
+    field: str = Field(description="The key whose cell the finding marks (a column key with `each`).")
+    message: str = Field(min_length=1, description="The finding's message (Chinese; {{ }} placeholders).")
+    fix: str = Field("请核对并修改。", description="How to put it right (Chinese).")
+    severity: Literal["error", "warning"] = "error"
+    # A check on reading, not part of the workbook: out of `Template.digest`.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Cell(Strict):
@@ -179,9 +223,14 @@ class TableBlock(Strict):
     merge: list[str] = Field(
         default_factory=list, description="Columns merged down over equal values when rendering records."
     )
+    extra: list[DeclaredKey] = Field(
+        default_factory=list, description="Keys each row of this table adds (bound as column key extra.<key>)."
+    )
 
 
-_TABLE_ONLY_KEYS = frozenset({"table", "side_label", "columns", "header_height", "row_height", "skeleton", "merge"})
+_TABLE_ONLY_KEYS = frozenset(
+    {"table", "side_label", "columns", "header_height", "row_height", "skeleton", "merge", "extra"}
+)
 
 
 def _block_kind(value: Any) -> str:
@@ -235,11 +284,19 @@ class Template(Strict):
     taxonomy: Taxonomy | None = None
     instructions: str = Field("", description="The 填报说明 sheet (jinja2), one paragraph per line.")
     body: list[Block] = Field(min_length=1)
+    extra: list[DeclaredKey] = Field(
+        default_factory=list, description="Keys the form adds to its records (bound as field extra.<key>)."
+    )
+    rules: list[Rule] = Field(default_factory=list, exclude=True, description="审核公式: checks of the form's own.")
 
     @cached_property
     def digest(self) -> str:
         """A hash of everything that shapes the workbook (comments and spacing excluded)."""
-        canonical = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+        data = self.model_dump(mode="json")
+        for part in (data, *data["body"]):  # no declared keys: hashed as before they could be declared
+            if part.get("extra") == []:
+                del part["extra"]
+        canonical = json.dumps(data, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Template:
@@ -251,6 +308,16 @@ class Template(Strict):
     def tables(self) -> list[TableBlock]:
         """The table blocks of the body, in order."""
         return [block for block in self.body if isinstance(block, TableBlock)]
+
+    def field_types(self) -> dict[str, ValueType]:
+        """Every key a field of this form may bind, with its type: the spec's and the declared ones."""
+        return {**FIELD_TYPES[self.form], **{f"extra.{d.key}": d.type for d in self.extra}}
+
+    def column_types(self, table: str) -> dict[str, ValueType]:
+        """Every key a column of this table may bind: the spec's (text) and the table's declared ones."""
+        spec = dict.fromkeys(TABLE_COLUMNS.get(self.form, {}).get(table, ()), ValueType.text)
+        declared = {f"extra.{d.key}": d.type for block in self.tables() if block.table == table for d in block.extra}
+        return {**spec, **declared}
 
 
 def template_schema() -> dict[str, Any]:

@@ -403,11 +403,13 @@ def _write_table(
         cells.put(Box(table.header_row, column.col, 1, column.cols), column.header, header)
     rows = [_row_values(item) for item in items] if rendering else _skeleton_rows(table)
     rows += [{}] * (table.rows - len(rows))
-    cell = formats.get("input", ValueType.text, locked=False)
     for column in table.columns:
+        cell = formats.get("input", column.type, locked=False)
         spans = _merge_spans(rows, column.key, table.merge) if rendering else [(i, 1) for i in range(table.rows)]
         for start, length in spans:
-            value = rows[start].get(column.key)
+            value = get_path(rows[start], column.key)
+            if column.type is not ValueType.text:  # a declared key: money in the form's unit, a number
+                value = to_cell(column.type, value, layout.template.money_unit)
             cells.put(Box(table.first_row + start, column.col, length, column.cols), value, cell)
             for hidden in range(start + 1, start + length):  # keep each row's value under the merge
                 if value:
