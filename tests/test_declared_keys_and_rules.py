@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from tests.helpers import FIXED_TIME
 from xlsxkit.cli import app
+from xlsxkit.cycle.consolidate import consolidate
+from xlsxkit.cycle.status import Standing, UnitStatus
 from xlsxkit.form.errors import Code, TemplateError
 from xlsxkit.read.reader import read_return
 from xlsxkit.template.expressions import compile_check, decide, view
@@ -254,3 +256,23 @@ def test_a_form_of_our_own_round_trips_through_libreoffice_and_its_rules_fire_th
     assert back["indicators"][2]["extra"]["score"] == 25 and back["indicators"][0]["extra"]["actual"] == "1300笔"
     fired = [(f.cell, f.message) for f in result.all_findings() if f.code is Code.C_FORM_RULE]
     assert fired == [(score, "三级指标「服务对象满意度」得分 25 超过其分值 20")]
+
+
+def test_the_summary_carries_the_declared_keys(tmp_path):
+    record = read(made(tmp_path, evaluation_record())).records[0].record
+    statuses = [UnitStatus(UNIT["code"], UNIT["name"], Standing.accepted)]
+    summary = consolidate(
+        iter([record]), statuses, tmp_path / "s.xlsx", csv_dir=tmp_path / "csv", template=load_template(EXAMPLE)
+    )
+    book = openpyxl.load_workbook(summary.workbook)
+    projects = [c.value for c in book["项目汇总"][3]]
+    row = [c.value for c in book["项目汇总"][4]]
+    assert row[projects.index("全年执行数")] == 98 and row[projects.index("资金执行分值")] == 10  # 万元, as the summary
+    indicators = [c.value for c in book["指标明细"][3]]
+    rows = [[c.value for c in r] for r in book["指标明细"].iter_rows(min_row=4)]
+    assert [r[indicators.index("得分")] for r in rows] == [40, 28, 20]
+    assert [r[indicators.index("实际完成值")] for r in rows] == ["1200笔", "93%", "95%"]
+    header = (tmp_path / "csv" / "indicators.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert {"实际完成值", "分值", "得分", "偏差原因分析及改进措施"} <= set(header)
+    projects_csv = (tmp_path / "csv" / "projects.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert "全年执行数" in projects_csv[0] and "980000.00" in projects_csv[1]  # yuan, as the record

@@ -16,8 +16,10 @@ from xlsxkit.cli import app
 from xlsxkit.cycle.consolidate import consolidate
 from xlsxkit.cycle.ledger import Ledger
 from xlsxkit.cycle.status import Standing, UnitStatus
+from xlsxkit.template.load import builtin_templates
 
 runner = CliRunner()
+TEMPLATES = {t.id: t for t in builtin_templates()}
 
 
 def projects() -> list[dict]:
@@ -40,7 +42,7 @@ def book(tmp_path_factory):
         compilation=False,
         office="某市财政局",
         year=2026,
-        level1=("产出指标", "效益指标", "满意度指标"),
+        template=TEMPLATES["tangshan"],  # 产出, 效益, 满意度: no 成本
         date=dt.date(2026, 12, 4),
     )
     return summary, records, openpyxl.load_workbook(summary.workbook)

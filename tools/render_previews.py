@@ -1,4 +1,5 @@
-"""Render a preview image of every built-in template: docs/<template id>.png.
+"""Render a preview image of every built-in template (docs/<template id>.png), and of the first
+page of every sheet of the summary workbook of the demo's round (docs/summary-<sheet>.png).
 
 Also rewrites the README's "Built-in templates" section (between the markers
 <!-- previews --> and <!-- /previews -->) when every template is rendered: one line per
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 from tests.libreoffice import Office, missing, pdf_to_png
-from xlsxkit.cycle.demo import example_record_groups
+from xlsxkit.cycle.demo import example_record_groups, run_demo
 from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, STAMP_SHEET
 from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import builtin_template_dir, builtin_templates
@@ -67,7 +68,25 @@ def source_note(template: Template) -> str:
     return first[1:].strip() if first.startswith("#") else ""
 
 
-def markdown(rows: list[tuple[Template, str]], image_dir: str) -> str:
+SUMMARY_SHEETS = ("填报情况", "项目汇总", "指标明细", "统计")
+
+
+def summary_previews(office: Office, work: Path, out: Path, resolution: int) -> list[tuple[str, Path]]:
+    """The first printed page of each sheet of the demo's summary workbook (and of its first 汇编)."""
+    report = run_demo(work / "demo", generated_at=GENERATED_AT)
+    if report.summary is None:
+        raise SystemExit(f"the demo wrote no summary: {report.problems}")
+    made = []
+    with office.open(report.summary.workbook) as book:
+        compilation = next(name for name in book.sheet_names if name.startswith("汇编"))
+        for sheet in (*SUMMARY_SHEETS, compilation):
+            pdf = book.export_pdf(work / f"summary-{sheet}.pdf", sheets=[sheet])
+            name = "汇编" if sheet == compilation else sheet
+            made.append((name, pdf_to_png(pdf, out / f"summary-{name}.png", resolution)))
+    return made
+
+
+def markdown(rows: list[tuple[Template, str]], image_dir: str, summary: list[tuple[str, Path]] | None = None) -> str:
     lines = [
         "## Built-in templates",
         "",
@@ -93,6 +112,15 @@ def markdown(rows: list[tuple[Template, str]], image_dir: str) -> str:
             "",
             f"![{template.id}]({image_dir}/{template.id}.png)",
         ]
+    if summary:
+        lines += [
+            "",
+            "### The summary workbook",
+            "",
+            "The first printed page of each sheet of the demo's `汇总表.xlsx` (landscape, one page wide):",
+        ]
+        for name, png in summary:
+            lines += ["", f"{name}:", "", f"![{name}]({image_dir}/{png.name})"]
     return "\n".join(lines) + "\n"
 
 
@@ -133,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             png = pdf_to_png(pdf, args.out / f"{template.id}.png", args.resolution)
             print(f"{shown(png)}  ({kind}, {template.name})")
             rows.append((template, kind))
+        summary = summary_previews(office, work, args.out, args.resolution) if not args.ids else []
+        for _, png in summary:
+            print(shown(png))
     if not args.no_markdown and not args.ids:
         out = args.out.resolve()
         image_dir = out.relative_to(ROOT).as_posix() if out.is_relative_to(ROOT) else out.as_posix()
@@ -140,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         text = readme.read_text(encoding="utf-8")
         head, rest = text.split(README_START, 1)
         _, tail = rest.split(README_END, 1)
-        readme.write_text(f"{head}{README_START}\n{markdown(rows, image_dir)}{README_END}{tail}", encoding="utf-8")
+        section = markdown(rows, image_dir, summary)
+        readme.write_text(f"{head}{README_START}\n{section}{README_END}{tail}", encoding="utf-8")
         print(shown(readme))
     return 0
 

@@ -17,6 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 from xlsxkit.form.excel import COMPILATION_SHEET, MAX_PAGE_BREAKS, MAX_ROWS, MAX_SHEET_NAME
 from xlsxkit.template.layout import Layout, SheetLayout, compile_layout
 from xlsxkit.template.load import find_template
+from xlsxkit.template.model import Template
 from xlsxkit.write.canvas import FormStack
 from xlsxkit.write.form_writer import PrintFormats, draw_form, form_context, set_page, unit_context
 
@@ -43,8 +44,10 @@ class Compilation:
     manual page breaks) and never passes Excel's last row; then "汇编-tangshan-2" continues it.
     """
 
-    def __init__(self, workbook: Workbook) -> None:
+    def __init__(self, workbook: Workbook, *, template: Template | None = None) -> None:
+        """`template`: the collection's, where it is no built-in one (a template file's)."""
         self.workbook = workbook
+        self.known = {template.id: template} if template is not None else {}
         self.layouts: dict[str, Layout] = {}
         self.formats: dict[str, PrintFormats] = {}
         self.sheets: dict[str, _FormSheet] = {}
@@ -58,7 +61,9 @@ class Compilation:
         template_id = str((record.get("template") or {}).get("id"))
         layout = self.layouts.get(template_id)
         if layout is None:
-            layout = self.layouts[template_id] = compile_layout(find_template(template_id))
+            layout = self.layouts[template_id] = compile_layout(
+                self.known.get(template_id) or find_template(template_id)
+            )
             self.formats[template_id] = PrintFormats(self.workbook, layout.template)
         template = layout.template
         unit = record.get("unit") or {}

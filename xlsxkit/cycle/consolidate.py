@@ -35,18 +35,19 @@ from xlsxkit.cycle.report_sheet import ReportFormats, ReportHeading, paper_name
 from xlsxkit.cycle.status import UnitStatus
 from xlsxkit.cycle.summary_stats import StatsSheet, SummaryFigures
 from xlsxkit.cycle.summary_tables import (
-    DEFAULT_LEVEL1,
     FUND_COLUMNS,
     INDICATOR_COLUMNS,
     OTHER_LEVEL1,
     PROJECT_HEAD,
     PROJECT_TAIL,
     TOTAL_KEYS,
+    SummaryColumns,
     SummaryTables,
     report_title,
 )
 from xlsxkit.form.atomic import atomic_path, atomic_text
 from xlsxkit.form.money import MoneyUnit
+from xlsxkit.template.model import Template
 
 CSV_FILES = ("projects.csv", "indicators.csv")  # what --csv writes in its folder
 
@@ -78,13 +79,14 @@ def consolidate(
     compilation: bool = True,
     office: str = "",
     year: int | None = None,
-    level1: Sequence[str] = DEFAULT_LEVEL1,
+    template: Template | None = None,
     date: dt.date | None = None,
 ) -> Summary:
     """Write the summary workbook `target` (and the exports asked for) from `records`, which
     are iterated once and never held together; all outputs appear whole, or none does.
-    `office` (编制单位), `year` and `date` head every report; `level1` are the 一级 of the forms
-    collected, a count column each in 项目汇总 (others are counted under 其他)."""
+    `office` (编制单位), `year` and `date` head every report; the collection's `template` gives
+    项目汇总 a count column per 一级 of its form (others are counted under 其他; without it, the
+    four of the national form) and a column per key it declares, in 项目汇总 and 指标明细."""
     money_unit = MoneyUnit(money_unit)  # ValueError for another unit, before anything is written
     target = Path(target)
     csv_paths = [Path(csv_dir) / name for name in CSV_FILES] if csv_dir is not None else []
@@ -111,7 +113,8 @@ def consolidate(
                 workbook,
                 heading,
                 year,
-                tuple(level1),
+                SummaryColumns.of(template),
+                template=template,
                 compilation=compilation,
                 jsonl=jsonl_stream,
                 csv_streams=csv_streams,
@@ -146,8 +149,9 @@ class _SummaryWriter:
         workbook: Workbook,
         heading: ReportHeading,
         year: int | None,
-        level1: tuple[str, ...],
+        columns: SummaryColumns,
         *,
+        template: Template | None,
         compilation: bool,
         jsonl: IO[str] | None,
         csv_streams: list[IO[str]],
@@ -157,22 +161,27 @@ class _SummaryWriter:
         workbook.set_properties({"title": SUMMARY_PROPERTIES["title"], "author": SUMMARY_PROPERTIES["creator"]})
         formats = ReportFormats(workbook, heading.money_unit)
         # Sheets in reading order; 统计 is filled at the end, 汇编 sheets are added as templates appear.
-        self.tables = SummaryTables(workbook, formats, heading, year=year, level1=level1, with_compilation=compilation)
+        level1 = columns.level1
+        self.tables = SummaryTables(
+            workbook, formats, heading, year=year, columns=columns, with_compilation=compilation
+        )
         self.stats = StatsSheet(workbook, formats, heading, report_title(year, "项目支出绩效目标统计表"), level1)
         self.figures = SummaryFigures()
-        self.compilation = Compilation(workbook) if compilation else None
+        self.compilation = Compilation(workbook, template=template) if compilation else None
         self.jsonl = jsonl
         csv_project_headers = (
             *(c.header for c in PROJECT_HEAD),
             *(f"{label}（元）" for _, _, label in FUND_COLUMNS),
             *level1,
             OTHER_LEVEL1,
+            *(d.label for d in columns.project_extra),
             *(c.header for c in PROJECT_TAIL),
         )
         self.csv_projects = _csv_writer(csv_streams[0], csv_project_headers) if csv_streams else None
-        self.csv_indicators = (
-            _csv_writer(csv_streams[1], [c.header for c in INDICATOR_COLUMNS]) if csv_streams else None
-        )
+        indicator_headers = [c.header for c in INDICATOR_COLUMNS]
+        indicator_headers[-2:-2] = [d.label for d in columns.indicator_extra]  # before 来源文件, 工作表
+        self.csv_indicators = _csv_writer(csv_streams[1], indicator_headers) if csv_streams else None
+        self.columns = columns
         self.level1 = level1
         self.departments = 0
 
@@ -214,9 +223,9 @@ class _SummaryWriter:
             for item in indicators:
                 level1 = item.get("level1")
                 counts[self.level1.index(level1) if level1 in self.level1 else len(self.level1)] += 1
-            self.csv_projects.writerow(
-                [_csv_cell(v) for v in (*head, *(_plain_yuan(a) for a in amounts), *counts, *tail)]
-            )
+            declared = [_extra_of(record, d.key) for d in self.columns.project_extra]
+            values = (*head, *(_plain_yuan(a) for a in amounts), *counts, *declared, *tail)
+            self.csv_projects.writerow([_csv_cell(v) for v in values])
         if self.csv_indicators is not None:
             for number, item in enumerate(indicators, start=1):
                 parsed = item.get("parsed") or {}
@@ -237,6 +246,7 @@ class _SummaryWriter:
                     parsed.get("number"),
                     parsed.get("unit"),
                     parsed.get("date"),
+                    *(_extra_of(item, d.key) for d in self.columns.indicator_extra),
                     *tail,
                 )
                 self.csv_indicators.writerow([_csv_cell(v) for v in values])
@@ -278,6 +288,12 @@ def _yuan(record: dict[str, Any], period: str, key: str) -> Decimal | None:
         raise ValueError(
             f"{source.get('file')} {source.get('sheet')}: funds.{period}.{key} 不是金额：{value!r}"
         ) from None
+
+
+def _extra_of(part: dict[str, Any], key: str) -> Any:
+    """A declared key's value in a record or a row (None where it has none)."""
+    extra = part.get("extra")
+    return extra.get(key) if isinstance(extra, dict) else None
 
 
 def _plain_yuan(amount: Decimal | None) -> str | None:

@@ -11,10 +11,10 @@ from xlsxkit.cycle.consolidate import CSV_FILES, Summary, consolidate
 from xlsxkit.cycle.ledger import ACCEPTED, Ledger
 from xlsxkit.cycle.outputs import OutputGuard
 from xlsxkit.cycle.status import unit_statuses
-from xlsxkit.cycle.summary_tables import DEFAULT_LEVEL1
 from xlsxkit.form.errors import Code, Problem, ReturnFileError, XlsxkitError
 from xlsxkit.form.money import MoneyUnit
-from xlsxkit.template.load import builtin_template
+from xlsxkit.template.load import builtin_template, parse_template
+from xlsxkit.template.model import Template
 
 
 @dataclass
@@ -107,8 +107,7 @@ def write_summary(
         if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED
     ]
     collection = ledger.collection()
-    template = builtin_template(collection.template_id) if collection.template_id else None
-    level1 = template.taxonomy.level1 if template is not None and template.taxonomy is not None else DEFAULT_LEVEL1
+    template = _collection_template(collection.template_id, collection.template_yaml)
     return consolidate(
         ledger.records_of(evaluation_ids),
         unit_statuses(ledger),
@@ -119,5 +118,16 @@ def write_summary(
         compilation=compilation,
         office=office if office is not None else (units[0]["name"] if units else ""),
         year=collection.year,
-        level1=level1,
+        template=template,
     )
+
+
+def _collection_template(template_id: str | None, template_yaml: str | None) -> Template | None:
+    """The collection's template: the YAML the ledger keeps for a template file, else the built-in
+    one of that id (None where the collection has none, or it no longer loads)."""
+    if template_yaml is not None:
+        try:
+            return parse_template(template_yaml, f"{template_id}.yaml")
+        except XlsxkitError:
+            return None
+    return builtin_template(template_id) if template_id else None

@@ -23,6 +23,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxkit.cycle.report_sheet import Column, ReportFormats, ReportHeading, ReportSheet
 from xlsxkit.cycle.status import UnitStatus
 from xlsxkit.form.excel import INDICATORS_SHEET, PROJECTS_SHEET, STATUS_SHEET
+from xlsxkit.form.record import ValueType
+from xlsxkit.template.model import DeclaredKey, Template
 
 FUND_COLUMNS = (
     ("annual", "total", "年度资金总额"),
@@ -79,12 +81,39 @@ INDICATOR_COLUMNS = (
 KIND_LABELS = {"quantitative": "定量", "deadline": "时限", "qualitative": "定性"}
 
 
-def project_columns(money_unit: str, level1: Sequence[str], *, with_compilation: bool) -> tuple[Column, ...]:
-    """The columns of 项目汇总: money in the given unit, a count per 一级 of the forms collected."""
+@dataclass(frozen=True)
+class SummaryColumns:
+    """The columns that depend on the collection's form: a count per 一级 of its taxonomy, and its
+    declared keys (form level in 项目汇总, per indicator in 指标明细)."""
+
+    level1: tuple[str, ...] = DEFAULT_LEVEL1
+    project_extra: tuple[DeclaredKey, ...] = ()
+    indicator_extra: tuple[DeclaredKey, ...] = ()
+
+    @classmethod
+    def of(cls, template: Template | None) -> SummaryColumns:
+        """The columns of a collection of `template`'s forms (the national form's without one)."""
+        if template is None:
+            return cls()
+        level1 = tuple(template.taxonomy.level1) if template.taxonomy is not None else DEFAULT_LEVEL1
+        indicator_extra = tuple(d for block in template.tables() if block.table == "indicators" for d in block.extra)
+        return cls(level1, tuple(template.extra), indicator_extra)
+
+
+def declared_column(key: DeclaredKey) -> Column:
+    """A report column for a declared key: its label, and a kind by its type."""
+    kind = {ValueType.money: "money", ValueType.integer: "int", ValueType.date: "date"}.get(key.type, "wrap")
+    return Column(key.label, 12, kind)
+
+
+def project_columns(money_unit: str, columns: SummaryColumns, *, with_compilation: bool) -> tuple[Column, ...]:
+    """The columns of 项目汇总: money in the given unit, a count per 一级 of the forms collected,
+    the form's declared keys."""
     money = tuple(Column(f"{label}（{money_unit}）", 14, "money") for _, _, label in FUND_COLUMNS)
-    counts = tuple(Column(name, 6, "int") for name in (*level1, OTHER_LEVEL1))
+    counts = tuple(Column(name, 6, "int") for name in (*columns.level1, OTHER_LEVEL1))
+    declared = tuple(declared_column(key) for key in columns.project_extra)
     link = (Column(COMPILATION_COLUMN, 14, "link"),) if with_compilation else ()
-    return (*PROJECT_HEAD, *money, *counts, *PROJECT_TAIL, *link)
+    return (*PROJECT_HEAD, *money, *counts, *declared, *PROJECT_TAIL, *link)
 
 
 def report_title(year: int | None, what: str) -> str:
@@ -113,11 +142,12 @@ class SummaryTables:
         heading: ReportHeading,
         *,
         year: int | None,
-        level1: Sequence[str],
+        columns: SummaryColumns,
         with_compilation: bool,
     ) -> None:
         self.heading = heading
-        self.level1 = tuple(level1)
+        self.columns = columns
+        self.level1 = columns.level1
         self.factor = heading.money_unit.factor
         self.status = ReportSheet(
             workbook,
@@ -133,12 +163,15 @@ class SummaryTables:
             formats,
             PROJECTS_SHEET,
             report_title(year, "项目支出绩效目标汇总表"),
-            project_columns(str(heading.money_unit), self.level1, with_compilation=with_compilation),
+            project_columns(str(heading.money_unit), columns, with_compilation=with_compilation),
             heading,
             frozen_columns=2,
         )
         indicator_columns = (
-            (*INDICATOR_COLUMNS, Column(COMPILATION_COLUMN, 12, "link")) if with_compilation else INDICATOR_COLUMNS
+            *INDICATOR_COLUMNS[:-2],
+            *(declared_column(key) for key in columns.indicator_extra),
+            *INDICATOR_COLUMNS[-2:],
+            *((Column(COMPILATION_COLUMN, 12, "link"),) if with_compilation else ()),
         )
         self.indicators = ReportSheet(
             workbook,
@@ -206,6 +239,7 @@ class SummaryTables:
             project.get("attribute"),
             *(self._in_unit(a) for a in amounts),
             *(counts[level] for level in (*self.level1, OTHER_LEVEL1)),
+            *(self._declared(record, key) for key in self.columns.project_extra),
             source.get("file"),
             source.get("sheet"),
             *((link_text,) if self.with_compilation else ()),
@@ -254,6 +288,7 @@ class SummaryTables:
             parsed.get("number"),
             parsed.get("unit"),
             _date(parsed.get("date")),
+            *(self._declared(item, key) for key in self.columns.indicator_extra),
             source.get("file"),
             source.get("sheet"),
             *((link_text,) if self.with_compilation else ()),
@@ -261,6 +296,14 @@ class SummaryTables:
         last = len(values) - 1
         self.indicators.add_row(values, links={last: location} if location and self.with_compilation else None)
         self.indicator_count += 1
+
+    def _declared(self, part: dict[str, Any], key: DeclaredKey) -> Any:
+        """A declared key's value as its column shows it: money in the summary's unit."""
+        extra = part.get("extra")
+        value = extra.get(key.key) if isinstance(extra, dict) else None
+        if value is not None and key.type is ValueType.money:
+            return self._in_unit(Decimal(str(value)))
+        return _date(value) if key.type is ValueType.date else value
 
     def _level1_column(self, level1: Any) -> str:
         return level1 if isinstance(level1, str) and level1 in self.level1 else OTHER_LEVEL1
@@ -278,6 +321,7 @@ class SummaryTables:
                 None,
                 *(self._in_unit(a) for a in run.amounts),
                 *(run.counts[level] for level in (*self.level1, OTHER_LEVEL1)),
+                *(None for _ in self.columns.project_extra),
                 None,
                 None,
                 *((None,) if self.with_compilation else ()),
@@ -301,6 +345,7 @@ class SummaryTables:
                 None,
                 *(float(total / self.factor) for total in self.totals),
                 *(self.level1_totals[level] for level in (*self.level1, OTHER_LEVEL1)),
+                *(None for _ in self.columns.project_extra),
                 None,
                 None,
                 *((None,) if self.with_compilation else ()),
