@@ -105,11 +105,14 @@ def test_the_sheet_prints_one_a4_page_wide_without_fitting_to_pages(summary, tem
         col: dim.width for dim in sheet.column_dimensions.values() for col in range(dim.min, dim.max + 1)
     }  # xlsxwriter writes columns of one width as one range (C:D)
     assert [widths[col] for col in range(1, 8)] == pytest.approx(COLUMNS[template_id], abs=1)
-    scale = int(setup.scale)
-    # Excel draws a column of w characters (Calibri 11) w * 7 + 5 pixels wide, 96 pixels an inch
+    scale = int(setup.scale or 100)  # 100, the default, is not written
+    # Excel draws a column of w characters (Calibri 11) w * 7 + 5 pixels wide, 96 pixels an inch;
+    # LibreOffice the (w * 7 + 5) / 7 characters stored times Calibri's (or Carlito's) digit, 1038/2048
+    # of 11 points
     pixels = sum(w * 7 + 5 for w in COLUMNS[template_id])
-    printable = (A4_PORTRAIT_INCHES - sheet.page_margins.left - sheet.page_margins.right) * 96
-    assert 10 <= scale < 100 and pixels * scale / 100 <= printable
+    points = sum((w * 7 + 5) / 7 * 11 * 1038 / 2048 for w in COLUMNS[template_id])
+    printable = A4_PORTRAIT_INCHES - sheet.page_margins.left - sheet.page_margins.right
+    assert 90 <= scale <= 100 and pixels / 96 * scale / 100 <= printable and points / 72 * scale / 100 <= printable
 
 
 def test_the_department_form_has_its_own_sheet_and_title(summary):

@@ -77,7 +77,7 @@ def test_declared_keys_are_written_and_read_back(tmp_path):
         result.all_findings()
     )
     back = result.records[0].record
-    assert back["extra"] == {"executed": "980000.00", "funds_weight": 10, "funds_score": 10}
+    assert back["extra"] == {"executed": "980000.00", "funds_weight": 10, "funds_score": 10, "rate": "98"}
     assert [i["extra"] for i in back["indicators"]] == [i["extra"] for i in record["indicators"]]
 
 
@@ -178,7 +178,7 @@ def template_with(text: str, replace: str, by: str) -> str:
             "{label: 年度目标}",
             "{label: 年度目标, style: input}",
             Code.T_INPUT_WITHOUT_FIELD,
-            "body[0].rows[4].cells[0].style",
+            "body[0].rows[5].cells[0].style",
         ),
         (
             "{field: extra.executed, required: true}",
@@ -276,3 +276,81 @@ def test_the_summary_carries_the_declared_keys(tmp_path):
     assert {"实际完成值", "分值", "得分", "偏差原因分析及改进措施"} <= set(header)
     projects_csv = (tmp_path / "csv" / "projects.csv").read_text(encoding="utf-8-sig").splitlines()
     assert "全年执行数" in projects_csv[0] and "980000.00" in projects_csv[1]  # yuan, as the record
+
+
+def test_a_computed_cell_is_a_locked_formula_computed_again_on_reading(tmp_path):
+    path = made(tmp_path, evaluation_record())
+    result = read(path)
+    cell = result.records[0].cells["extra.rate"]
+    sheet = openpyxl.load_workbook(path)["项目1"]
+    formula = sheet[cell].value
+    assert formula.startswith("=IFERROR(") and "/100" in formula and sheet[cell].protection.locked
+    assert "10000" in formula  # 万元 cells back to yuan, as the record computes
+    book = openpyxl.load_workbook(path)
+    book["项目1"][cell] = 0.5  # someone typed over the formula: 50 %
+    book.save(path)
+    result = read(path)
+    (overwritten,) = [f for f in result.all_findings() if f.code is Code.R_FORMULA_OVERWRITTEN]
+    assert overwritten.cell == cell and overwritten.severity.value == "warning"
+    assert overwritten.details["computed"] == "98" and result.records[0].record["extra"]["rate"] == "98"
+
+
+def test_highlighted_rules_are_conditional_formats_on_their_cells(tmp_path):
+    path = made(tmp_path, evaluation_record())
+    cells = read(path).records[0].cells
+    sheet = openpyxl.load_workbook(path)["项目1"]
+    formats = {
+        str(rng.sqref): [rule.formula[0] for rule in rules]
+        for rng, rules in sheet.conditional_formatting._cf_rules.items()
+    }
+    weight = cells["extra.funds_weight"]
+    assert any(weight in ref and formula.startswith("NOT(") for ref, fs in formats.items() for formula in fs)
+    score_first = cells["indicators[0].extra.score"]
+    (score_range,) = [ref for ref in formats if ref.startswith(score_first + ":")]
+    assert "SUM(" not in formats[score_range][0] and "<=" in formats[score_range][0]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_computes_the_formula_as_the_reader_does_and_sees_the_highlights(office, tmp_path):
+    path = made(tmp_path, evaluation_record())
+    cells = read(path).records[0].cells
+    with office.open(path) as book:
+        book.type_text("项目1", cells["extra.executed"], "75.5")  # 万元: 755,000 元 of 1,000,000
+        score = book.sheet("项目1").getCellRangeByName(cells["indicators[0].extra.score"])
+        assert score.getPropertyValue("ConditionalFormat").getCount() >= 1
+        saved = book.save_as_xlsx(tmp_path / "saved.xlsx")
+    result = read(saved)
+    assert result.records[0].record["extra"]["rate"] == "75.5"
+    assert not [f for f in result.all_findings() if f.code is Code.R_FORMULA_OVERWRITTEN]  # LibreOffice's value agrees
+    sheet = openpyxl.load_workbook(saved)["项目1"]
+    assert str(sheet[cells["extra.rate"]].value).startswith("=")  # the formula survives the round trip
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "code", "key"),
+    [
+        (
+            "formula: extra.executed / funds.annual.total * 100",
+            "formula: extra.executed / funds.annual.totl * 100",
+            Code.T_FORMULA,
+            "body[0].rows[4].cells[1].formula",
+        ),
+        (
+            "formula: extra.executed / funds.annual.total * 100",
+            "formula: extra.executed / funds.annual.fiscal * 100",  # a key the form does not show
+            Code.T_FORMULA,
+            "body[0].rows[4].cells[1].formula",
+        ),
+        (
+            "  - check: extra.executed <= funds.annual.total\n",
+            "  - check: extra.executed <= funds.annual.fiscal\n    highlight: true\n",
+            Code.T_HIGHLIGHT,
+            "rules[2].highlight",
+        ),
+    ],
+)
+def test_a_formula_or_highlight_the_workbook_cannot_compute_is_a_template_error(replace, by, code, key):
+    text = template_with(EXAMPLE.read_text(encoding="utf-8"), replace, by)
+    with pytest.raises(TemplateError) as raised:
+        parse_template(text, "self-evaluation.yaml")
+    assert [(p.code, key in p.where) for p in raised.value.problems] == [(code, True)], raised.value.problems

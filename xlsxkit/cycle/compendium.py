@@ -17,12 +17,17 @@ from xlsxwriter.worksheet import Worksheet
 from xlsxkit.form.excel import COMPILATION_SHEET, MAX_PAGE_BREAKS, MAX_ROWS, MAX_SHEET_NAME
 from xlsxkit.template.layout import Layout, SheetLayout, compile_layout
 from xlsxkit.template.load import find_template
-from xlsxkit.template.model import Template
+from xlsxkit.template.model import Page, Template
 from xlsxkit.write.canvas import FormStack
-from xlsxkit.write.form_writer import PrintFormats, draw_form, form_context, set_page, unit_context
-
-A4_INCHES = {"portrait": 8.27, "landscape": 11.69}
-SPARE = 72  # percent of the width-filling scale, see _width_scale
+from xlsxkit.write.form_writer import (
+    PrintFormats,
+    column_points,
+    draw_form,
+    form_context,
+    printable_points,
+    set_page,
+    unit_context,
+)
 
 
 @dataclass(frozen=True)
@@ -108,25 +113,19 @@ class Compilation:
 
 def _print_setup(sheet: Worksheet, layout: Layout) -> None:
     template = layout.template
-    page = template.page
     for col, width in enumerate(template.columns):
         sheet.set_column(col, col, width)
     # Not fitted to pages: Excel ignores manual page breaks then, so the scale that fits the
     # form's width is computed and set instead.
-    set_page(
-        sheet, page, scale=_width_scale(template.columns, page.orientation, page.margins.left + page.margins.right)
-    )
+    set_page(sheet, template.page, scale=_width_scale(template.columns, template.page))
 
 
-def _width_scale(widths: Sequence[float], orientation: str, margins: float) -> int:
-    """The print scale (percent) at which columns of these widths fit across an A4 page. Column
-    widths count characters of the workbook's default font (Calibri 11, 7 pixels a digit, 96
-    pixels an inch); an office suite without that font (LibreOffice with no Carlito) draws them
-    about 30 % wider, so the scale keeps that much to spare (measured: at 83 % LibreOffice
-    split each Tangshan form across two pages, at 72 % it did not)."""
-    pixels = sum(int(w * 12 + 0.5) if w < 1 else int(w * 7 + 0.5) + 5 for w in widths)  # as Excel sizes columns
-    printable = (A4_INCHES[orientation] - margins) * 96
-    return max(10, min(100, math.floor(SPARE * printable / max(pixels, 1))))
+def _width_scale(widths: Sequence[float], page: Page) -> int:
+    """The largest print scale (percent, at most 100) at which columns of these widths fit
+    across the page's A4 within its margins, as Excel and LibreOffice print them: their widths
+    are those of the fonts the workbook names (column_points), so none is kept to spare."""
+    printable = printable_points(page.orientation, page.margins.left, page.margins.right)
+    return max(10, min(100, math.floor(100 * printable / max(sum(column_points(w) for w in widths), 1))))
 
 
 class _FormSheet:

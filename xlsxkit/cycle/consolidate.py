@@ -43,6 +43,7 @@ from xlsxkit.cycle.summary_tables import (
     TOTAL_KEYS,
     SummaryColumns,
     SummaryTables,
+    indicator_values,
     report_title,
 )
 from xlsxkit.form.atomic import atomic_path, atomic_text
@@ -228,24 +229,8 @@ class _SummaryWriter:
             self.csv_projects.writerow([_csv_cell(v) for v in values])
         if self.csv_indicators is not None:
             for number, item in enumerate(indicators, start=1):
-                parsed = item.get("parsed") or {}
-                kind = str(parsed.get("kind") or "")
                 values = (
-                    *head[:4],
-                    number,
-                    item.get("level1"),
-                    item.get("level2"),
-                    item.get("level3"),
-                    item.get("description"),
-                    item.get("value"),
-                    item.get("overall_value"),
-                    item.get("basis"),
-                    item.get("note"),
-                    {"quantitative": "定量", "deadline": "时限", "qualitative": "定性"}.get(kind, kind),
-                    parsed.get("op"),
-                    parsed.get("number"),
-                    parsed.get("unit"),
-                    parsed.get("date"),
+                    *indicator_values(unit, project, number, item),
                     *(_extra_of(item, d.key) for d in self.columns.indicator_extra),
                     *tail,
                 )

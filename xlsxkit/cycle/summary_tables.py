@@ -116,6 +116,35 @@ def project_columns(money_unit: str, columns: SummaryColumns, *, with_compilatio
     return (*PROJECT_HEAD, *money, *counts, *declared, *PROJECT_TAIL, *link)
 
 
+def indicator_values(
+    unit: dict[str, Any], project: dict[str, Any], number: int, item: dict[str, Any]
+) -> tuple[Any, ...]:
+    """One indicator as 指标明细 and indicators.csv show it, up to its date (declared keys and the
+    source come after): unit, project, its number, levels, texts, 指标值 and its parsed parts."""
+    parsed = item.get("parsed") or {}
+    kind = str(parsed.get("kind") or "")
+    return (
+        unit.get("code"),
+        unit.get("name"),
+        project.get("code"),
+        project.get("name"),
+        number,
+        item.get("level1"),
+        item.get("level2"),
+        item.get("level3"),
+        item.get("description"),
+        item.get("value"),
+        item.get("overall_value"),
+        item.get("basis"),
+        item.get("note"),
+        KIND_LABELS.get(kind, kind) or None,
+        parsed.get("op"),
+        parsed.get("number"),
+        parsed.get("unit"),
+        parsed.get("date"),
+    )
+
+
 def report_title(year: int | None, what: str) -> str:
     """ "2026年度项目支出绩效目标汇总表", or without the year where the collection has none."""
     return f"{year}年度{what}" if year else what
@@ -267,27 +296,10 @@ class SummaryTables:
         location: str | None,
         link_text: str | None,
     ) -> None:
-        parsed = item.get("parsed") or {}
-        kind = str(parsed.get("kind") or "")
+        base = indicator_values(unit, project, number, item)
         values = (
-            unit.get("code"),
-            unit.get("name"),
-            project.get("code"),
-            project.get("name"),
-            number,
-            item.get("level1"),
-            item.get("level2"),
-            item.get("level3"),
-            item.get("description"),
-            item.get("value"),
-            item.get("overall_value"),
-            item.get("basis"),
-            item.get("note"),
-            KIND_LABELS.get(kind, kind) or None,
-            parsed.get("op"),
-            parsed.get("number"),
-            parsed.get("unit"),
-            _date(parsed.get("date")),
+            *base[:-1],
+            _date(base[-1]),
             *(self._declared(item, key) for key in self.columns.indicator_extra),
             source.get("file"),
             source.get("sheet"),

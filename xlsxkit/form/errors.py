@@ -114,6 +114,16 @@ class Code(Enum):
         "审核公式的 field {key} 不在表单上{suggestion}",
         "field 须为表单上某个字段的键（逐行公式：该表某一列的键），问题将标在它的单元格上。",
     )
+    T_FORMULA = (
+        "T084",
+        "计算单元格 {key} 的公式 {formula} 不能使用：{detail}",
+        "公式写法同审核公式，只能引用表单上的字段和表中的列，结果须为数值（金额、百分比或整数字段）。",
+    )
+    T_HIGHLIGHT = (
+        "T085",
+        "审核公式 {check} 不能在工作簿中标示：{detail}",
+        "highlight 只用于只引用表单上字段和表中列的公式；删除 highlight，公式仍在读取时检查。",
+    )
     T_JINJA_SYNTAX = ("T050", "文本模板语法错误：{detail}", "检查 {{{{ }}}} 与 {{% %}} 是否成对。")
     T_FORM_MISMATCH = ("T060", "{place}不能包含 {what}", "{hint}")
     T_NOT_FOUND = ("T070", "找不到模板 {name}{suggestion}", "用 xlsxkit templates 查看内置模板，或给出模板文件路径。")
@@ -313,6 +323,12 @@ class Code(Enum):
         "R016",
         "工作簿的两处 xlsxkit 标识不一致（文档属性中为 {properties}，隐藏工作表中为 {sheet}），无法确定它属于哪个单位",
         "请使用下发给本单位的原工作簿填写，不要修改文档属性或隐藏工作表，然后重新报送。",
+    )
+    R_FORMULA_OVERWRITTEN = (
+        "R018",
+        "「{label}」是计算单元格，应为 {computed}，现为 {cached}（公式可能被改写）",
+        "恢复该单元格的公式（或重新从下发的表格复制），不要直接填写数值。",
+        "warning",
     )
     R_FORMULA_NO_VALUE = (
         "R017",

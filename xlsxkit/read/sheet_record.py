@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from xlsxkit.form.cell_values import CellValueError, from_cell, text_of
 from xlsxkit.form.errors import Code, Finding
 from xlsxkit.form.indicator_values import parse_value
-from xlsxkit.form.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record
+from xlsxkit.form.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record, get_path
 from xlsxkit.read.grid import Grid
 from xlsxkit.read.locate import Located, LocatedTable, compact
+from xlsxkit.template.expressions import computed_value, typed_record
 from xlsxkit.template.layout import SheetLayout, cell_name
 from xlsxkit.template.model import DeclaredKey, Template
 
@@ -80,7 +82,36 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
         record[table.place.bind] = _read_table(grid, table, context, result)
     for row, col, length in located.too_long:
         result.findings.append(Finding(Code.R_CELL_TOO_LONG, grid.name, cell_name(row, col), {"length": length}))
+    _recompute(sheet, template, result)
     return result
+
+
+def _recompute(sheet: SheetLayout, template: Template, result: SheetRecord) -> None:
+    """A computed cell's value is computed again from what the unit typed, never taken from the
+    workbook; where the workbook shows another value (its formula overwritten), a warning (R018)."""
+    computed = [place for place in sheet.fields if place.formula is not None]
+    if not computed:
+        return
+    values = typed_record(result.record, template)
+    for place in computed:
+        shown = get_path(result.record, place.key)
+        value = computed_value(place, values)
+        if shown is not None and value is not None and not _close(shown, value, place.type):
+            label = (place.label or place.key).rstrip("：: ")
+            details = {"label": label, "computed": value, "cached": shown}
+            result.findings.append(
+                Finding(Code.R_FORMULA_OVERWRITTEN, result.sheet, result.cells.get(place.key), details)
+            )
+        _set(result.record, place.key, value)
+
+
+def _close(shown: Any, computed: Any, kind: ValueType) -> bool:
+    """The workbook's value is the computed one, to the cent (money) or the hundredth (others)."""
+    try:
+        difference = abs(Decimal(str(shown)) - Decimal(str(computed)))
+    except ArithmeticError:
+        return False
+    return difference <= (Decimal("0.005") if kind is ValueType.money else Decimal("0.0051"))
 
 
 def _read_fields(grid: Grid, sheet: SheetLayout, located: Located, context: Context, result: SheetRecord) -> None:

@@ -15,8 +15,10 @@ record is only seen through read-only views whose attributes are the record's ke
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import suppress
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,7 +29,9 @@ from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_FLOAT, TOKEN_LPAREN, TOKEN_NAME, TOKEN_RPAREN, TOKEN_STRING, Token, TokenStream
 from jinja2.sandbox import SandboxedEnvironment
 
-from xlsxkit.form.record import ValueType, blank_record
+from xlsxkit.form.record import ValueType, blank_record, get_path
+from xlsxkit.template.layout import FieldPlace
+from xlsxkit.template.model import Template
 
 NUMERIC = (ValueType.money, ValueType.percent, ValueType.integer)
 PARSED_KEYS = ("kind", "op", "number", "unit", "date")
@@ -231,3 +235,51 @@ def row_paths(column_types: Mapping[str, ValueType], *, indicators: bool) -> set
         paths.update(f"parsed.{key}" for key in PARSED_KEYS)
     paths.add("extra")
     return paths
+
+
+def typed_record(record: dict[str, Any], template: Template) -> dict[str, Any]:
+    """A copy of the record whose money, percent and integer values are Decimal, as rules compute."""
+    values = copy.deepcopy(record)
+    for key, kind in template.field_types().items():
+        parent = get_path(values, key.rsplit(".", 1)[0]) if "." in key else values
+        last = key.rsplit(".", 1)[-1]
+        if isinstance(parent, dict) and last in parent:
+            parent[last] = typed(parent[last], kind)
+    for block in template.tables():
+        for row in values.get(block.table) or []:
+            if not isinstance(row, dict):
+                continue
+            extra = row.get("extra")
+            if isinstance(extra, dict):
+                for declared in block.extra:
+                    extra[declared.key] = typed(extra.get(declared.key), declared.type)
+            parsed = row.get("parsed")
+            if isinstance(parsed, dict) and isinstance(parsed.get("number"), str):
+                with suppress(InvalidOperation):  # a number the parser kept as written stays text
+                    parsed["number"] = Decimal(parsed["number"])
+    return values
+
+
+def computed_value(place: FieldPlace, values: dict[str, Any]) -> Any:
+    """A computed cell's value in the record's form (money as a yuan string, percent as a percent
+    string, integers as int), from the typed record `values`; None where its inputs are blank."""
+    if place.formula is None:
+        return None
+    check = compile_check(place.formula)
+    try:
+        result = check(**{key: view(value) for key, value in values.items()})
+    except Exception:
+        return None
+    if result is None or isinstance(result, bool):
+        return None
+    try:
+        amount = Decimal(str(result))
+    except ArithmeticError:
+        return None
+    if place.type is ValueType.integer:
+        return int(amount.to_integral_value())
+    if place.type is ValueType.money:
+        return f"{amount.quantize(Decimal('0.01'))}"
+    if place.type is ValueType.percent:
+        return format(amount.quantize(Decimal("0.01")).normalize(), "f")
+    return format(amount.normalize(), "f")

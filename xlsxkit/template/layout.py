@@ -90,6 +90,7 @@ class FieldPlace:
     number_format: str | None  # the template's own, else the type's (styles.NUMBER_FORMATS)
     label: str | None  # the label text beside or above it (jinja2 source), which the reader looks for
     label_box: Box | None
+    formula: str | None = None  # a computed cell's expression (template/expressions); written as a formula
 
     @property
     def label_pattern(self) -> re.Pattern[str] | None:
@@ -319,6 +320,7 @@ def _field_place(template: Template, cell: Cell, box: Box, statics: list[StaticP
         number_format=cell.number_format,
         label=label_text,
         label_box=label.box if label else None,
+        formula=cell.formula,
     )
 
 

@@ -118,6 +118,10 @@ class Rule(Strict):
     message: str = Field(min_length=1, description="The finding's message (Chinese; {{ }} placeholders).")
     fix: str = Field("请核对并修改。", description="How to put it right (Chinese).")
     severity: Literal["error", "warning"] = "error"
+    highlight: bool = Field(
+        False,
+        description="Also fill the field's cell(s) red in the workbook while the rule fails (a conditional format).",
+    )
     # A check on reading, not part of the workbook: out of `Template.digest`.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -140,6 +144,11 @@ class Cell(Strict):
     list: str | None = Field(None, description="Name of a list in `lists` (choice fields).")
     input_message: str | None = Field(None, max_length=250, description="Shown when the cell is selected (Chinese).")
     number_format: str | None = Field(None, description='Excel number format instead of the type\'s, e.g. 0"年".')
+    formula: str | None = Field(
+        None,
+        description="A computed cell: an expression over the record (as in rules), written as an Excel formula "
+        "and locked, e.g. extra.executed / funds.annual.total * 100. Recomputed on reading.",
+    )
     # A check on reading, not part of the workbook: kept out of `Template.digest` (the stamp's
     # template hash), so setting or changing it does not make earlier returns "another version".
     warn_above: float | None = Field(
@@ -170,7 +179,7 @@ class Cell(Strict):
         if len(kinds) != 1:
             raise PydanticCustomError("cell_kinds", "a cell has exactly one of text, label, field", {"kinds": kinds})
         if self.field is None:
-            field_only = ("type", "required", "list", "input_message", "number_format", "warn_above")
+            field_only = ("type", "required", "list", "input_message", "number_format", "warn_above", "formula")
             extra = [name for name in field_only if getattr(self, name)]
             if extra:
                 raise PydanticCustomError("field_only", "{keys} belong to field cells", {"keys": extra})
@@ -296,6 +305,11 @@ class Template(Strict):
         for part in (data, *data["body"]):  # no declared keys: hashed as before they could be declared
             if part.get("extra") == []:
                 del part["extra"]
+            rows = part.get("rows")
+            for row in rows if isinstance(rows, list) else []:  # a table's rows is a number
+                for cell in row["cells"]:
+                    if cell.get("formula") is None:
+                        cell.pop("formula", None)  # no computed cell: hashed as before there were any
         canonical = json.dumps(data, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 
 from xlsxkit.form.errors import Code, did_you_mean
-from xlsxkit.template.expressions import compile_check, environment, paths_in, record_paths, row_paths
+from xlsxkit.template.expressions import NUMERIC, compile_check, environment, paths_in, record_paths, row_paths
 from xlsxkit.template.model import RowsBlock, Rule, Template
 
 Found = tuple[Code, tuple[Any, ...], dict[str, Any]]
@@ -29,7 +29,67 @@ def check_rules(template: Template) -> Iterator[Found]:
         if cell.field
     }
     for i, rule in enumerate(template.rules):
-        yield from _check_rule(template, rule, ("rules", i), tables, form_paths, placed)
+        problems = list(_check_rule(template, rule, ("rules", i), tables, form_paths, placed))
+        yield from problems
+        if rule.highlight and not problems:
+            detail = _untranslatable(rule.check, placed, tables, each=rule.each)
+            if detail:
+                yield Code.T_HIGHLIGHT, ("rules", i, "highlight"), {"check": rule.check, "detail": detail}
+    yield from _check_formulas(template, tables, form_paths, placed)
+
+
+def _check_formulas(
+    template: Template, tables: dict[str, Any], form_paths: set[str], placed: set[str]
+) -> Iterator[Found]:
+    """A computed cell: a numeric field whose formula parses and names only what is on the form."""
+    types = template.field_types()
+    for b, block in enumerate(template.body):
+        if not isinstance(block, RowsBlock):
+            continue
+        for r, row in enumerate(block.rows):
+            for c, cell in enumerate(row.cells):
+                if cell.formula is None:
+                    continue
+                path = ("body", b, "rows", r, "cells", c, "formula")
+                details = {"key": cell.field, "formula": cell.formula}
+                kind = cell.type or types.get(cell.field or "")
+                if kind not in NUMERIC:
+                    yield Code.T_FORMULA, path, {**details, "detail": "计算单元格须为金额、百分比或整数字段"}
+                    continue
+                try:
+                    compile_check(cell.formula)
+                except jinja2.TemplateSyntaxError as error:
+                    yield Code.T_FORMULA, path, {**details, "detail": error.message or str(error)}
+                    continue
+                unknown = [
+                    name
+                    for name in paths_in(cell.formula)
+                    if name.partition(".")[0] not in tables and name not in form_paths
+                ]
+                detail = (
+                    f"没有键 {'、'.join(unknown)}"
+                    if unknown
+                    else _untranslatable(cell.formula, placed, tables, each=None)
+                )
+                if detail:
+                    yield Code.T_FORMULA, path, {**details, "detail": detail}
+
+
+def _untranslatable(source: str, placed: set[str], tables: dict[str, Any], *, each: str | None) -> str:
+    """Why the workbook could not compute `source` ("" where it can): a key not on the form."""
+    for name in paths_in(source):
+        root, _, rest = name.partition(".")
+        if root == "row" and each is not None:
+            columns = {column.key for column in tables[each].columns}
+        elif root in tables:
+            columns = {column.key for column in tables[root].columns}
+        else:
+            if name not in placed:
+                return f"{name} 不在表单上"
+            continue
+        if rest not in columns:
+            return f"{name} 不是表中的列"
+    return ""
 
 
 def _check_rule(

@@ -31,6 +31,7 @@ from xlsxkit.form.excel import (
 from xlsxkit.form.record import ValueType, blank_record, get_path
 from xlsxkit.form.stamp import Stamp
 from xlsxkit.form.text_fit import default_row_height, height_for
+from xlsxkit.template.expressions import typed_record
 from xlsxkit.template.layout import (
     LEVEL1_LIST,
     LEVEL2_LIST_PREFIX,
@@ -45,9 +46,48 @@ from xlsxkit.template.model import Template
 from xlsxkit.template.styles import style_properties
 from xlsxkit.write.canvas import FormCanvas, WorksheetCanvas
 from xlsxkit.write.formats import FormatCache
+from xlsxkit.write.live_cells import write_computed_cells, write_highlights
 from xlsxkit.write.xlsxwriter_internals import wraps_text
 
-INSTRUCTIONS_WIDTH = 100
+A4_INCHES = {"portrait": 210 / 25.4, "landscape": 297 / 25.4}  # page width
+# A column's width counts characters of the workbook's default font, Calibri 11 (xlsxwriter's
+# Normal style; the templates name their 宋体 on each cell). Excel draws w characters as
+# int(w * 7 + 0.5) + 5 pixels at 96 an inch (7: Calibri's digit rounded to pixels, 5: padding)
+# and the file stores pixels / 7 characters, which LibreOffice multiplies by the digit's true
+# advance in Calibri or in Carlito, its metric-compatible twin: 1038/2048 em, 5.575 points where
+# Excel counts 7 pixels (5.25 points). LibreOffice's columns are thus about 6 % wider than
+# Excel's; without Carlito (DejaVu Sans in its place) 25 % wider, so it is installed where
+# LibreOffice prints (fonts-crosextra-carlito).
+DIGIT_PIXELS, PADDING_PIXELS = 7, 5
+DIGIT_POINTS = 11 * 1038 / 2048
+
+
+def column_points(width: float) -> float:
+    """The printed width, in points at 100 %, of a column `width` characters wide: the wider of
+    Excel's (whole pixels, 96 an inch) and LibreOffice's (stored characters × the digit of
+    Calibri or Carlito)."""
+    if width < 1:
+        pixels = int(width * (DIGIT_PIXELS + PADDING_PIXELS) + 0.5)
+    else:
+        pixels = int(width * DIGIT_PIXELS + 0.5) + PADDING_PIXELS
+    stored = (pixels * 256 // DIGIT_PIXELS) / 256  # as xlsxwriter writes <col width>
+    return max(pixels * 72 / 96, stored * DIGIT_POINTS)
+
+
+def printable_points(orientation: str, left: float, right: float) -> float:
+    """The width in points of an A4 page within its left and right margins (inches)."""
+    return (A4_INCHES[orientation] - left - right) * 72
+
+
+# 填报说明 is one column of wrapped text, as wide as a portrait A4 page within its margins holds
+# at 100 %: fitting to the page width does not shrink a single column wider than the page in
+# LibreOffice (it counts pages by columns), which then prints the text past the page's edge.
+INSTRUCTIONS_MARGIN = 0.6  # inches, left and right
+INSTRUCTIONS_WIDTH = max(
+    w
+    for w in range(1, 256)
+    if column_points(w) <= printable_points("portrait", INSTRUCTIONS_MARGIN, INSTRUCTIONS_MARGIN)
+)
 
 _ENV = SandboxedEnvironment(
     undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False
@@ -127,7 +167,9 @@ def write_workbook(
         name = _unique_sheet_name(render_text(template.sheet_name, context), names)
         rows = {t.table: len(record[t.table]) for t in template.tables() if record.get(t.table)}  # else blank rows
         project_sheets.append(workbook.add_worksheet(name))
-        _write_project_sheet(project_sheets[-1], formats, layout, layout.sheet(rows), record, context, password)
+        _write_project_sheet(
+            workbook, project_sheets[-1], formats, layout, layout.sheet(rows), record, context, password
+        )
     _write_lists(workbook, layout, password)
     _write_stamp(workbook, stamp, password)
     if project_sheets:
@@ -175,12 +217,15 @@ def _write_instructions(
         cells.put(Box(row, 0), line, title if row == 0 else body)
     cells.set_row_heights()
     sheet.set_paper(PAPER_A4)
+    sheet.set_portrait()
+    sheet.set_margins(left=INSTRUCTIONS_MARGIN, right=INSTRUCTIONS_MARGIN)
     sheet.fit_to_pages(1, 0)
     sheet.hide_gridlines(2)
     _protect(sheet, password)
 
 
 def _write_project_sheet(
+    workbook: Workbook,
     sheet: Worksheet,
     formats: FormatCache,
     layout: Layout,
@@ -193,6 +238,8 @@ def _write_project_sheet(
     for col, width in enumerate(sheet_layout.widths):
         sheet.set_column(col, col, width)
     draw_form(WorksheetCanvas(sheet), formats, layout, sheet_layout, record, context)
+    write_computed_cells(sheet, formats, template, sheet_layout, typed_record(record, template))
+    write_highlights(workbook, sheet, template, sheet_layout)
     set_page(sheet, template.page)
     if template.page.repeat_table_header and sheet_layout.tables:
         header = sheet_layout.tables[0].header_row
