@@ -149,3 +149,14 @@ def test_each_project_and_indicator_row_links_to_its_form_in_the_compilation(tmp
         row[-1].hyperlink.location for row in workbook["指标明细"].iter_rows(min_row=4) if row[-1].hyperlink is not None
     ]
     assert len(indicator_links) == sum(len(r["indicators"]) for r in records)
+
+
+def test_a_long_text_gets_a_row_tall_enough_for_libreoffices_line_spacing(tmp_path):
+    """60 CJK characters in the 12-character 指标值确定依据 column wrap into at least 10 lines,
+    which LibreOffice steps 14.5 points apart at 10 points: the row is at least 145 points."""
+    record = by_unit_code(projects())[0]
+    record = {**record, "indicators": [{**record["indicators"][0], "basis": "依据" * 30}]}
+    statuses = [UnitStatus(record["unit"]["code"], record["unit"]["name"], Standing.accepted)]
+    summary = consolidate(iter([record]), statuses, tmp_path / "s.xlsx", compilation=False)
+    sheet = openpyxl.load_workbook(summary.workbook)["指标明细"]
+    assert sheet.row_dimensions[4].height >= 145

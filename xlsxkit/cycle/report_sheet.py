@@ -24,7 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.form.excel import PAPER_A3, PAPER_A4
 from xlsxkit.form.money import MoneyUnit
-from xlsxkit.form.text_fit import default_row_height, height_for
+from xlsxkit.form.text_fit import default_row_height, lines_needed
 
 FONT_SIZE = 10
 TITLE_SIZE = 16
@@ -33,6 +33,10 @@ MARGIN_INCHES = 0.4  # left and right
 # Printable width in pixels (96 per inch) of a landscape page within the margins.
 PRINTABLE_PIXELS = {PAPER_A4: (11.69 - 2 * MARGIN_INCHES) * 96, PAPER_A3: (16.54 - 2 * MARGIN_INCHES) * 96}
 READABLE_SCALE = 0.7  # below this on A4 a table goes on A3
+# LibreOffice steps the lines of wrapped CJK text at about 1.45 × the font size (Noto CJK's line
+# gap), Excel at about 1.3: rows are made tall enough for the taller, so no line is cut in either.
+LINE_POINTS = FONT_SIZE * 1.5
+ROW_PADDING = 3
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks in one sheet; past it the place is shown as text
 HEADER_ROW = 2
 KINDS = ("text", "wrap", "int", "money", "number", "date", "time", "percent", "link")
@@ -159,7 +163,7 @@ class ReportSheet:
         self.sheet.set_row(1, default_row_height(FONT_SIZE) + 4)
         self._span(1, 0, middle - 1, left, formats.info_left)
         self._span(1, middle, last, right, formats.info_right)
-        header_height = max(height_for(c.header, c.width, FONT_SIZE) for c in self.columns)
+        header_height = max(_height(c.header, c.width) for c in self.columns)
         self.sheet.set_row(HEADER_ROW, max(header_height, 2 * default_row_height(FONT_SIZE)))
         for col, column in enumerate(self.columns):
             self.sheet.write_string(HEADER_ROW, col, column.header, formats.header)
@@ -186,7 +190,7 @@ class ReportSheet:
         height = default_row_height(FONT_SIZE)
         for value, column in zip(values, self.columns, strict=True):
             if isinstance(value, str) and column.kind in ("text", "wrap", "link"):
-                height = max(height, height_for(value, column.width, FONT_SIZE))
+                height = max(height, _height(value, column.width))
         self.sheet.set_row(row, height)
         for col, (value, column) in enumerate(zip(values, self.columns, strict=True)):
             location = (links or {}).get(col)
@@ -225,6 +229,11 @@ class ReportSheet:
     def finish(self) -> None:
         """The autofilter over the header and the data rows (小计 and 合计 rows included)."""
         self.sheet.autofilter(HEADER_ROW, 0, max(self.row, HEADER_ROW + 1), len(self.columns) - 1)
+
+
+def _height(text: str, width: float) -> float:
+    """Points a row needs to show `text` whole, wrapped in a column `width` characters wide."""
+    return lines_needed(text, width, FONT_SIZE) * LINE_POINTS + ROW_PADDING
 
 
 def writable_number(value: float) -> bool:
