@@ -166,9 +166,23 @@ class StatsSheet:
             self.sheet.write_number(self.row, col, float(str(value)), fmt)
 
     def _chart_beside(
-        self, section_row: int, chart_type: str, series: dict[str, object], title: str, rows_shown: int
+        self,
+        section_row: int,
+        chart_type: str,
+        name: str,
+        rows: tuple[int, int],
+        title: str,
+        columns: tuple[int, int] = (0, 1),
     ) -> None:
-        """A chart to the right of its table, from the section's first row, no taller than a page."""
+        """A chart to the right of its table, from the section's first row, no taller than a page:
+        categories from the table's column columns[0], values from columns[1], over rows (first, last)."""
+        first, last = rows
+        series = {
+            "name": name,
+            "categories": [STATS_SHEET, first, columns[0], last, columns[0]],
+            "values": [STATS_SHEET, first, columns[1], last, columns[1]],
+        }
+        rows_shown = last - first + 1
         chart = self.workbook.add_chart({"type": chart_type})
         chart.add_series({**series, "fill": CHART_FILL, "border": {"color": "#000000"}, "data_labels": {"value": True}})
         chart.set_title({"name": title, "name_font": {"size": 12, "bold": True}})
@@ -206,17 +220,7 @@ class StatsSheet:
             ("合计", total, 1 if total else 0),
         )
         if rows:
-            self._chart_beside(
-                start,
-                "column",
-                {
-                    "name": "指标数",
-                    "categories": [STATS_SHEET, first, 0, last, 0],
-                    "values": [STATS_SHEET, first, 1, last, 1],
-                },
-                "指标数（按一级指标）",
-                len(rows),
-            )
+            self._chart_beside(start, "column", "指标数", (first, last), "指标数（按一级指标）")
 
     def _level2_section(self, figures: SummaryFigures) -> None:
         rank = {level1: index for index, level1 in enumerate(self.level1_order)}
@@ -243,34 +247,15 @@ class StatsSheet:
             rows,
             ("合计", total, 1 if total else 0),
         )
-        self._chart_beside(
-            start,
-            "column",
-            {
-                "name": "指标数",
-                "categories": [STATS_SHEET, first, 0, last, 0],
-                "values": [STATS_SHEET, first, 1, last, 1],
-            },
-            f"指标值类型（定量指标占 {figures.kinds['定量'] / total:.1%}）" if total else "指标值类型",
-            len(rows),
-        )
+        title = f"指标值类型（定量指标占 {figures.kinds['定量'] / total:.1%}）" if total else "指标值类型"
+        self._chart_beside(start, "column", "指标数", (first, last), title)
 
     def _standing_section(self, statuses: Sequence[UnitStatus]) -> None:
         standings = Counter(status.standing for status in statuses)
         rows = [(standing.label, standings[standing]) for standing in Standing]
         start = self._new_section("四、报送情况")
         first, last = self._table((Column("状态", 14), Column("单位数", 30, "int")), rows, ("合计", len(statuses)))
-        self._chart_beside(
-            start,
-            "bar",
-            {
-                "name": "单位数",
-                "categories": [STATS_SHEET, first, 0, last, 0],
-                "values": [STATS_SHEET, first, 1, last, 1],
-            },
-            "报送情况（单位数）",
-            len(rows),
-        )
+        self._chart_beside(start, "bar", "单位数", (first, last), "报送情况（单位数）")
 
     def _funds_section(self, figures: SummaryFigures) -> None:
         money_unit: MoneyUnit = self.heading.money_unit
@@ -294,14 +279,6 @@ class StatsSheet:
         shown = min(len(rows), CHART_UNITS)
         if shown:
             label = f"前 {shown} 个单位" if shown < len(rows) else "全部单位"
-            self._chart_beside(
-                start,
-                "bar",
-                {
-                    "name": f"年度资金总额（{money_unit}）",
-                    "categories": [STATS_SHEET, first, 1, first + shown - 1, 1],
-                    "values": [STATS_SHEET, first, 3, first + shown - 1, 3],
-                },
-                f"各单位年度资金总额（{money_unit}，{label}）",
-                shown,
-            )
+            name = f"年度资金总额（{money_unit}）"
+            title = f"各单位年度资金总额（{money_unit}，{label}）"
+            self._chart_beside(start, "bar", name, (first, first + shown - 1), title, columns=(1, 3))
