@@ -39,7 +39,6 @@ LINE_POINTS = FONT_SIZE * 1.5
 ROW_PADDING = 3
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks in one sheet; past it the place is shown as text
 HEADER_ROW = 2
-KINDS = ("text", "wrap", "int", "money", "number", "date", "time", "percent", "link")
 
 
 @dataclass(frozen=True)
