@@ -7,6 +7,7 @@ from xlsxkit.cli import (  # noqa: F401  (imported to register their commands)
     generate_commands,
     office_commands,
     read_commands,
+    review_commands,
     template_commands,
 )
 from xlsxkit.cli.app import app

@@ -39,7 +39,8 @@ def status(
         statuses = unit_statuses(ledger)
         strays = unattributed_files(ledger)
         collection = ledger.collection()
-    settled = all(s.standing in (Standing.accepted, Standing.warnings) for s in statuses) and not strays
+    settled = all(s.standing in (Standing.accepted, Standing.warnings, Standing.approved) for s in statuses)
+    settled = settled and not strays
     if as_json:
         typer.echo(
             json.dumps(
@@ -56,6 +57,12 @@ def status(
                             "warnings": s.warnings,
                             "projects": s.projects,
                             "file": s.file,
+                            "review": {
+                                "by": s.decided_by,
+                                "at": s.decided_at.isoformat() if s.decided_at else None,
+                                "reason": s.reason,
+                                "held": s.held,
+                            },
                         }
                         for s in statuses
                     ],
@@ -76,9 +83,10 @@ def status(
         raise typer.Exit(EXIT_OK if settled else EXIT_PROBLEMS)
     console = Console(width=max(Console().width, 160))
     console.print(f"收取：模板 {collection.template_id or '（未定）'}，{collection.year or '（未定）'} 年度")
-    table = Table("单位代码", "单位名称", "状态", "报送次数", "最后报送", "项目", "错误", "提示", "文件")
+    table = Table("单位代码", "单位名称", "状态", "报送次数", "最后报送", "项目", "错误", "提示", "文件", "审核")
     for column in table.columns[:3]:
         column.no_wrap = True  # a name is never cut to a shared prefix (丰南… / 丰润…)
+    table.columns[-1].overflow = "fold"  # the office's reason shown whole, over as many lines as it takes
     for s in statuses:
         received = s.last_received.strftime("%Y-%m-%d %H:%M") if s.last_received else ""
         table.add_row(
@@ -91,6 +99,7 @@ def status(
             str(s.errors),
             str(s.warnings),
             printable(s.file or ""),
+            printable(s.review_note),
         )
     console.print(table)
     if strays:

@@ -121,6 +121,19 @@ class LatestReturn:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """One decision of the office about a unit: its version `receipt_id` approved or returned (with
+    a reason), or the unit reopened; who decided, and when."""
+
+    unit_code: str
+    receipt_id: int | None
+    decision: str  # approved, returned, reopened
+    reason: str | None
+    decided_by: str
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Collection:
     """What the ledger collects: a template (its id, and its YAML where it is not built in) and a year."""
 
@@ -380,25 +393,36 @@ class Ledger:
         return [Evaluation(Outcome(o), reason, bool(counts), unit) for o, reason, counts, unit in rows]
 
     def latest_returns(self) -> dict[str, LatestReturn]:
-        """Each unit's latest received version (the one that counts), by unit code."""
+        """Each unit's latest received version (the one that counts, decisions aside), by unit code."""
+        return {latest.unit_code: latest for latest in self._returns("r.id = v.latest")}
+
+    def return_of(self, receipt_id: int) -> LatestReturn | None:
+        """One counting version of a unit (an approved one held against later ones), as latest_returns gives it."""
+        found = self._returns("r.id = ?", (receipt_id,))
+        return found[0] if found else None
+
+    def _returns(self, which: str, parameters: tuple[Any, ...] = ()) -> list[LatestReturn]:
         rows = self.db.execute(
-            """
+            f"""
             SELECT e.id, r.id, e.unit_code, r.path, v.versions, r.received_at, e.outcome, e.errors, e.warnings,
-                   (SELECT COUNT(*) FROM records WHERE evaluation_id = e.id)
+                   (SELECT COUNT(*) FROM records WHERE evaluation_id = e.id),
+                   (SELECT COUNT(*) FROM receipts x JOIN evaluations y ON y.id = x.evaluation_id
+                    WHERE y.counts AND y.unit_code = e.unit_code AND x.id <= r.id)
             FROM (SELECT e.unit_code AS unit, MAX(r.id) AS latest, COUNT(*) AS versions
                   FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id
                   WHERE e.counts AND e.unit_code IS NOT NULL GROUP BY e.unit_code) v
-            JOIN receipts r ON r.id = v.latest
-            JOIN evaluations e ON e.id = r.evaluation_id
-            """
+            JOIN receipts r ON {which}
+            JOIN evaluations e ON e.id = r.evaluation_id AND e.unit_code = v.unit
+            """,  # noqa: S608 (`which` is one of two constant conditions of this class)
+            parameters,
         ).fetchall()
-        return {
-            row[2]: LatestReturn(
+        return [
+            LatestReturn(
                 row[0],
                 row[1],
                 row[2],
                 row[3],
-                row[4],
+                row[10],
                 row[4],
                 dt.datetime.fromisoformat(row[5]),
                 Outcome(row[6]),
@@ -407,7 +431,32 @@ class Ledger:
                 row[9],
             )
             for row in rows
-        }
+        ]
+
+    # --- the office's decisions ---------------------------------------------------------------------
+
+    def record_decision(self, decision: Decision) -> None:
+        """Add a decision to the trail (nothing a decision replaces is deleted)."""
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO decisions (unit_code, receipt_id, decision, reason, decided_by, decided_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    decision.unit_code,
+                    decision.receipt_id,
+                    decision.decision,
+                    decision.reason,
+                    decision.decided_by,
+                    decision.decided_at.isoformat(),
+                ),
+            )
+
+    def decisions(self) -> list[Decision]:
+        """Every decision, in the order it was made."""
+        rows = self.db.execute(
+            "SELECT unit_code, receipt_id, decision, reason, decided_by, decided_at FROM decisions ORDER BY id"
+        ).fetchall()
+        return [Decision(row[0], row[1], row[2], row[3], row[4], dt.datetime.fromisoformat(row[5])) for row in rows]
 
     def findings_of(self, evaluation_id: int) -> list[dict[str, Any]]:
         """The findings of one evaluation, in the order they were found."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-SCHEMA = """
+# The tables of version 2 (the step from version 1 makes them).
+SCHEMA_V2 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE units (code TEXT PRIMARY KEY, name TEXT NOT NULL, position INTEGER NOT NULL);
 CREATE TABLE files (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, content BLOB);
@@ -53,6 +54,22 @@ CREATE TABLE records (
 CREATE INDEX evaluations_by_unit ON evaluations (unit_code, counts);
 """
 
+# Version 3: the office's decisions, an append-only trail; a decision is about one received version.
+DECISIONS = """
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    unit_code TEXT NOT NULL,
+    receipt_id INTEGER REFERENCES receipts(id),
+    decision TEXT NOT NULL CHECK (decision IN ('approved', 'returned', 'reopened')),
+    reason TEXT,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX decisions_by_unit ON decisions (unit_code, id);
+"""
+
+SCHEMA = SCHEMA_V2 + DECISIONS
+
 # Version 1 (xlsxkit 0.1): files held the judgement, receipts the outcome; each file was judged once.
 MIGRATE_1_TO_2 = (
     """
@@ -62,7 +79,7 @@ ALTER TABLE findings RENAME TO findings_v1;
 ALTER TABLE records RENAME TO records_v1;
 DROP INDEX IF EXISTS files_by_unit;
 """  # noqa: S608 (constant SQL: nothing of a user's is built into it)
-    + SCHEMA.replace("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", "").replace(
+    + SCHEMA_V2.replace("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);", "").replace(
         "CREATE TABLE units (code TEXT PRIMARY KEY, name TEXT NOT NULL, position INTEGER NOT NULL);", ""
     )
     + """
@@ -82,7 +99,7 @@ DROP TABLE records_v1; DROP TABLE findings_v1; DROP TABLE receipts_v1; DROP TABL
 DELETE FROM meta WHERE key = 'schema';
 """
 )
-MIGRATIONS = {1: MIGRATE_1_TO_2}  # from version n to n + 1
+MIGRATIONS = {1: MIGRATE_1_TO_2, 2: DECISIONS}  # from version n to n + 1
 
 
 def schema_version(db: sqlite3.Connection) -> int:

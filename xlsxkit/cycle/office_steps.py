@@ -8,6 +8,7 @@ from pathlib import Path
 
 from xlsxkit.cycle.annotate import annotate, feedback_name
 from xlsxkit.cycle.consolidate import CSV_FILES, Summary, consolidate
+from xlsxkit.cycle.decisions import RETURNED, counted_returns, current_decisions
 from xlsxkit.cycle.ledger import ACCEPTED, Ledger
 from xlsxkit.cycle.outputs import OutputGuard
 from xlsxkit.cycle.status import unit_statuses
@@ -33,7 +34,7 @@ def feedback_for_units(ledger: Ledger, out_dir: Path, *, guard: OutputGuard | No
     names = {unit["code"]: unit["name"] for unit in ledger.units()}
     due = [
         (code, latest, out_dir / feedback_name(code, names[code], Path(latest.path).name))
-        for code, latest in ledger.latest_returns().items()
+        for code, latest in counted_returns(ledger).items()
         if code in names and (latest.errors or latest.warnings)
     ]
     if guard is not None:
@@ -99,12 +100,17 @@ def write_summary(
         guard.check(
             files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files], folders=[(csv_dir, "CSV 文件夹")]
         )
-    latest = ledger.latest_returns()
+    latest = counted_returns(ledger)
+    returned = {
+        code
+        for code, d in current_decisions(ledger).items()
+        if d.decision == RETURNED and code in latest and d.receipt_id == latest[code].receipt_id
+    }
     units = ledger.units()
     evaluation_ids = [
         latest[u["code"]].evaluation_id
         for u in sorted(units, key=lambda unit: unit["code"])
-        if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED
+        if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED and u["code"] not in returned
     ]
     collection = ledger.collection()
     template = _collection_template(collection.template_id, collection.template_yaml)

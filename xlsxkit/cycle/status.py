@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
+from xlsxkit.cycle.decisions import APPROVED, counted_returns, current_decisions
 from xlsxkit.cycle.ledger import Ledger, Outcome, Receipt
 from xlsxkit.form.errors import Code
 
@@ -19,6 +20,8 @@ class Standing(str, Enum):
     warnings = "warnings"  # … with warnings only
     errors = "errors"  # the latest return has errors (or could not be read): feedback goes back
     missing = "missing"  # nothing received
+    approved = "approved"  # the office approved a version: it counts (later files are held)
+    returned = "returned"  # the office sent the latest version back, with a reason
 
     @property
     def label(self) -> str:
@@ -31,6 +34,8 @@ STANDING_LABELS = {
     Standing.warnings: "已报送（有提示）",
     Standing.errors: "有错误，待修改",
     Standing.missing: "未报送",
+    Standing.approved: "审核通过",
+    Standing.returned: "已退回",
 }
 
 
@@ -47,28 +52,54 @@ class UnitStatus:
     warnings: int = 0
     projects: int = 0  # records in the latest return
     file: str | None = None  # the latest return's file name
+    decided_by: str | None = None  # who approved or returned the version shown, and when, and why
+    decided_at: dt.datetime | None = None
+    reason: str | None = None
+    held: int = 0  # files received after the approved version, held until the unit is reopened
+
+    @property
+    def review_note(self) -> str:
+        """The office's decision on the version shown, as 填报情况 and `status` say it ("" for none)."""
+        if self.decided_at is None:
+            return ""
+        note = f"{self.standing.label}（{self.decided_by}，{self.decided_at:%Y-%m-%d %H:%M}）"
+        if self.reason:
+            note += f"：{self.reason}"
+        if self.held:
+            note += f"；其后收到 {self.held} 份，重新打开后计入"
+        return note
 
 
 def unit_statuses(ledger: Ledger) -> list[UnitStatus]:
     """Every roster unit's standing, in roster order, from its latest return."""
-    latest = ledger.latest_returns()
+    latest = counted_returns(ledger)
+    decisions = current_decisions(ledger)
     statuses = []
     for unit in ledger.units():
         last = latest.get(unit["code"])
         if last is None:
             statuses.append(UnitStatus(unit["code"], unit["name"], Standing.missing))
             continue
+        decision = decisions.get(unit["code"])
+        standing = STANDING_OF[last.outcome]
+        decided = decision is not None and decision.receipt_id == last.receipt_id
+        if decided and decision is not None:
+            standing = Standing.approved if decision.decision == APPROVED else Standing.returned
         statuses.append(
             UnitStatus(
                 unit["code"],
                 unit["name"],
-                STANDING_OF[last.outcome],
+                standing,
                 versions=last.versions,
                 last_received=last.received_at,
                 errors=last.errors,
                 warnings=last.warnings,
                 projects=last.projects,
                 file=last.path,
+                decided_by=decision.decided_by if decided and decision else None,
+                decided_at=decision.decided_at if decided and decision else None,
+                reason=decision.reason if decided and decision else None,
+                held=last.versions - last.version,
             )
         )
     return statuses

@@ -46,7 +46,8 @@ STATUS_COLUMNS = (
     Column("项目数", 7, "int"),
     Column("错误数", 7, "int"),
     Column("提示数", 7, "int"),
-    Column("文件", 34, "wrap"),
+    Column("文件", 30, "wrap"),
+    Column("审核", 24, "wrap"),
 )
 PROJECT_HEAD = (
     Column("单位代码", 10),
@@ -236,6 +237,7 @@ class SummaryTables:
                     status.errors,
                     status.warnings,
                     status.file,
+                    status.review_note or None,
                 )
             )
         self.status.finish()

@@ -470,6 +470,19 @@ class Code(Enum):
         "工作簿是按模板 {stamped} 生成的，本次收取的是模板 {template}",
         "请使用本次下发的工作簿（模板 {template}）填写后重新报送。",
     )
+    L_REVIEW_UNKNOWN_UNIT = ("L020", "名单中没有单位 {unit}{suggestion}", "用 xlsxkit status 查看名单中的单位代码。")
+    L_REVIEW_NOTHING = ("L021", "单位 {unit} 还没有可审核的报送", "等该单位报送后再审核；催报见 xlsxkit status。")
+    L_REVIEW_HAS_ERRORS = (
+        "L022",
+        "单位 {unit} 的报送（第 {version} 版）有 {errors} 个错误，不能审核通过",
+        '用 --return "理由" 退回，并用 xlsxkit feedback 把标注好的工作簿发回该单位。',
+    )
+    L_REVIEW_NO_REASON = ("L023", "退回须写明理由", '在 --return 后写明退回理由，如 --return "预算数与批复不符"。')
+    L_REVIEW_NOT_APPROVED = (
+        "L024",
+        "单位 {unit} 当前没有审核通过的版本，无需重新打开",
+        "用 xlsxkit status 查看该单位的审核状态。",
+    )
 
     # --- outputs, and the ledger file itself (O) -----------------------------------------------------
     O_OUTPUT_IS_LEDGER = (

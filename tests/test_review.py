@@ -1,0 +1,134 @@
+"""The office's decisions, through the command line: an approved version counts and a later file
+is held until the unit is reopened; a returned version counts nowhere and its reason is shown;
+what cannot be decided is refused with its reason; every decision is kept."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from xlsxkit.cli import app
+from xlsxkit.cycle.ledger import Ledger
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    assert runner.invoke(app, ["demo", "--out", str(out)]).exit_code == 0
+    return out
+
+
+@pytest.fixture
+def office(demo: Path, tmp_path: Path) -> Path:
+    shutil.copy(demo / "returns.sqlite", tmp_path / "returns.sqlite")
+    shutil.copytree(demo / "inbox", tmp_path / "inbox")
+    return tmp_path
+
+
+def invoke(*args: object) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(arg) for arg in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def standing(office: Path, code: str) -> dict:
+    _, out, _ = invoke("status", "--db", office / "returns.sqlite", "--json")
+    return next(unit for unit in json.loads(out)["units"] if unit["code"] == code)
+
+
+def summary_projects(office: Path) -> list[str]:
+    assert invoke("consolidate", "--db", office / "returns.sqlite", "--out", office / "s.xlsx", "--force")[0] == 0
+    sheet = openpyxl.load_workbook(office / "s.xlsx")["项目汇总"]
+    return [
+        f"{row[0]} {row[3]}" for row in sheet.iter_rows(min_row=4, values_only=True) if row[0] not in (None, "合计")
+    ]
+
+
+def resubmit(office: Path, code: str, name: str) -> None:
+    """The unit sends a changed workbook: its first project renamed."""
+    original = next((office / "inbox").glob(f"{code}-*.xlsx"))
+    book = openpyxl.load_workbook(original)
+    sheet = book["项目1"]
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value and str(c.value) == "办公楼运转经费")
+    cell.value = name
+    book.save(office / "inbox" / f"{code}-第二版.xlsx")
+
+
+def test_an_approved_version_counts_and_a_later_file_is_held_until_reopened(office):
+    db = office / "returns.sqlite"
+    code, out, _ = invoke("review", "--db", db, "--unit", "603001", "--approve", "--by", "审核员甲")
+    assert code == 0 and "审核通过" in out and "审核员甲" in out
+    assert standing(office, "603001")["standing"] == "approved"
+    resubmit(office, "603001", "办公楼运转经费（改）")
+    invoke("collect", office / "inbox", "--db", db)
+    held = standing(office, "603001")
+    assert held["standing"] == "approved" and held["review"]["held"] == 1 and held["versions"] == 2
+    assert "603001 办公楼运转经费" in summary_projects(office)  # the approved version, not the held one
+    assert invoke("review", "--db", db, "--unit", "603001", "--reopen")[0] == 0
+    reopened = standing(office, "603001")
+    assert reopened["standing"] in ("accepted", "warnings") and reopened["review"]["held"] == 0
+    assert "603001 办公楼运转经费（改）" in summary_projects(office)
+
+
+def test_a_returned_version_counts_nowhere_and_its_reason_is_shown(office):
+    db = office / "returns.sqlite"
+    before = summary_projects(office)
+    assert any(p.startswith("603005 ") for p in before)
+    code, out, _ = invoke("review", "--db", db, "--unit", "603005", "--return", "预算数与批复不符", "--by", "审核员乙")
+    assert code == 0 and "退回：预算数与批复不符" in out
+    unit = standing(office, "603005")
+    assert unit["standing"] == "returned" and unit["review"]["reason"] == "预算数与批复不符"
+    _, table, _ = invoke("status", "--db", db)
+    review_column = "".join(line.split("│")[-2].strip() for line in table.splitlines() if line.startswith("│"))
+    assert "已退回" in table and "预算数与批复不符" in review_column  # shown whole, over as many lines as it takes
+    assert not any(p.startswith("603005 ") for p in summary_projects(office))
+    status_sheet = openpyxl.load_workbook(office / "s.xlsx")["填报情况"]
+    notes = [row[-1] for row in status_sheet.iter_rows(min_row=4, values_only=True) if row[0] == "603005"]
+    assert notes and "预算数与批复不符" in notes[0] and "审核员乙" in notes[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--unit", "603003", "--approve"], "[L022]"),  # its return has errors
+        (["--unit", "603005", "--return", " "], "[L023]"),  # no reason
+        (["--unit", "603001", "--reopen"], "[L024]"),  # never approved
+        (["--unit", "603009", "--approve"], "[L020]"),  # not on the roster
+        (["--unit", "603004", "--approve"], "[L021]"),  # nothing received
+    ],
+)
+def test_what_cannot_be_decided_is_refused_with_its_reason(office, args, code):
+    exit_code, _, err = invoke("review", "--db", office / "returns.sqlite", *args)
+    assert exit_code == 2 and code in err
+    with Ledger(office / "returns.sqlite", read_only=True) as ledger:
+        assert ledger.decisions() == []
+
+
+def test_every_decision_is_kept_in_order(office):
+    db = office / "returns.sqlite"
+    for args in (["--approve"], ["--reopen"], ["--return", "请补充指标"]):
+        assert invoke("review", "--db", db, "--unit", "603001", *args, "--by", "甲")[0] == 0
+    with Ledger(db, read_only=True) as ledger:
+        assert [(d.decision, d.reason, d.decided_by) for d in ledger.decisions()] == [
+            ("approved", None, "甲"),
+            ("reopened", None, "甲"),
+            ("returned", "请补充指标", "甲"),
+        ]
+
+
+def test_a_ledger_from_before_decisions_is_migrated_when_opened(office):
+    db = office / "returns.sqlite"
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP TABLE decisions")
+        raw.execute("PRAGMA user_version = 2")
+    assert invoke("review", "--db", db, "--unit", "603001", "--approve")[0] == 0
+    with Ledger(db, read_only=True) as ledger:
+        assert [d.decision for d in ledger.decisions()] == ["approved"]
