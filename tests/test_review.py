@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from xlsxkit.cli import app
 from xlsxkit.cycle.ledger import Ledger
+from xlsxkit.form.excel import FEEDBACK_SHEET
 
 runner = CliRunner()
 
@@ -132,3 +133,15 @@ def test_a_ledger_from_before_decisions_is_migrated_when_opened(office):
     assert invoke("review", "--db", db, "--unit", "603001", "--approve")[0] == 0
     with Ledger(db, read_only=True) as ledger:
         assert [d.decision for d in ledger.decisions()] == ["approved"]
+
+
+def test_a_returned_unit_gets_its_workbook_back_with_the_reason_heading_the_list(office):
+    db = office / "returns.sqlite"
+    assert invoke("review", "--db", db, "--unit", "603005", "--return", "预算数与批复不符", "--by", "审核员乙")[0] == 0
+    code, _, _ = invoke("feedback", "--db", db, "--out", office / "fb")
+    assert code == 0
+    (workbook,) = (office / "fb").glob("603005-*.xlsx")  # no findings of its own: sent back all the same
+    rows = list(openpyxl.load_workbook(workbook)[FEEDBACK_SHEET].iter_rows(values_only=True))
+    texts = [" ".join(str(cell) for cell in row if cell) for row in rows]
+    first = next(text for text in texts if "审核退回" in text)
+    assert "预算数与批复不符" in first and "审核员乙" in first and "L025" in first

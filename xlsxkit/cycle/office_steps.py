@@ -12,7 +12,7 @@ from xlsxkit.cycle.decisions import RETURNED, counted_returns, current_decisions
 from xlsxkit.cycle.ledger import ACCEPTED, Ledger
 from xlsxkit.cycle.outputs import OutputGuard
 from xlsxkit.cycle.status import unit_statuses
-from xlsxkit.form.errors import Code, Problem, ReturnFileError, XlsxkitError
+from xlsxkit.form.errors import Code, Finding, Problem, ReturnFileError, XlsxkitError
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.template.load import builtin_template, parse_template
 from xlsxkit.template.model import Template
@@ -32,10 +32,16 @@ def feedback_for_units(ledger: Ledger, out_dir: Path, *, guard: OutputGuard | No
     refuses, one openpyxl fails on) is a problem of its unit, and the others' are written.
     With a `guard`, the folder and every workbook about to be written are checked first."""
     names = {unit["code"]: unit["name"] for unit in ledger.units()}
+    counted = counted_returns(ledger)
+    returned = {
+        code: decision
+        for code, decision in current_decisions(ledger).items()
+        if decision.decision == RETURNED and code in counted and decision.receipt_id == counted[code].receipt_id
+    }
     due = [
         (code, latest, out_dir / feedback_name(code, names[code], Path(latest.path).name))
-        for code, latest in counted_returns(ledger).items()
-        if code in names and (latest.errors or latest.warnings)
+        for code, latest in counted.items()
+        if code in names and (latest.errors or latest.warnings or code in returned)
     ]
     if guard is not None:
         guard.check(folders=[(out_dir, "问题反馈文件夹")])
@@ -45,6 +51,11 @@ def feedback_for_units(ledger: Ledger, out_dir: Path, *, guard: OutputGuard | No
     report = FeedbackReport()
     for code, latest, target in due:
         findings = [f for f in ledger.findings_of(latest.evaluation_id) if f["severity"] != "info"]
+        if code in returned:  # the office's reason heads 问题清单
+            decision = returned[code]
+            at = f"{decision.decided_at:%Y-%m-%d %H:%M}"
+            details_of = {"by": decision.decided_by, "at": at, "reason": decision.reason or ""}
+            findings.insert(0, Finding(Code.L_REVIEW_RETURNED, details=details_of).as_dict())
         records = list(ledger.records_of([latest.evaluation_id]))
         content = ledger.content_of_receipt(latest.receipt_id)
         details = {"unit": code, "name": names[code]}

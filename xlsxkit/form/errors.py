@@ -478,6 +478,11 @@ class Code(Enum):
         '用 --return "理由" 退回，并用 xlsxkit feedback 把标注好的工作簿发回该单位。',
     )
     L_REVIEW_NO_REASON = ("L023", "退回须写明理由", '在 --return 后写明退回理由，如 --return "预算数与批复不符"。')
+    L_REVIEW_RETURNED = (
+        "L025",
+        "审核退回（{by}，{at}）：{reason}",
+        "按退回理由修改后，连同其他标注的问题一并改正，重新报送。",
+    )
     L_REVIEW_NOT_APPROVED = (
         "L024",
         "单位 {unit} 当前没有审核通过的版本，无需重新打开",
