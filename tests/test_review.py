@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xlsxkit.cli import app
+from xlsxkit.cycle.demo import examples_dir
 from xlsxkit.cycle.ledger import Ledger
 from xlsxkit.form.excel import FEEDBACK_SHEET
 
@@ -125,10 +126,11 @@ def test_every_decision_is_kept_in_order(office):
         ]
 
 
-def test_a_ledger_from_before_decisions_is_migrated_when_opened(office):
+def test_a_ledger_from_before_decisions_is_migrated_when_opened(office):  # schema 2 → 3
     db = office / "returns.sqlite"
     with sqlite3.connect(db) as raw:
-        raw.execute("DROP TABLE decisions")
+        raw.execute("DROP TABLE decisions")  # as version 2 made it: no decisions, no contact columns
+        raw.execute("ALTER TABLE units DROP COLUMN contact")
         raw.execute("PRAGMA user_version = 2")
     assert invoke("review", "--db", db, "--unit", "603001", "--approve")[0] == 0
     with Ledger(db, read_only=True) as ledger:
@@ -145,3 +147,28 @@ def test_a_returned_unit_gets_its_workbook_back_with_the_reason_heading_the_list
     texts = [" ".join(str(cell) for cell in row if cell) for row in rows]
     first = next(text for text in texts if "审核退回" in text)
     assert "预算数与批复不符" in first and "审核员乙" in first and "L025" in first
+
+
+def test_remind_lists_exactly_the_units_with_something_to_do_with_their_contacts(office):
+    db = office / "returns.sqlite"
+    roster = office / "units.csv"
+    lines = (examples_dir() / "units.csv").read_text(encoding="utf-8-sig").splitlines()
+    contacts = [lines[0] + ",联系人,电话"] + [f"{line},联系人{n},0315-00{n}" for n, line in enumerate(lines[1:], 1)]
+    roster.write_text("\n".join(contacts) + "\n", encoding="utf-8")
+    code, _, err = invoke("collect", office / "inbox", "--db", db, "--roster", roster, "--deadline", "2000-01-31")
+    assert code in (0, 1), err
+    assert invoke("review", "--db", db, "--unit", "603005", "--return", "预算数与批复不符")[0] == 0
+    code, _, _ = invoke("remind", "--db", db, "--out", office / "催报.xlsx", "--csv", office / "催报.csv")
+    assert code == 0
+    sheet = openpyxl.load_workbook(office / "催报.xlsx")["催报"]
+    header = [c.value for c in sheet[3]]
+    rows = {row[0]: dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=4, values_only=True)}
+    assert {code: row["情况"] for code, row in rows.items()} == {
+        "603003": "有错误",
+        "603004": "未报送",
+        "603005": "已退回",
+    }
+    assert rows["603004"]["联系人"] == "联系人4" and rows["603004"]["电话"] == "0315-004"
+    assert "已逾期" in rows["603004"]["催报内容"] and "预算数与批复不符" in rows["603005"]["催报内容"]
+    assert (office / "催报.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert standing(office, "603001")["late"] is True  # received after the deadline given

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +43,10 @@ def collect_command(
     template: CollectionTemplateOption = None,
     year: CollectionYearOption = None,
     workers: WorkersOption = 1,
+    deadline: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="The date returns are due (kept; later collects may change it)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
 ) -> None:
     """Read every new return in the inbox and record it, with its outcome, in the ledger.
@@ -61,6 +66,8 @@ def collect_command(
         if not ledger.units():
             typer.echo("The ledger has no roster yet: give --roster units.csv.", err=True)
             raise typer.Exit(EXIT_UNUSABLE)
+        if deadline is not None:
+            ledger.set_deadline(deadline.date())
         report = collect(
             inbox,
             ledger,

@@ -63,6 +63,7 @@ def status(
                                 "reason": s.reason,
                                 "held": s.held,
                             },
+                            "late": s.late,
                         }
                         for s in statuses
                     ],
@@ -92,7 +93,7 @@ def status(
         table.add_row(
             printable(s.code),
             printable(s.name),
-            s.standing.label,
+            s.standing.label + ("（逾期）" if s.late else ""),
             str(s.versions),
             received,
             str(s.projects),

@@ -1,4 +1,5 @@
-"""The office's decisions: approve a unit's return, return it with a reason, reopen an approved unit."""
+"""The office's desk: decide on a unit's return (approve, return with a reason, reopen), and remind
+the units that still have something to do."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Annotated
 
 import typer
 
-from xlsxkit.cli.app import EXIT_OK, LedgerOption, app, fail
+from xlsxkit.cli.app import EXIT_OK, ForceOption, LedgerOption, app, fail
 from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.cycle.decisions import APPROVED, REOPENED, RETURNED, review
+from xlsxkit.cycle.inbox import printable
+from xlsxkit.cycle.outputs import OutputGuard, write_problem
+from xlsxkit.cycle.reminders import reminders, write_reminders
 from xlsxkit.form.errors import XlsxkitError
 
 LABELS = {APPROVED: "审核通过", RETURNED: "退回", REOPENED: "重新打开"}
@@ -52,4 +56,29 @@ def review_command(
     typer.echo(
         f"{made.unit_code}  {LABELS[made.decision]}{reason}  （{made.decided_by}，{made.decided_at:%Y-%m-%d %H:%M}）"
     )
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command("remind")
+def remind_command(
+    db: LedgerOption = Path("returns.sqlite"),
+    out: Annotated[Path, typer.Option(help="The 催报 workbook.")] = Path("催报.xlsx"),
+    csv: Annotated[Path | None, typer.Option("--csv", help="Also the same list as CSV (UTF-8 with BOM).")] = None,
+    force: ForceOption = False,
+) -> None:
+    """The units to remind (missing, returned, with errors), with the roster's contact columns and a
+    message ready to send each. Exit code 0: written (also when nobody needs reminding)."""
+    with open_ledger(db, read_only=True) as ledger:
+        try:
+            OutputGuard.for_ledger(ledger, force=force).check(files=[(out, "催报表"), (csv, "催报 CSV")])
+            found = reminders(ledger)
+            units = ledger.units()
+            write_reminders(found, out, office=units[0]["name"] if units else "", csv=csv)
+        except XlsxkitError as error:
+            raise fail(error) from None
+        except OSError as error:
+            raise fail(write_problem(error, out)) from None
+    for reminder in found:
+        typer.echo(f"{reminder.code}  {reminder.situation}  {printable(reminder.message)}")
+    typer.echo(f"{out}: {len(found)} units to remind.", err=True)
     raise typer.Exit(EXIT_OK)

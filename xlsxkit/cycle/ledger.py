@@ -253,8 +253,24 @@ class Ledger:
         with self._transaction():
             self.db.execute("DELETE FROM units")
             self.db.executemany(
-                "INSERT INTO units VALUES (?, ?, ?)", [(str(u["code"]), str(u["name"]), i) for i, u in enumerate(units)]
+                "INSERT INTO units (code, name, position, contact) VALUES (?, ?, ?, ?)",
+                [(str(u["code"]), str(u["name"]), i, _contact(u)) for i, u in enumerate(units)],
             )
+
+    def contacts(self) -> dict[str, dict[str, str]]:
+        """Each unit's other roster columns (联系人, 电话 …), by unit code."""
+        rows = self.db.execute("SELECT code, contact FROM units ORDER BY position").fetchall()
+        return {code: json.loads(contact) if contact else {} for code, contact in rows}
+
+    def set_deadline(self, deadline: dt.date) -> None:
+        """The date returns are due (kept; a later call changes it)."""
+        with self._transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('collection.deadline', ?)", (deadline.isoformat(),))
+
+    def deadline(self) -> dt.date | None:
+        """The date returns are due, where one was given."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'collection.deadline'").fetchone()
+        return dt.date.fromisoformat(row[0]) if row else None
 
     def replace_roster(self, units: list[dict[str, Any]], *, drop_units: bool = False) -> RosterChange:
         """Take a new roster. A roster that leaves out units whose returns the ledger holds is
@@ -546,6 +562,12 @@ class Ledger:
 
 def _time(at: dt.datetime) -> str:
     return at.isoformat(timespec="seconds")
+
+
+def _contact(unit: dict[str, Any]) -> str | None:
+    """A roster unit's columns beyond code and name, as JSON (None where it has none)."""
+    other = {str(key): str(value) for key, value in unit.items() if key not in ("code", "name") and value}
+    return json.dumps(other, ensure_ascii=False) if other else None
 
 
 class _Transaction:

@@ -54,7 +54,8 @@ CREATE TABLE records (
 CREATE INDEX evaluations_by_unit ON evaluations (unit_code, counts);
 """
 
-# Version 3: the office's decisions, an append-only trail; a decision is about one received version.
+# Version 3: the office's decisions, an append-only trail (a decision is about one received version);
+# each unit's contact columns from the roster (JSON), for reminders.
 DECISIONS = """
 CREATE TABLE decisions (
     id INTEGER PRIMARY KEY,
@@ -66,6 +67,7 @@ CREATE TABLE decisions (
     decided_at TEXT NOT NULL
 );
 CREATE INDEX decisions_by_unit ON decisions (unit_code, id);
+ALTER TABLE units ADD COLUMN contact TEXT;
 """
 
 SCHEMA = SCHEMA_V2 + DECISIONS

@@ -56,6 +56,7 @@ class UnitStatus:
     decided_at: dt.datetime | None = None
     reason: str | None = None
     held: int = 0  # files received after the approved version, held until the unit is reopened
+    late: bool = False  # the version shown came after the collection's deadline
 
     @property
     def review_note(self) -> str:
@@ -74,6 +75,7 @@ def unit_statuses(ledger: Ledger) -> list[UnitStatus]:
     """Every roster unit's standing, in roster order, from its latest return."""
     latest = counted_returns(ledger)
     decisions = current_decisions(ledger)
+    deadline = ledger.deadline()
     statuses = []
     for unit in ledger.units():
         last = latest.get(unit["code"])
@@ -100,6 +102,7 @@ def unit_statuses(ledger: Ledger) -> list[UnitStatus]:
                 decided_at=decision.decided_at if decided and decision else None,
                 reason=decision.reason if decided and decision else None,
                 held=last.versions - last.version,
+                late=deadline is not None and last.received_at.date() > deadline,
             )
         )
     return statuses
