@@ -172,3 +172,21 @@ def test_remind_lists_exactly_the_units_with_something_to_do_with_their_contacts
     assert "已逾期" in rows["603004"]["催报内容"] and "预算数与批复不符" in rows["603005"]["催报内容"]
     assert (office / "催报.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert standing(office, "603001")["late"] is True  # received after the deadline given
+
+
+def test_history_lists_every_version_with_its_decision_and_what_changed(office):
+    """The demo's 603005 first sent a return with typical mistakes (财政资金 10,000 元 short, a
+    blank 指标值, a 二级 under the wrong 一级), then the corrected one."""
+    db = office / "returns.sqlite"
+    assert invoke("review", "--db", db, "--unit", "603005", "--approve", "--by", "甲")[0] == 0
+    code, out, _ = invoke("history", "--db", db, "--unit", "603005", "--json")
+    assert code == 0
+    versions = json.loads(out)
+    assert [(v["version"], v["outcome"]) for v in versions] == [(1, "rejected"), (2, "accepted")]
+    assert versions[0]["changes"] == [] and [d["decision"] for d in versions[1]["decisions"]] == ["approved"]
+    (change,) = versions[1]["changes"]
+    assert change.startswith("项目1 ")
+    assert "其中：财政资金" in change and "→" in change and "万元" in change
+    assert "指标值 （空） →" in change and "二级指标 数量指标 →" in change
+    _, text, _ = invoke("history", "--db", db, "--unit", "603005")
+    assert "第 2 版" in text and "审核通过（甲" in text

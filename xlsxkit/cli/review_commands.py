@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 from xlsxkit.cli.app import EXIT_OK, ForceOption, LedgerOption, app, fail
 from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.cycle.decisions import APPROVED, REOPENED, RETURNED, review
+from xlsxkit.cycle.history import history
 from xlsxkit.cycle.inbox import printable
 from xlsxkit.cycle.outputs import OutputGuard, write_problem
 from xlsxkit.cycle.reminders import reminders, write_reminders
@@ -81,4 +83,56 @@ def remind_command(
     for reminder in found:
         typer.echo(f"{reminder.code}  {reminder.situation}  {printable(reminder.message)}")
     typer.echo(f"{out}: {len(found)} units to remind.", err=True)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command("history")
+def history_command(
+    unit: Annotated[str, typer.Option("--unit", help="The unit's code.")],
+    db: LedgerOption = Path("returns.sqlite"),
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
+) -> None:
+    """Every version a unit sent: received when, its outcome, the office's decisions on it, and what
+    changed from the version before, project by project."""
+    with open_ledger(db, read_only=True) as ledger:
+        versions = history(ledger, unit)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "version": v.number,
+                        "received_at": v.received_at.isoformat(),
+                        "file": v.path,
+                        "outcome": v.outcome.value,
+                        "errors": v.errors,
+                        "warnings": v.warnings,
+                        "projects": v.projects,
+                        "decisions": [
+                            {
+                                "decision": d.decision,
+                                "reason": d.reason,
+                                "by": d.decided_by,
+                                "at": d.decided_at.isoformat(),
+                            }
+                            for d in v.decisions
+                        ],
+                        "changes": v.changes,
+                    }
+                    for v in versions
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        raise typer.Exit(EXIT_OK)
+    for v in versions:
+        typer.echo(f"第 {v.number} 版  {v.received_at:%Y-%m-%d %H:%M}  {v.outcome.value}  {printable(v.path)}")
+        for d in v.decisions:
+            reason = f"：{d.reason}" if d.reason else ""
+            typer.echo(f"    {LABELS[d.decision]}{reason}（{d.decided_by}，{d.decided_at:%Y-%m-%d %H:%M}）")
+        for change in v.changes:
+            typer.echo(f"    {printable(change)}")
+    if not versions:
+        typer.echo(f"{unit}: no version received.", err=True)
     raise typer.Exit(EXIT_OK)
