@@ -11,13 +11,14 @@ from typing import Annotated
 
 import typer
 
-from xlsxkit.cli.app import EXIT_OK, ForceOption, LedgerOption, app, fail
+from xlsxkit.cli.app import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, ForceOption, LedgerOption, app, fail, show_problems
 from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.cycle.decisions import APPROVED, REOPENED, RETURNED, review
 from xlsxkit.cycle.history import history
 from xlsxkit.cycle.inbox import printable
 from xlsxkit.cycle.outputs import OutputGuard, write_problem
 from xlsxkit.cycle.reminders import reminders, write_reminders
+from xlsxkit.cycle.review_sheet import apply_review_sheet, write_review_sheet
 from xlsxkit.form.errors import XlsxkitError
 
 LABELS = {APPROVED: "审核通过", RETURNED: "退回", REOPENED: "重新打开"}
@@ -25,39 +26,60 @@ LABELS = {APPROVED: "审核通过", RETURNED: "退回", REOPENED: "重新打开"
 
 @app.command("review")
 def review_command(
-    unit: Annotated[str, typer.Option("--unit", help="The unit's code.")],
+    unit: Annotated[str | None, typer.Option("--unit", help="The unit's code.")] = None,
     db: LedgerOption = Path("returns.sqlite"),
-    approve: Annotated[
-        bool, typer.Option("--approve", help="Approve its current version: it counts from now on.")
-    ] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve its current version: it counts.")] = False,
     send_back: Annotated[
         str | None, typer.Option("--return", help="Return its current version, with this reason (Chinese).")
     ] = None,
-    reopen: Annotated[
-        bool, typer.Option("--reopen", help="Reopen an approved unit: its latest file counts again.")
-    ] = False,
+    reopen: Annotated[bool, typer.Option("--reopen", help="Reopen an approved unit: its latest file counts.")] = False,
+    sheet: Annotated[Path | None, typer.Option("--sheet", help="Write the review workbook (审核表) here.")] = None,
+    from_sheet: Annotated[
+        Path | None, typer.Option("--from", help="Record the decisions typed in a review workbook.")
+    ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who decides (default: the user logged in).")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Record the office's decision on a unit's return; every decision is kept, with who and when.
 
     An approved version counts in status and the summary, and a later file from the unit is
     recorded but held until the unit is reopened. A returned version counts nowhere until the unit
-    sends a new one. Exit code 0: recorded; 2: not possible (listed)."""
-    chosen = [
-        name for name, given in ((APPROVED, approve), (RETURNED, send_back is not None), (REOPENED, reopen)) if given
-    ]
-    if len(chosen) != 1:
-        typer.echo('Give exactly one of --approve, --return "理由", --reopen.', err=True)
-        raise typer.Exit(2)
+    sends a new one. In Excel: --sheet writes a 审核表 (a 审核意见 dropdown and a 理由 per unit),
+    --from records what was typed there (a sheet made before a newer return is refused).
+    Exit code 0: recorded; 1: some rows of a sheet refused (listed); 2: nothing recorded."""
+    who, now = by or getpass.getuser(), dt.datetime.now()
+    if sheet is not None or from_sheet is not None:
+        with open_ledger(db, read_only=from_sheet is None) as ledger:
+            try:
+                if sheet is not None:
+                    OutputGuard.for_ledger(ledger, force=force).check(files=[(sheet, "审核表")])
+                    units = ledger.units()
+                    count = write_review_sheet(ledger, sheet, office=units[0]["name"] if units else "")
+                    typer.echo(f"{sheet}: {count} units to review.")
+                    raise typer.Exit(EXIT_OK)
+                assert from_sheet is not None
+                applied = apply_review_sheet(ledger, from_sheet, by=who, at=now)
+            except XlsxkitError as error:
+                raise fail(error) from None
+        for line in applied.recorded:
+            typer.echo(line)
+        show_problems(applied.problems)
+        raise typer.Exit(EXIT_PROBLEMS if applied.problems else EXIT_OK)
+    given = ((APPROVED, approve), (RETURNED, send_back is not None), (REOPENED, reopen))
+    chosen = [name for name, asked in given if asked]
+    if unit is None or len(chosen) != 1:
+        typer.echo(
+            'Give --unit CODE and exactly one of --approve, --return "理由", --reopen (or --sheet, --from).', err=True
+        )
+        raise typer.Exit(EXIT_UNUSABLE)
     with open_ledger(db) as ledger:
         try:
-            made = review(ledger, unit, chosen[0], reason=send_back, by=by or getpass.getuser(), at=dt.datetime.now())
+            made = review(ledger, unit, chosen[0], reason=send_back, by=who, at=now)
         except XlsxkitError as error:
             raise fail(error) from None
     reason = f"：{made.reason}" if made.reason else ""
-    typer.echo(
-        f"{made.unit_code}  {LABELS[made.decision]}{reason}  （{made.decided_by}，{made.decided_at:%Y-%m-%d %H:%M}）"
-    )
+    when = f"{made.decided_at:%Y-%m-%d %H:%M}"
+    typer.echo(f"{made.unit_code}  {LABELS[made.decision]}{reason}  （{made.decided_by}，{when}）")
     raise typer.Exit(EXIT_OK)
 
 

@@ -483,6 +483,17 @@ class Code(Enum):
         "审核退回（{by}，{at}）：{reason}",
         "按退回理由修改后，连同其他标注的问题一并改正，重新报送。",
     )
+    L_REVIEW_SHEET_STALE = (
+        "L026",
+        "审核表是在收到新的报送之前生成的，其中的审核意见可能针对旧版本，未予采用",
+        "重新生成审核表（xlsxkit review --sheet），在新表中填写审核意见。",
+    )
+    L_REVIEW_SHEET_FOREIGN = (
+        "L027",
+        "这不是 xlsxkit 为本次收取生成的审核表",
+        "用 xlsxkit review --sheet 生成审核表，在其中填写审核意见。",
+    )
+    L_REVIEW_SHEET_CHOICE = ("L028", "审核意见「{value}」不是“通过”或“退回”", "从下拉列表中选择“通过”或“退回”。")
     L_REVIEW_NOT_APPROVED = (
         "L024",
         "单位 {unit} 当前没有审核通过的版本，无需重新打开",
