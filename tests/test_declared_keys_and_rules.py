@@ -135,6 +135,14 @@ def template_with(text: str, replace: str, by: str) -> str:
     return text.replace(replace, by, 1)
 
 
+def problems_of_edited_example(replace: str, by: str) -> tuple[str, list]:
+    """The example template with `replace` replaced by `by`, and the problems loading it reports."""
+    text = template_with(EXAMPLE.read_text(encoding="utf-8"), replace, by)
+    with pytest.raises(TemplateError) as raised:
+        parse_template(text, "self-evaluation.yaml")
+    return text, raised.value.problems
+
+
 @pytest.mark.parametrize(
     ("replace", "by", "code", "key"),
     [
@@ -189,11 +197,9 @@ def template_with(text: str, replace: str, by: str) -> str:
     ],
 )
 def test_a_mistake_in_a_rule_or_a_declared_key_is_a_template_error_at_its_line(replace, by, code, key):
-    text = template_with(EXAMPLE.read_text(encoding="utf-8"), replace, by)
-    with pytest.raises(TemplateError) as raised:
-        parse_template(text, "self-evaluation.yaml")
-    problems = [p for p in raised.value.problems if p.code is code]
-    assert problems, raised.value.problems
+    text, found = problems_of_edited_example(replace, by)
+    problems = [p for p in found if p.code is code]
+    assert problems, found
     line = next(n for n, content in enumerate(text.splitlines(), start=1) if by.splitlines()[0].strip() in content)
     assert problems[0].where.startswith(f"self-evaluation.yaml:{line} ") or problems[0].line == line
     assert key in problems[0].where
@@ -350,7 +356,5 @@ def test_libreoffice_computes_the_formula_as_the_reader_does_and_sees_the_highli
     ],
 )
 def test_a_formula_or_highlight_the_workbook_cannot_compute_is_a_template_error(replace, by, code, key):
-    text = template_with(EXAMPLE.read_text(encoding="utf-8"), replace, by)
-    with pytest.raises(TemplateError) as raised:
-        parse_template(text, "self-evaluation.yaml")
-    assert [(p.code, key in p.where) for p in raised.value.problems] == [(code, True)], raised.value.problems
+    _, found = problems_of_edited_example(replace, by)
+    assert [(p.code, key in p.where) for p in found] == [(code, True)], found

@@ -34,8 +34,8 @@ from xlsxkit.form.excel import COMPILATION_SHEET, INSTRUCTIONS_SHEET
 from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import builtin_templates
 from xlsxkit.template.model import Template
-from xlsxkit.write.form_writer import column_points
 from xlsxkit.write.generate import generate_blank
+from xlsxkit.write.page_metrics import column_points
 
 pytestmark = pytest.mark.libreoffice
 

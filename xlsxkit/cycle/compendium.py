@@ -19,15 +19,8 @@ from xlsxkit.template.layout import Layout, SheetLayout, compile_layout
 from xlsxkit.template.load import find_template
 from xlsxkit.template.model import Page, Template
 from xlsxkit.write.canvas import FormStack
-from xlsxkit.write.form_writer import (
-    PrintFormats,
-    column_points,
-    draw_form,
-    form_context,
-    printable_points,
-    set_page,
-    unit_context,
-)
+from xlsxkit.write.form_writer import PrintFormats, draw_form, form_context, set_page, unit_context
+from xlsxkit.write.page_metrics import column_points, printable_points
 
 
 @dataclass(frozen=True)

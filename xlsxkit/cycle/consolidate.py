@@ -43,12 +43,14 @@ from xlsxkit.cycle.summary_tables import (
     TOTAL_KEYS,
     SummaryColumns,
     SummaryTables,
+    declared_value,
     indicator_values,
     report_title,
 )
 from xlsxkit.form.atomic import atomic_path, atomic_text
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.template.model import Template
+from xlsxkit.write.formats import TEXT_STAYS_TEXT
 
 CSV_FILES = ("projects.csv", "indicators.csv")  # what --csv writes in its folder
 
@@ -100,13 +102,7 @@ def consolidate(
         row_files = stack.enter_context(tempfile.TemporaryDirectory(prefix="xlsxkit-rows-", ignore_cleanup_errors=True))
         workbook = Workbook(
             str(temporary),
-            {
-                "constant_memory": True,
-                "tmpdir": row_files,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
+            {**TEXT_STAYS_TEXT, "constant_memory": True, "tmpdir": row_files},
         )
         try:
             heading = ReportHeading(office, money_unit, date or dt.date.today())
@@ -183,7 +179,6 @@ class _SummaryWriter:
         indicator_headers[-2:-2] = [d.label for d in columns.indicator_extra]  # before 来源文件, 工作表
         self.csv_indicators = _csv_writer(csv_streams[1], indicator_headers) if csv_streams else None
         self.columns = columns
-        self.level1 = level1
         self.departments = 0
 
     def write_statuses(self, statuses: Sequence[UnitStatus]) -> None:
@@ -220,18 +215,19 @@ class _SummaryWriter:
         head = (unit.get("code"), unit.get("name"), project.get("code"), project.get("name"), project.get("attribute"))
         tail = (source.get("file"), source.get("sheet"))
         if self.csv_projects is not None:
-            counts = [0] * (len(self.level1) + 1)
+            order = self.columns.level1
+            counts = [0] * (len(order) + 1)
             for item in indicators:
                 level1 = item.get("level1")
-                counts[self.level1.index(level1) if level1 in self.level1 else len(self.level1)] += 1
-            declared = [_extra_of(record, d.key) for d in self.columns.project_extra]
+                counts[order.index(level1) if level1 in order else len(order)] += 1
+            declared = [declared_value(record, d.key) for d in self.columns.project_extra]
             values = (*head, *(_plain_yuan(a) for a in amounts), *counts, *declared, *tail)
             self.csv_projects.writerow([_csv_cell(v) for v in values])
         if self.csv_indicators is not None:
             for number, item in enumerate(indicators, start=1):
                 values = (
                     *indicator_values(unit, project, number, item),
-                    *(_extra_of(item, d.key) for d in self.columns.indicator_extra),
+                    *(declared_value(item, d.key) for d in self.columns.indicator_extra),
                     *tail,
                 )
                 self.csv_indicators.writerow([_csv_cell(v) for v in values])
@@ -273,12 +269,6 @@ def _yuan(record: dict[str, Any], period: str, key: str) -> Decimal | None:
         raise ValueError(
             f"{source.get('file')} {source.get('sheet')}: funds.{period}.{key} 不是金额：{value!r}"
         ) from None
-
-
-def _extra_of(part: dict[str, Any], key: str) -> Any:
-    """A declared key's value in a record or a row (None where it has none)."""
-    extra = part.get("extra")
-    return extra.get(key) if isinstance(extra, dict) else None
 
 
 def _plain_yuan(amount: Decimal | None) -> str | None:

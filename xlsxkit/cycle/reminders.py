@@ -15,6 +15,7 @@ from xlsxkit.cycle.report_sheet import Column, ReportFormats, ReportHeading, Rep
 from xlsxkit.cycle.status import Standing, UnitStatus, unit_statuses
 from xlsxkit.form.atomic import atomic_path, atomic_text
 from xlsxkit.form.money import MoneyUnit
+from xlsxkit.write.formats import TEXT_STAYS_TEXT
 
 SHEET = "催报"
 
@@ -69,9 +70,7 @@ def write_reminders(found: list[Reminder], target: Path, *, office: str, csv: Pa
     )
     rows = [(r.code, r.name, r.situation, *(r.contact.get(key) for key in contact_keys), r.message) for r in found]
     with atomic_path(target) as temporary:
-        workbook = Workbook(
-            str(temporary), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-        )
+        workbook = Workbook(str(temporary), TEXT_STAYS_TEXT)
         heading = ReportHeading(office, MoneyUnit.yuan, dt.date.today())
         sheet = ReportSheet(workbook, ReportFormats(workbook, MoneyUnit.yuan), SHEET, "催报单位清单", columns, heading)
         for row in rows:

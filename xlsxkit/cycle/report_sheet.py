@@ -203,31 +203,34 @@ class ReportSheet:
         return row
 
     def write(self, row: int, col: int, value: Any, kind: str, style: str = "data") -> None:
-        """One cell by its value's type, bordered; text only ever through write_string."""
-        sheet, fmt = self.sheet, self.formats.cell("text" if kind == "link" else kind, style)
-        if value is None:
-            sheet.write_blank(row, col, None, fmt)
-        elif isinstance(value, str):
-            sheet.write_string(row, col, value, fmt)
-        elif isinstance(value, bool):
-            sheet.write_string(row, col, str(value), self.formats.cell("text", style))
-        elif isinstance(value, dt.datetime):
-            sheet.write_datetime(row, col, value, self.formats.cell("time", style))
-        elif isinstance(value, dt.date):
-            sheet.write_datetime(row, col, value, self.formats.cell("date", style))
-        elif isinstance(value, (int, float)) and not writable_number(value):
-            sheet.write_string(row, col, str(value), self.formats.cell("text", style))  # no cell number holds it
-        else:
-            sheet.write_number(
-                row,
-                col,
-                value,
-                fmt if kind in ("int", "money", "number", "percent") else self.formats.cell("number", style),
-            )
+        """One cell of this sheet (write_cell)."""
+        write_cell(self.sheet, self.formats, row, col, value, kind, style)
 
     def finish(self) -> None:
         """The autofilter over the header and the data rows (小计 and 合计 rows included)."""
         self.sheet.autofilter(HEADER_ROW, 0, max(self.row, HEADER_ROW + 1), len(self.columns) - 1)
+
+
+def write_cell(
+    sheet: Worksheet, formats: ReportFormats, row: int, col: int, value: Any, kind: str, style: str = "data"
+) -> None:
+    """One bordered cell of a report by its value's type; text only ever through write_string."""
+    fmt = formats.cell("text" if kind == "link" else kind, style)
+    if value is None:
+        sheet.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        sheet.write_string(row, col, value, fmt)
+    elif isinstance(value, bool):
+        sheet.write_string(row, col, str(value), formats.cell("text", style))
+    elif isinstance(value, dt.datetime):
+        sheet.write_datetime(row, col, value, formats.cell("time", style))
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(row, col, value, formats.cell("date", style))
+    elif isinstance(value, (int, float)) and not writable_number(value):
+        sheet.write_string(row, col, str(value), formats.cell("text", style))  # no cell number holds it
+    else:
+        numeric = kind in ("int", "money", "number", "percent")
+        sheet.write_number(row, col, value, fmt if numeric else formats.cell("number", style))
 
 
 def _height(text: str, width: float) -> float:

@@ -23,6 +23,7 @@ from xlsxkit.form.errors import Code, InputError, Problem, XlsxkitError
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.read.safe_open import inspect_file
+from xlsxkit.write.formats import TEXT_STAYS_TEXT
 
 SHEET = "审核"
 STATE_PROPERTY = PROPERTY_PREFIX + "review_state"
@@ -52,8 +53,7 @@ def write_review_sheet(ledger: Ledger, target: Path, *, office: str, password: s
     """Write the review workbook; the number of units listed."""
     statuses = unit_statuses(ledger)
     with atomic_path(target) as temporary:
-        options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-        workbook = Workbook(str(temporary), options)
+        workbook = Workbook(str(temporary), TEXT_STAYS_TEXT)
         workbook.set_custom_property(STATE_PROPERTY, review_state(ledger))
         formats = ReportFormats(workbook, MoneyUnit.yuan)
         sheet = ReportSheet(

@@ -26,6 +26,7 @@ from xlsxkit.cycle.report_sheet import (
     ReportFormats,
     ReportHeading,
     column_pixels,
+    write_cell,
 )
 from xlsxkit.cycle.status import Standing, UnitStatus
 from xlsxkit.form.excel import PAPER_A4, STATS_SHEET
@@ -148,22 +149,13 @@ class StatsSheet:
         for values in rows:
             self.row += 1
             for col, (value, column) in enumerate(zip(values, columns, strict=True)):
-                self._cell(col, value, column.kind, "data")
+                write_cell(self.sheet, self.formats, self.row, col, value, column.kind)
         last = self.row
         if total is not None:
             self.row += 1
             for col, (value, column) in enumerate(zip(total, columns, strict=True)):
-                self._cell(col, value, column.kind, "total")
+                write_cell(self.sheet, self.formats, self.row, col, value, column.kind, "total")
         return first, last
-
-    def _cell(self, col: int, value: object, kind: str, style: str) -> None:
-        fmt = self.formats.cell(kind, style)
-        if value is None:
-            self.sheet.write_blank(self.row, col, None, fmt)
-        elif isinstance(value, str):
-            self.sheet.write_string(self.row, col, value, self.formats.cell("text", style))
-        else:
-            self.sheet.write_number(self.row, col, float(str(value)), fmt)
 
     def _chart_beside(
         self,

@@ -146,6 +146,12 @@ def indicator_values(
     )
 
 
+def declared_value(part: dict[str, Any], key: str) -> Any:
+    """A declared key's value in a record or a table row, as the record holds it (None where it has none)."""
+    extra = part.get("extra")
+    return extra.get(key) if isinstance(extra, dict) else None
+
+
 def report_title(year: int | None, what: str) -> str:
     """ "2026年度项目支出绩效目标汇总表", or without the year where the collection has none."""
     return f"{year}年度{what}" if year else what
@@ -313,8 +319,7 @@ class SummaryTables:
 
     def _declared(self, part: dict[str, Any], key: DeclaredKey) -> Any:
         """A declared key's value as its column shows it: money in the summary's unit."""
-        extra = part.get("extra")
-        value = extra.get(key.key) if isinstance(extra, dict) else None
+        value = declared_value(part, key.key)
         if value is not None and key.type is ValueType.money:
             return self._in_unit(Decimal(str(value)))
         return _date(value) if key.type is ValueType.date else value

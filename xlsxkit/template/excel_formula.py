@@ -98,40 +98,30 @@ class _Translator:
 
     def _reference(self, path: str) -> str:
         root, _, rest = path.partition(".")
-        if root == "row" and self.table is not None:
-            return self._scaled(self._column_cell(self.table, rest), self.table, rest)
+        if root == "row" and self.table is not None:  # this row's cell of a column
+            column = self._column(self.table, path, rest)
+            letter = get_column_letter(column.col + 1)
+            return self._in_yuan(f"${letter}{self.table.first_row + self.row + 1}", column.type)
         table = self.sheet.table(root)
-        if table is not None:
-            column = self._column(table, rest)
+        if table is not None:  # a column: the range of its rows
+            column = self._column(table, path, rest)
             letter = get_column_letter(column.col + 1)
             first, last = table.first_row + 1, table.first_row + table.rows
-            reference = f"${letter}${first}:${letter}${last}"
-            return f"({reference}*{self.factor})" if column.type is ValueType.money and self.factor != 1 else reference
+            return self._in_yuan(f"${letter}${first}:${letter}${last}", column.type)
         place = self.sheet.field(path)
         if place is None:
             raise NotTranslatable(path)
-        cell = f"${get_column_letter(place.box.col + 1)}${place.box.row + 1}"
-        return f"({cell}*{self.factor})" if place.type is ValueType.money and self.factor != 1 else cell
+        return self._in_yuan(f"${get_column_letter(place.box.col + 1)}${place.box.row + 1}", place.type)
 
-    def _column(self, table: TablePlace, key: str) -> ColumnPlace:
+    def _column(self, table: TablePlace, path: str, key: str) -> ColumnPlace:
         column = table.column(key)
         if column is None:
-            raise NotTranslatable(f"{table.bind}.{key}")
+            raise NotTranslatable(path)
         return column
 
-    def _column_cell(self, table: TablePlace, key: str) -> str:
-        column = table.column(key)
-        if column is None:
-            raise NotTranslatable(f"row.{key}")
-        return f"${get_column_letter(column.col + 1)}{table.first_row + self.row + 1}"
-
-    def _scaled(self, cell: str, table: TablePlace, key: str) -> str:
-        column = table.column(key)
-        return (
-            f"({cell}*{self.factor})"
-            if column is not None and column.type is ValueType.money and self.factor != 1
-            else cell
-        )
+    def _in_yuan(self, reference: str, kind: ValueType) -> str:
+        """A money cell of a 万元 form times 10000: rules compute in yuan, as the record holds money."""
+        return f"({reference}*{self.factor})" if kind is ValueType.money and self.factor != 1 else reference
 
 
 def _path(node: nodes.Node) -> str:

@@ -9,6 +9,10 @@ from xlsxkit.form.record import ValueType
 from xlsxkit.template.model import Template
 from xlsxkit.template.styles import style_properties
 
+# Workbook options under which nothing a unit or a record wrote becomes a formula, a link or a
+# number: every workbook xlsxkit writes is opened with them (and user text goes through write_string).
+TEXT_STAYS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
 
 class FormatCache:
     """One xlsxwriter Format per distinct (style, type, locked, number format) in a workbook."""
