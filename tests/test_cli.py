@@ -259,6 +259,7 @@ def test_generate_works_for_every_built_in_template_from_roster_and_records(temp
     )
 
 
-def test_templates_lists_the_seven_built_in_templates():
+def test_templates_lists_the_seven_seed_layouts_and_the_two_forms_that_follow_the_targets():
     ids = {r["id"] for r in json.loads(runner.invoke(app, ["templates", "--json"]).stdout)}
-    assert ids == {"tianjin", "tangshan", "tangshan-department", "shanghai", "luan", "qiannan", "mof"}
+    seeds = {"tianjin", "tangshan", "tangshan-department", "shanghai", "luan", "qiannan", "mof"}
+    assert ids == seeds | {"monitor", "self-evaluation"}

@@ -38,7 +38,7 @@ def evaluation_record() -> dict:
     ]
     return {
         "form": "project",
-        "template": {"id": "self-evaluation", "version": "1"},
+        "template": {"id": "office-self-evaluation", "version": "1"},
         "year": 2025,
         "unit": UNIT,
         "project": {"name": "公积金贷款业务", "code": "P001"},

@@ -13,7 +13,9 @@ from tests.returns import TEMPLATES, filled_return, without_source
 from xlsxkit.form.errors import Severity
 from xlsxkit.read.reader import read_return
 
-WITH_RECORDS = sorted(t for t in TEMPLATES if example_records(t))
+# The seed layouts (the messy builders do not move conditional formats; the forms that follow the
+# targets have them: tests/test_follow_on.py).
+WITH_RECORDS = sorted(t for t in TEMPLATES if example_records(t) and TEMPLATES[t].form in ("project", "department"))
 NEEDS_INDICATORS = {
     messy.insert_rows_in_table,
     messy.delete_table_rows,

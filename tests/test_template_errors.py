@@ -180,7 +180,7 @@ def test_a_misspelt_table_key_is_read_as_a_table_block_and_suggests_table(base: 
             "body[0].rows[3].cells[2].type",
             (
                 "body[0].rows[3].cells[2].type 应为以下之一：text、integer、money、percent、date、choice、coded_name"
-                "（现为 “moeny”）（是否应为 money？）"
+                "、number、choices（现为 “moeny”）（是否应为 money？）"
             ),
         ),
         ('version: "1"', 'version: ""', "version:", "version", "version 不能为空（现为 “”）"),

@@ -57,7 +57,7 @@ def workbook_for(template: Template, work: Path) -> tuple[Path, str]:
     return report.files[0].path, kind
 
 
-FORM_KINDS = {"project": "项目支出", "department": "部门整体"}
+FORM_KINDS = {"project": "项目支出", "department": "部门整体", "monitor": "运行监控", "self_evaluation": "绩效自评"}
 
 
 def source_note(template: Template) -> str:

@@ -18,13 +18,18 @@ from xlsxkit.cli.app import (
     progress,
     show_problems,
 )
+from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.cycle.demo import run_demo
+from xlsxkit.cycle.follow_on_targets import approved_targets
 from xlsxkit.form.errors import XlsxkitError
+from xlsxkit.form.record import FOLLOW_ON_FORMS
+from xlsxkit.form.stamp import AS_OF
 from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import find_template
 from xlsxkit.write.generate import (
     GenerateReport,
     UnitRecords,
+    follow_on_groups,
     generate_blank,
     generate_for_roster,
     generate_prefilled,
@@ -54,16 +59,38 @@ def generate(
         dt.datetime | None,
         typer.Option(help="Generation time; fixed for byte-identical output (default: SOURCE_DATE_EPOCH or now)."),
     ] = None,
+    from_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-db",
+            help="Forms that follow the targets (monitor, self-evaluation): from the approved (else latest "
+            "accepted) target records of this ledger.",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="A monitoring form's month, YYYY-MM (default: July of the targets' year)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False,
 ) -> None:
     """Generate one workbook per unit: blank (--roster), prefilled (--records), or both.
+
+    The forms that follow the targets in the year — monitor (运行监控表) and self-evaluation (自评表) —
+    are generated from target records: --records targets.jsonl, or --from-db the targets' ledger
+    (each unit's approved, else latest accepted, return). Copied target cells are locked.
 
     With both, every roster unit gets a workbook, in one folder with one report: prefilled with its
     records where it has any, blank otherwise. The roster decides who receives a form: records of a
     unit not on it are reported (G015) and get no workbook; add the unit to the roster to include it.
     A record whose unit has a name but no code takes the code of the roster unit of that exact name."""
-    if roster is None and records is None:
-        typer.echo("Give --roster, --records, or both.", err=True)
+    if roster is None and records is None and from_db is None:
+        typer.echo("Give --roster, --records, --from-db, or a roster with either.", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    if as_of is not None and not AS_OF.fullmatch(as_of):
+        typer.echo(f"--as-of {as_of}: give a month as YYYY-MM, e.g. 2026-07.", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    if records is not None and from_db is not None:
+        typer.echo("Give --records or --from-db, not both.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     try:
         chosen = find_template(template)
@@ -77,9 +104,19 @@ def generate(
                 typer.echo(f"{records}: no such file", err=True)
                 raise typer.Exit(EXIT_UNUSABLE)
             groups, trouble = read_record_groups(
-                records, chosen, roster_units=units.units if units is not None else None
+                records, chosen, roster_units=units.units if units is not None else None, as_of=as_of
             )
             problems += trouble
+        elif from_db is not None:
+            if chosen.form not in FOLLOW_ON_FORMS:
+                typer.echo(
+                    f"--from-db makes forms that follow the targets; {chosen.id} is a {chosen.form} form.", err=True
+                )
+                raise typer.Exit(EXIT_UNUSABLE)
+            with open_ledger(from_db, read_only=True) as ledger:
+                groups = follow_on_groups(approved_targets(ledger), chosen, as_of=as_of)
+            typer.echo(f"{from_db}: targets of {len(groups)} units", err=True)
+            records = from_db
         if units is None:
             report = generate_prefilled(
                 chosen, progress(groups, "generating"), year, out, password=password, generated_at=generated_at
@@ -93,6 +130,7 @@ def generate(
                 projects=projects,
                 password=password,
                 generated_at=generated_at,
+                as_of=as_of,
             )
         else:
             report = generate_for_roster(
@@ -135,6 +173,12 @@ def demo(
             f"{summary.workbook}  {summary.projects} projects, {summary.indicators} indicators, {summary.units} units"
         )
         typer.echo(f"{summary.jsonl}  canonical records; {', '.join(str(p) for p in summary.csv)}")
+    if report.year is not None:
+        typer.echo(f"approved the targets of {len(report.year.approved)} units; the rest of the year:")
+        for form, made in report.year.summaries.items():
+            collected = report.year.collected[form]
+            counts = ", ".join(f"{n} {o.value}" for o, n in sorted(collected.count().items()))
+            typer.echo(f"{out / (form + '-inbox')}/ → {form}: {counts}; {made.workbook} ({made.follow_on} forms)")
     raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
 
 

@@ -165,8 +165,10 @@ def consolidate_command(
             )
         except OSError as error:
             raise fail(write_problem(error, out)) from None
+    later = f", {summary.follow_on} monitoring/self-evaluation forms" if summary.follow_on else ""
     typer.echo(
         f"{summary.workbook}: {summary.projects} projects, {summary.indicators} indicators, {summary.units} units"
+        + later
     )
     papers = ", ".join(f"{sheet} {paper}" for sheet, paper in summary.papers.items())
     typer.echo(f"prints landscape, one page wide: {papers}")

@@ -75,7 +75,7 @@ class Compilation:
         place = self.sheets.get(template_id)
         if place is None or not place.fits(height):
             place = self.sheets[template_id] = self._new_sheet(layout, place)
-        base = unit_context(template, year=record.get("year"), unit=unit)
+        base = unit_context(template, year=record.get("year"), unit=unit, as_of=str(record.get("as_of") or ""))
         context = form_context(base, template, index=self.numbers[template_id], record=record)
         drawn = FormPlace(place.sheet.get_name(), place.top)
         place.draw(self.formats[template_id], layout, sheet_layout, record, context, height)

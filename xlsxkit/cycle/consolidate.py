@@ -2,7 +2,9 @@
 
 The summary workbook is a set of printable reports (report_sheet): 填报情况, 项目汇总 and
 指标明细 (summary_tables), 统计 (summary_stats), and 汇编-<template id>, every form drawn again as
-its official form, one printed page per form (compendium).
+its official form, one printed page per form (compendium). Records of the forms generated from the
+targets (monitor, self_evaluation) go to 监控汇总, 自评汇总 and 自评统计 (follow_on_summary) instead of
+项目汇总, 指标明细, 统计 and the CSVs; like every record, they are in the JSONL and the 汇编.
 
 Records are streamed (from the ledger, in unit-code order) and iterated once: every sheet is
 written row by row as they pass (xlsxwriter's constant_memory mode; sheets interleave, each
@@ -30,6 +32,7 @@ from xlsxwriter.workbook import Workbook
 
 from xlsxkit.cycle.compendium import Compilation
 from xlsxkit.cycle.export import csv_safe
+from xlsxkit.cycle.follow_on_summary import FollowOnSummary, is_follow_on
 from xlsxkit.cycle.outputs import SUMMARY_PROPERTIES
 from xlsxkit.cycle.report_sheet import ReportFormats, ReportHeading, paper_name
 from xlsxkit.cycle.status import UnitStatus
@@ -62,11 +65,12 @@ class Summary:
     workbook: Path
     projects: int
     indicators: int
-    units: int  # distinct units among the records
+    units: int  # distinct units among the project and follow-on records
     jsonl: Path | None
     csv: list[Path]
     totals: dict[str, Decimal]  # yuan: annual.total, annual.fiscal, annual.other, overall.total
     departments: int = 0  # department records (in JSONL and 汇编, not in the project sheets)
+    follow_on: int = 0  # monitor and self_evaluation records (in JSONL, 汇编 and their own reports)
     sheets: list[str] = field(default_factory=list)
     papers: dict[str, str] = field(default_factory=dict)  # table sheet → "A4" or "A3" (landscape)
 
@@ -89,7 +93,9 @@ def consolidate(
     are iterated once and never held together; all outputs appear whole, or none does.
     `office` (编制单位), `year` and `date` head every report; the collection's `template` gives
     项目汇总 a count column per 一级 of its form (others are counted under 其他; without it, the
-    four of the national form) and a column per key it declares, in 项目汇总 and 指标明细."""
+    four of the national form) and a column per key it declares, in 项目汇总 and 指标明细; for a
+    template of a later form of the year (monitor, self_evaluation), its report (follow_on_summary)
+    is made even when no record of it comes."""
     money_unit = MoneyUnit(money_unit)  # ValueError for another unit, before anything is written
     target = Path(target)
     csv_paths = [Path(csv_dir) / name for name in CSV_FILES] if csv_dir is not None else []
@@ -163,6 +169,14 @@ class _SummaryWriter:
             workbook, formats, heading, year=year, columns=columns, with_compilation=compilation
         )
         self.stats = StatsSheet(workbook, formats, heading, report_title(year, "项目支出绩效目标统计表"), level1)
+        self.follow_on = FollowOnSummary(
+            workbook,
+            formats,
+            heading,
+            year=year,
+            form=template.form if template is not None else None,
+            with_compilation=compilation,
+        )
         self.figures = SummaryFigures()
         self.compilation = Compilation(workbook, template=template) if compilation else None
         self.jsonl = jsonl
@@ -189,12 +203,18 @@ class _SummaryWriter:
         """One record into every sheet and export."""
         if self.jsonl is not None:
             self.jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+        follow_on = is_follow_on(record)
+        if follow_on:
+            self.follow_on.open(record)  # its report comes before the 汇编 sheet its form is drawn on
         form = None
         if self.compilation is not None:
             place = self.compilation.add(record)
             form = (f"'{place.sheet}'!A{place.row + 1}", f"{place.sheet} 第{place.row + 1}行")
         if record.get("form") == "department":
             self.departments += 1
+            return
+        if follow_on:
+            self.follow_on.add(record, form)
             return
         amounts = [_yuan(record, period, key) for period, key, _ in FUND_COLUMNS]
         self.tables.add_project(record, amounts, form)
@@ -236,6 +256,7 @@ class _SummaryWriter:
         """小计 and 合计, 统计, the 汇编's last rows."""
         self.tables.finish()
         self.stats.write(self.figures, statuses)
+        self.follow_on.finish()
         if self.compilation is not None:
             self.compilation.finish()
         self.tables.status.sheet.activate()
@@ -247,13 +268,16 @@ class _SummaryWriter:
             workbook=target,
             projects=self.tables.project_count,
             indicators=self.tables.indicator_count,
-            units=len(self.figures.units),
+            units=len(set(self.figures.units) | self.follow_on.units),
             jsonl=None,
             csv=[],
             totals={key: totals[i] for i, key in enumerate(TOTAL_KEYS)},
             departments=self.departments,
+            follow_on=self.follow_on.count,
             sheets=[sheet.get_name() for sheet in self.workbook.worksheets()],
-            papers={name: paper_name(paper) for name, paper in self.tables.papers().items()},
+            papers={
+                name: paper_name(paper) for name, paper in {**self.tables.papers(), **self.follow_on.papers()}.items()
+            },
         )
 
 

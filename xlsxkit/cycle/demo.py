@@ -6,7 +6,9 @@
 3. collected into the ledger (returns.sqlite); then one unit resubmits a corrected return and
    the inbox is collected again (nothing doubled, the new version counts);
 4. feedback for every unit whose latest return has findings (feedback/);
-5. the summary workbook, records.jsonl and CSV exports (汇总表.xlsx, records.jsonl, exports/).
+5. the summary workbook, records.jsonl and CSV exports (汇总表.xlsx, records.jsonl, exports/);
+6. the rest of the year (demo_year): the targets approved, the 运行监控表 generated from them,
+   filled, collected and consolidated (监控汇总.xlsx), then the 自评表 likewise (自评汇总.xlsx).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from xlsxkit.cycle.collect import CollectReport, collect
 from xlsxkit.cycle.consolidate import Summary
+from xlsxkit.cycle.demo_year import YearReport, run_year
 from xlsxkit.cycle.ledger import Ledger
 from xlsxkit.cycle.office_steps import write_feedback, write_summary
 from xlsxkit.form.errors import Problem
@@ -60,6 +63,7 @@ class DemoReport:
     collected: list[CollectReport] = field(default_factory=list)
     feedback: list[Path] = field(default_factory=list)
     summary: Summary | None = None
+    year: YearReport | None = None
 
     @property
     def problems(self) -> list[Problem]:
@@ -90,6 +94,7 @@ def run_demo(out_dir: Path, *, year: int | None = None, generated_at: dt.datetim
         report.summary = write_summary(
             ledger, out_dir / "汇总表.xlsx", jsonl=out_dir / "records.jsonl", csv_dir=out_dir / "exports"
         )
+        report.year = run_year(ledger, roster.units, out_dir, generated_at)
     return report
 
 

@@ -111,18 +111,8 @@ def write_summary(
         guard.check(
             files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files], folders=[(csv_dir, "CSV 文件夹")]
         )
-    latest = counted_returns(ledger)
-    returned = {
-        code
-        for code, d in current_decisions(ledger).items()
-        if d.decision == RETURNED and code in latest and d.receipt_id == latest[code].receipt_id
-    }
     units = ledger.units()
-    evaluation_ids = [
-        latest[u["code"]].evaluation_id
-        for u in sorted(units, key=lambda unit: unit["code"])
-        if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED and u["code"] not in returned
-    ]
+    evaluation_ids = summarised_evaluations(ledger)
     collection = ledger.collection()
     template = _collection_template(collection.template_id, collection.template_yaml)
     return consolidate(
@@ -137,6 +127,23 @@ def write_summary(
         year=collection.year,
         template=template,
     )
+
+
+def summarised_evaluations(ledger: Ledger) -> list[int]:
+    """The evaluations the office's summary is made of, in unit-code order: each roster unit's
+    counted return (an approved version held against later files), where it was accepted and
+    the office has not returned it."""
+    latest = counted_returns(ledger)
+    returned = {
+        code
+        for code, d in current_decisions(ledger).items()
+        if d.decision == RETURNED and code in latest and d.receipt_id == latest[code].receipt_id
+    }
+    return [
+        latest[u["code"]].evaluation_id
+        for u in sorted(ledger.units(), key=lambda unit: unit["code"])
+        if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED and u["code"] not in returned
+    ]
 
 
 def _collection_template(template_id: str | None, template_yaml: str | None) -> Template | None:

@@ -45,6 +45,13 @@ def to_cell(kind: ValueType, value: Any, money_unit: MoneyUnit | None) -> str | 
             return dt.datetime.fromisoformat(str(value))
         if kind is ValueType.coded_name:
             return format_coded_name(value)
+        if kind is ValueType.number:
+            number = Decimal(str(value))
+            return int(number) if number == number.to_integral_value() else float(number)
+        if kind is ValueType.choices:
+            if not isinstance(value, list):
+                raise CellValueError(f"不是选项列表：{value}")
+            return CHOICE_SEPARATOR.join(str(choice) for choice in value)
     except (InvalidOperation, ValueError) as error:
         raise CellValueError(str(error)) from None
     return str(value)
@@ -58,6 +65,9 @@ def format_coded_name(value: Any) -> str:
     return str(value)
 
 
+CHOICE_SEPARATOR = "、"
+# Several picks typed into one cell: "经费保障、人员保障", "经费保障，人员保障", "经费保障/人员保障" …
+_CHOICE_SPLIT = re.compile(r"[、,，;；/／\s]+")
 CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.DOTALL)
 CENT = Decimal("0.01")
 MAX_DIGITS = 15  # Excel keeps 15 significant digits: a number past 10^15 in a form cell is no amount, year or share
@@ -105,6 +115,11 @@ def from_cell(
         return int(number)
     if kind is ValueType.date:
         return _date(value, date1904)
+    if kind is ValueType.number:
+        number, _ = _number(value, allowed=("分",))
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind is ValueType.choices:
+        return [part for part in _CHOICE_SPLIT.split(text_of(value, percent=percent)) if part]
     if kind is ValueType.coded_name:
         text = text_of(value, percent=percent)
         match = CODED_NAME.match(text)

@@ -330,6 +330,12 @@ class Code(Enum):
         "恢复该单元格的公式（或重新从下发的表格复制），不要直接填写数值。",
         "warning",
     )
+    R_TARGET_LINK_LOST = (
+        "R019",
+        "工作表「{sheet}」找不到它所依据的绩效目标（工作表被改名、复制或标记丢失），复制的内容无法核对",
+        "使用下发的工作簿填写，不要改名或复制工作表；或由主管部门重新生成本单位的表格。",
+        "warning",
+    )
     R_FORMULA_NO_VALUE = (
         "R017",
         "「{label}」是公式，但公式没有计算结果（工作簿由不计算公式的程序保存）",
@@ -415,6 +421,49 @@ class Code(Enum):
     )
     C_FORM_RULE = ("C030", "{message}", "{fix}")  # an 审核公式 of the template, severity error
     C_FORM_RULE_WARNING = ("C031", "{message}", "{fix}", "warning")  # … severity warning
+    # --- forms generated from the targets: monitoring and self-evaluation ---------------------------
+    C_COPIED_CHANGED = (
+        "C040",
+        "「{label}」是从绩效目标表复制的内容，原为「{original}」，现为「{value}」",
+        "恢复为原值，不要撤销工作表保护修改复制的内容；绩效目标确需调整的，按程序申请调整。",
+    )
+    C_CAUSES_REQUIRED = (
+        "C041",
+        "三级指标「{level3}」{why}，须填写偏差原因",
+        "从下拉列表选择偏差原因（经费保障、制度保障、人员保障、硬件保障、其他，可多项，用顿号分隔），并在原因说明中写明原因和改进措施。",
+    )
+    C_RATE_BELOW_SCHEDULE = (
+        "C042",
+        "预算执行率 {rate}% 低于{expected}",
+        "核对执行数；执行进度确实滞后的，在{place}中说明原因和改进措施。",
+        "warning",
+    )
+    C_WEIGHTS_NOT_100 = (
+        "C043",
+        "分值合计为 {total} 分（预算执行 {funds} 分，各三级指标 {indicators} 分），应为 100 分",
+        "调整各项分值，使预算执行与各三级指标的分值合计为 100 分。",
+    )
+    C_SCORE_OUT_OF_RANGE = (
+        "C044",
+        "三级指标「{level3}」得分 {score} 不在 0 至其分值 {weight} 之间",
+        "得分不小于 0、不超过该指标的分值。",
+    )
+    C_SCORE_DIFFERS = (
+        "C045",
+        "三级指标「{level3}」得分 {score}，按评分规则应为 {computed}（相差 {difference} 分）",
+        "核对实际完成值和得分；得分确有理由不同的，在偏差原因分析中说明，由主管部门审核确定。",
+        "warning",
+    )
+    C_REASON_REQUIRED = (
+        "C046",
+        "三级指标「{level3}」{why}，须填写偏差原因分析及改进措施",
+        "在该行“偏差原因分析及改进措施”中写明未完成的原因和改进措施。",
+    )
+    C_ROW_VALUE_MISSING = (
+        "C047",
+        "三级指标「{level3}」没有填写{column}",
+        "填写该指标的{column}。",
+    )
 
     # --- collecting returns (L) ------------------------------------------------------------------
     L_NOT_ON_ROSTER = (

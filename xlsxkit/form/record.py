@@ -7,6 +7,8 @@ value (money is always yuan as a two-decimal string in the record).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from enum import Enum
 from typing import Any
 
@@ -21,6 +23,8 @@ class ValueType(str, Enum):
     date = "date"
     choice = "choice"
     coded_name = "coded_name"  # "[079]六安市住房公积金中心" ↔ {"code": "079", "name": "…"}
+    number = "number"  # a 分值 or 得分: 8.5 in the cell and in the record (a JSON number)
+    choices = "choices"  # several picks of a list in one cell, "经费保障、人员保障" ↔ ["经费保障", "人员保障"]
 
 
 FUND_KEYS = ("total", "fiscal", "other", "carryover", "superior_subsidy", "own")
@@ -48,7 +52,49 @@ DEPARTMENT_FIELD_TYPES: dict[str, ValueType] = {
     "goals.overall": ValueType.text,
 }
 
-FIELD_TYPES = {"project": PROJECT_FIELD_TYPES, "department": DEPARTMENT_FIELD_TYPES}
+# The forms generated from approved targets later in the year (docs/record.md, "The rest of the year").
+FOLLOW_ON_FORMS = ("monitor", "self_evaluation")
+# The target keys a follow-on form repeats: copied from the target record, locked, checked on reading.
+_TARGET_COPY = {
+    "department": ValueType.coded_name,
+    "implementing_unit": ValueType.text,
+    "project.name": ValueType.text,
+    "project.code": ValueType.text,
+}
+
+MONITOR_FIELD_TYPES: dict[str, ValueType] = {
+    **_TARGET_COPY,
+    "funds.budget": ValueType.money,
+    "funds.executed": ValueType.money,
+    "funds.rate": ValueType.percent,
+    "funds.forecast": ValueType.money,
+    "goals.annual": ValueType.text,
+    "goals.progress": ValueType.text,
+}
+
+SELF_EVALUATION_FUND_ROWS = ("total", "fiscal", "carryover", "other")
+SELF_EVALUATION_FUND_COLUMNS = ("initial", "adjusted", "executed")
+SELF_EVALUATION_FIELD_TYPES: dict[str, ValueType] = {
+    **_TARGET_COPY,
+    **{
+        f"funds.rows.{row}.{column}": ValueType.money
+        for row in SELF_EVALUATION_FUND_ROWS
+        for column in SELF_EVALUATION_FUND_COLUMNS
+    },
+    "funds.weight": ValueType.number,
+    "funds.rate": ValueType.percent,
+    "funds.score": ValueType.number,
+    "goals.annual": ValueType.text,
+    "goals.achieved": ValueType.text,
+    "total_score": ValueType.number,
+}
+
+FIELD_TYPES = {
+    "project": PROJECT_FIELD_TYPES,
+    "department": DEPARTMENT_FIELD_TYPES,
+    "monitor": MONITOR_FIELD_TYPES,
+    "self_evaluation": SELF_EVALUATION_FIELD_TYPES,
+}
 
 # The list-valued parts of a record that a template lays out as tables, and their columns.
 TABLE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -68,7 +114,53 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "items": ("title", "goal", "indicator"),
         "measures": ("text",),
     },
+    "monitor": {
+        "indicators": (
+            "level1",
+            "level2",
+            "level3",
+            "value",
+            "actual",
+            "forecast",
+            "likelihood",
+            "causes",
+            "reason",
+            "note",
+        ),
+    },
+    "self_evaluation": {
+        "indicators": ("level1", "level2", "level3", "value", "actual", "weight", "score", "reason"),
+    },
 }
+# Table columns whose values are not text (the others are).
+TABLE_COLUMN_TYPES: dict[str, dict[str, dict[str, ValueType]]] = {
+    "monitor": {"indicators": {"causes": ValueType.choices}},
+    "self_evaluation": {"indicators": {"weight": ValueType.number, "score": ValueType.number}},
+}
+# The keys of an indicator in the order the spec gives them, per form ("parsed" follows "value").
+INDICATOR_ORDER: dict[str, tuple[str, ...]] = {
+    "project": ("level1", "level2", "level3", "description", "value", "parsed", "overall_value", "basis", "note"),
+    "monitor": (
+        "level1",
+        "level2",
+        "level3",
+        "value",
+        "parsed",
+        "actual",
+        "forecast",
+        "likelihood",
+        "causes",
+        "reason",
+        "note",
+    ),
+    "self_evaluation": ("level1", "level2", "level3", "value", "parsed", "actual", "weight", "score", "reason"),
+}
+
+
+def table_column_type(form: str, table: str, key: str) -> ValueType:
+    """The value type of a spec column of a form's table (text unless the spec says otherwise)."""
+    return TABLE_COLUMN_TYPES.get(form, {}).get(table, {}).get(key, ValueType.text)
+
 
 # Types which make sense for a key whose natural type is `natural`.
 COMPATIBLE_TYPES: dict[ValueType, frozenset[ValueType]] = {
@@ -79,6 +171,8 @@ COMPATIBLE_TYPES: dict[ValueType, frozenset[ValueType]] = {
     ValueType.percent: frozenset({ValueType.percent}),
     ValueType.date: frozenset({ValueType.date, ValueType.text}),
     ValueType.coded_name: frozenset({ValueType.coded_name}),
+    ValueType.number: frozenset({ValueType.number, ValueType.integer}),
+    ValueType.choices: frozenset({ValueType.choices}),
 }
 
 
@@ -128,9 +222,57 @@ def blank_department_record() -> dict[str, Any]:
     }
 
 
+def _blank_follow_on(form: str) -> dict[str, Any]:
+    """What a monitor and a self-evaluation record share: the target's identity, copied."""
+    project = blank_project_record()
+    return {
+        "form": form,
+        "template": {"id": None, "version": None},
+        "year": None,
+        "unit": {"code": None, "name": None},
+        "department": None,
+        "implementing_unit": None,
+        "project": project["project"],
+        "target": None,
+    }
+
+
+def blank_monitor_record() -> dict[str, Any]:
+    """A monitor record (项目支出绩效目标执行监控表) with every key and nothing filled."""
+    return {
+        **_blank_follow_on("monitor"),
+        "as_of": None,
+        "funds": {"source_unit": None, "budget": None, "executed": None, "rate": None, "forecast": None},
+        "goals": {"annual": None, "progress": None},
+        "indicators": [],
+        "source": {"file": None, "sheet": None, "sha256": None},
+    }
+
+
+def blank_self_evaluation_record() -> dict[str, Any]:
+    """A self-evaluation record (项目支出绩效自评表) with every key and nothing filled."""
+    rows = {row: dict.fromkeys(SELF_EVALUATION_FUND_COLUMNS) for row in SELF_EVALUATION_FUND_ROWS}
+    return {
+        **_blank_follow_on("self_evaluation"),
+        "funds": {"source_unit": None, "rows": rows, "weight": None, "rate": None, "score": None},
+        "goals": {"annual": None, "achieved": None},
+        "indicators": [],
+        "total_score": None,
+        "source": {"file": None, "sheet": None, "sha256": None},
+    }
+
+
+_BLANK = {
+    "project": blank_project_record,
+    "department": blank_department_record,
+    "monitor": blank_monitor_record,
+    "self_evaluation": blank_self_evaluation_record,
+}
+
+
 def blank_record(form: str) -> dict[str, Any]:
-    """A blank record of the given form ("project" or "department")."""
-    return blank_project_record() if form == "project" else blank_department_record()
+    """A blank record of the given form (project, department, monitor, self_evaluation)."""
+    return _BLANK[form]()
 
 
 def get_path(record: dict[str, Any], key: str) -> Any:
@@ -144,3 +286,13 @@ def get_path(record: dict[str, Any], key: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def canonical_json(record: dict[str, Any]) -> bytes:
+    """A record's canonical JSON: keys sorted, no spaces, UTF-8 (what `target.sha256` hashes)."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def record_sha256(record: dict[str, Any]) -> str:
+    """The sha256 of a record's canonical JSON."""
+    return hashlib.sha256(canonical_json(record)).hexdigest()

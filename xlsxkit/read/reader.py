@@ -11,7 +11,7 @@ import functools
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,13 @@ import python_calamine
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError, Severity, TemplateError, did_you_mean
 from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, STAMP_SHEET
-from xlsxkit.form.stamp import Stamp, read_stamp
+from xlsxkit.form.record import FOLLOW_ON_FORMS
+from xlsxkit.form.stamp import Stamp, TargetLink, read_stamp
 from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
 from xlsxkit.read.locate import locate
 from xlsxkit.read.rules import check_record, implausible_amounts_across
 from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file
-from xlsxkit.read.sheet_record import Context, SheetRecord, find_year, read_sheet
+from xlsxkit.read.sheet_record import Context, SheetRecord, find_as_of, find_year, read_sheet
 from xlsxkit.template.layout import SheetLayout, cell_name, compile_layout
 from xlsxkit.template.load import builtin_template, builtin_templates
 from xlsxkit.template.model import Template
@@ -155,6 +156,8 @@ def _one_stamp(properties: Stamp | None, sheet: Stamp | None) -> Stamp | None:
     if properties is not None and sheet is not None and _identity(properties) != _identity(sheet):
         details = {"properties": _shown_identity(properties), "sheet": _shown_identity(sheet)}
         raise ReturnFileError(Finding(Code.R_STAMPS_DISAGREE, details=details))
+    if properties is not None and sheet is not None:
+        return replace(properties, targets=sheet.targets)  # the links are on the sheet only
     return properties or sheet
 
 
@@ -239,12 +242,15 @@ def _read_sheets(
         else:
             year = unstamped.year or find_year(grid, first_field_row + 1)
             unit = unstamped.unit or printed_unit(grid, layout, first_field_row + 1)
-        sheet_record = read_sheet(grid, layout, located, Context(template, year, unit, facts.date1904))
+        context = Context(template, year, unit, facts.date1904, *_follow_on(stamp, template, name, grid, layout))
+        sheet_record = read_sheet(grid, layout, located, context)
         if is_unused(sheet_record):
             unused.append(name)
             result.findings.append(Finding(Code.R_SHEET_UNUSED, name, details={"sheet": name}))
             continue
         sheet_record.record["source"] = {"file": result.path.name, "sheet": name, "sha256": facts.sha256}
+        if template.form in FOLLOW_ON_FORMS and stamp is not None and stamp.targets and context.link is None:
+            sheet_record.findings.append(Finding(Code.R_TARGET_LINK_LOST, name, details={"sheet": name}))
         sheet_record.findings.extend(check_record(sheet_record, template, layout))
         _say_formulas(sheet_record, facts.formula_cells.get(name, frozenset()))
         result.records.append(sheet_record)
@@ -255,6 +261,28 @@ def _read_sheets(
         result.findings.append(Finding(Code.R_NOTHING_FILLED, details={"sheets": len(unused)}))
     elif not result.records:
         result.findings.append(Finding(Code.R_NO_FORM_SHEET, details={"template": template.id}))
+
+
+def _follow_on(
+    stamp: Stamp | None, template: Template, sheet: str, grid: Grid, layout: SheetLayout
+) -> tuple[str | None, TargetLink | None]:
+    """A form that follows the targets: the month it is for (the stamp's, else its title's) and the
+    target its sheet was generated from (by the sheet's name; a renamed sheet by its project name)."""
+    if template.form not in FOLLOW_ON_FORMS:
+        return None, None
+    as_of = stamp.as_of if stamp is not None and stamp.as_of else None
+    if as_of is None and template.form == "monitor":
+        first_field_row = min((f.label_box or f.box).row for f in layout.fields) if layout.fields else 0
+        as_of = find_as_of(grid, first_field_row + 1, stamp.year if stamp else find_year(grid, first_field_row + 1))
+    if stamp is None:
+        return as_of, None
+    link = stamp.link(sheet)
+    if link is None:
+        names = {str(link.copied.get("project.name")): link for _, link in stamp.targets}
+        project = layout.field("project.name")
+        shown = grid.value(project.box.row, project.box.col) if project is not None else None
+        link = names.get(str(shown).strip()) if shown is not None else None
+    return as_of, link
 
 
 def _say_formulas(sheet_record: SheetRecord, formula_cells: frozenset[tuple[int, int]]) -> None:
@@ -270,7 +298,7 @@ def _say_formulas(sheet_record: SheetRecord, formula_cells: frozenset[tuple[int,
             )
 
 
-MISSING = frozenset({Code.C_REQUIRED, Code.C_NO_VALUE, Code.C_NO_LEVEL3})
+MISSING = frozenset({Code.C_REQUIRED, Code.C_NO_VALUE, Code.C_NO_LEVEL3, Code.C_ROW_VALUE_MISSING})
 
 
 def is_unused(sheet_record: SheetRecord) -> bool:
@@ -283,7 +311,7 @@ def is_unused(sheet_record: SheetRecord) -> bool:
 
 
 TYPED_BUT_REFUSED = frozenset({Code.R_WRONG_TYPE, Code.R_CELL_TOO_LONG})
-UNTYPED_KEYS = frozenset({"form", "template", "year", "unit", "source"})
+UNTYPED_KEYS = frozenset({"form", "template", "year", "unit", "source", "as_of", "target", "computed"})
 
 
 def _filled(value: Any) -> bool:

@@ -18,7 +18,8 @@ from typing import Any
 
 from xlsxkit.form.errors import Code, Finding, did_you_mean
 from xlsxkit.form.money import MoneyUnit, money_unit_of
-from xlsxkit.form.record import SPENDING_MONTHS, ValueType, get_path
+from xlsxkit.form.record import FOLLOW_ON_FORMS, SPENDING_MONTHS, ValueType, get_path
+from xlsxkit.read.follow_on_rules import follow_on_rules
 from xlsxkit.read.form_rules import form_rules
 from xlsxkit.read.locate import compact
 from xlsxkit.read.sheet_record import SheetRecord
@@ -333,8 +334,8 @@ def every_level1_present(read: SheetRecord, template: Template, layout: SheetLay
     """产出、效益、满意度 (and 成本 where the form has it as a 一级) each need at least one 三级;
     the finding points at the table's 一级指标 header."""
     table = layout.table("indicators")
-    if template.taxonomy is None or table is None:
-        return
+    if template.taxonomy is None or table is None or template.form in FOLLOW_ON_FORMS:
+        return  # a form that follows the targets has the target's indicators, checked with the target
     present = {item.get("level1") for _, item in _indicators(read) if item.get("level3")}
     for level1 in template.taxonomy.level1:
         if level1 in REQUIRED_LEVEL1 and level1 not in present:
@@ -375,6 +376,8 @@ def rows_complete(read: SheetRecord, template: Template, layout: SheetLayout) ->
 def values_sensible(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
     """Warnings on what a value says: a 数量/质量 indicator without a number, a share above
     100 %, a lower bound on a cost, a deadline after the project ends or outside the year."""
+    if template.form in FOLLOW_ON_FORMS:
+        return  # the target's own values, checked when the target was
     year = read.record.get("year")
     end = get_path(read.record, "project.end_date")
     for path, item in _indicators(read):
@@ -428,4 +431,5 @@ RULES: tuple[Rule, ...] = (
     rows_complete,
     values_sensible,
     form_rules,  # the template's own 审核公式
+    follow_on_rules,  # monitoring and self-evaluation forms
 )

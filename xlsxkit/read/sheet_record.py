@@ -14,13 +14,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlsxkit.form.cell_values import CellValueError, from_cell, text_of
+from xlsxkit.form.cell_values import CellValueError, format_coded_name, from_cell, text_of
 from xlsxkit.form.errors import Code, Finding
 from xlsxkit.form.indicator_values import parse_value
-from xlsxkit.form.record import FUND_KEYS, SPENDING_MONTHS, TABLE_COLUMNS, ValueType, blank_record, get_path
+from xlsxkit.form.record import (
+    FUND_KEYS,
+    INDICATOR_ORDER,
+    SPENDING_MONTHS,
+    TABLE_COLUMNS,
+    ValueType,
+    blank_record,
+    get_path,
+    table_column_type,
+)
+from xlsxkit.form.stamp import TargetLink
 from xlsxkit.read.grid import Grid
 from xlsxkit.read.locate import Located, LocatedTable, compact
-from xlsxkit.template.expressions import computed_value, typed_record
+from xlsxkit.read.scores import computed_scores
+from xlsxkit.template.expressions import computed_value, typed, typed_record
 from xlsxkit.template.layout import SheetLayout, cell_name
 from xlsxkit.template.model import DeclaredKey, Template
 
@@ -33,6 +44,7 @@ EXPECTED = {
     ValueType.percent: ("百分比", "50%"),
     ValueType.integer: ("整数", "3"),
     ValueType.date: ("日期", "2025-12-31"),
+    ValueType.number: ("分数", "8.5"),
 }
 
 
@@ -54,6 +66,8 @@ class Context:
     year: int | None
     unit: dict[str, Any]
     date1904: bool = False
+    as_of: str | None = None  # a monitoring form's month
+    link: TargetLink | None = None  # a form generated from a target: what it was made from
 
 
 def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Context) -> SheetRecord:
@@ -66,8 +80,12 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
     record["unit"] = dict(context.unit)
     if template.extra:
         record["extra"] = dict.fromkeys(d.key for d in template.extra)
-    if template.form == "project":
+    if template.form != "department":
         record["funds"]["source_unit"] = template.money_unit.value if template.money_unit else None
+    if context.link is not None:
+        record["target"] = {"sha256": context.link.sha256, "template": dict(context.link.template)}
+    if template.form == "monitor":
+        record["as_of"] = context.as_of
     result = SheetRecord(record, grid.name)
     for place in located.unlabelled:
         row, col = located.fields[place.key]
@@ -83,7 +101,55 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
     for row, col, length in located.too_long:
         result.findings.append(Finding(Code.R_CELL_TOO_LONG, grid.name, cell_name(row, col), {"length": length}))
     _recompute(sheet, template, result)
+    if context.link is not None:
+        _check_copied(sheet, context.link, result)
+    if template.form == "self_evaluation":
+        record["computed"] = computed_scores(record)
     return result
+
+
+def _check_copied(sheet: SheetLayout, link: TargetLink, result: SheetRecord) -> None:
+    """Every value copied from the target is still what was copied; one changed (the sheet's
+    protection taken off) is an error naming the original. The record keeps what the sheet shows."""
+    labels = {place.key: place.label for place in sheet.fields}
+    headers = {column.key: column.header for table in sheet.tables for column in table.columns}
+    for path, original in link.copied.items():
+        value = _value_at(result.record, path)
+        if _same(value, original):
+            continue
+        key = path.rsplit(".", 1)[-1] if "[" in path else path
+        label = (labels.get(path) or headers.get(key) or path).rstrip("：: ")
+        details = {"label": label, "original": _shown(original), "value": _shown(value)}
+        cell = result.cells.get(path) or result.cells.get(f"{path.split('[')[0]}.header")
+        result.findings.append(Finding(Code.C_COPIED_CHANGED, result.sheet, cell, details))
+
+
+_INDEXED = re.compile(r"^(\w+)\[(\d+)\]\.(.+)$")
+
+
+def _value_at(record: dict[str, Any], path: str) -> Any:
+    """The value at "project.name" or "indicators[2].value" (None where the row is gone)."""
+    match = _INDEXED.match(path)
+    if match is None:
+        return get_path(record, path)
+    items = record.get(match.group(1)) or []
+    index = int(match.group(2))
+    item = items[index] if index < len(items) else None
+    return item.get(match.group(3)) if isinstance(item, dict) else None
+
+
+def _same(value: Any, original: Any) -> bool:
+    if isinstance(value, str) and isinstance(original, str):
+        return compact(value) == compact(original)  # line breaks and spaces an office suite adds
+    return bool(value == original)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "（空）"
+    if isinstance(value, dict):
+        return format_coded_name(value)
+    return str(value)
 
 
 def _recompute(sheet: SheetLayout, template: Template, result: SheetRecord) -> None:
@@ -103,6 +169,7 @@ def _recompute(sheet: SheetLayout, template: Template, result: SheetRecord) -> N
                 Finding(Code.R_FORMULA_OVERWRITTEN, result.sheet, result.cells.get(place.key), details)
             )
         _set(result.record, place.key, value)
+        _set(values, place.key, typed(value, place.type))  # a later computed cell may read this one
 
 
 def _close(shown: Any, computed: Any, kind: ValueType) -> bool:
@@ -152,7 +219,9 @@ def _set(record: dict[str, Any], key: str, value: Any) -> None:
 
 def _read_table(grid: Grid, table: LocatedTable, context: Context, result: SheetRecord) -> list[Any]:
     bind = table.place.bind
-    keys = TABLE_COLUMNS[context.template.form][bind]
+    form = context.template.form
+    keys = TABLE_COLUMNS[form][bind]
+    typed_keys = {key: kind for key in keys if (kind := table_column_type(form, bind, key)) is not ValueType.text}
     declared = [d for block in context.template.tables() if block.table == bind for d in block.extra]
     items: list[Any] = []
     previous: dict[str, Any] = {}
@@ -179,11 +248,33 @@ def _read_table(grid: Grid, table: LocatedTable, context: Context, result: Sheet
         _fill_levels(values, previous, context.template)
         previous = {key: values.get(key) for key in LEVEL_KEYS}
         item = {key: values.get(key) for key in keys}
+        for key, kind in typed_keys.items():
+            item[key] = _typed_cell(kind, item[key], cells.get(key), column_header(table, key), context, result)
         item["parsed"] = parse_value(item["value"], context.year)  # null for a blank 指标值 (a finding, C013)
         if extra is not None:
             item["extra"] = extra
-        items.append(_indicator_in_order(item))
+        items.append(_indicator_in_order(item, form))
     return items
+
+
+def column_header(table: LocatedTable, key: str) -> str:
+    """The header a table column of `key` is printed under."""
+    column = table.place.column(key)
+    return column.header if column is not None else key
+
+
+def _typed_cell(
+    kind: ValueType, text: str | None, cell: str | None, label: str, context: Context, result: SheetRecord
+) -> Any:
+    """A table cell's text as its type (a 分值 as a number, 偏差原因 as a list); a value not of its
+    type is a finding at its cell and blank in the record."""
+    try:
+        return from_cell(kind, text, context.template.money_unit)
+    except CellValueError:
+        expected, example = EXPECTED.get(kind, ("文字", ""))
+        details = {"label": label, "expected": expected, "value": text, "example": example}
+        result.findings.append(Finding(Code.R_WRONG_TYPE, result.sheet, cell, details))
+        return None
 
 
 def _declared_values(
@@ -272,10 +363,9 @@ def _level_names(template: Template) -> dict[str, str]:
     return names
 
 
-def _indicator_in_order(item: dict[str, Any]) -> dict[str, Any]:
-    """An indicator's keys in the spec's order."""
-    order = ("level1", "level2", "level3", "description", "value", "parsed", "overall_value", "basis", "note")
-    ordered = {key: item.get(key) for key in order}
+def _indicator_in_order(item: dict[str, Any], form: str) -> dict[str, Any]:
+    """An indicator's keys in the spec's order for its form."""
+    ordered = {key: item.get(key) for key in INDICATOR_ORDER[form]}
     if "extra" in item:  # the template's declared keys
         ordered["extra"] = item["extra"]
     return ordered
@@ -290,4 +380,20 @@ def find_year(grid: Grid, before_row: int) -> int | None:
         match = pattern.search(text)
         if match:
             return int(match.group(1))
+    return None
+
+
+_MONTHS = re.compile(r"1\s*[-—–~至]\s*(\d{1,2})\s*月")
+
+
+def find_as_of(grid: Grid, before_row: int, year: int | None) -> str | None:
+    """The month a monitoring form without a stamp is for, from its title ("（1-7月）")."""
+    if year is None:
+        return None
+    for row, _, text in grid.texts():
+        if row >= before_row:
+            break
+        match = _MONTHS.search(text)
+        if match and 1 <= int(match.group(1)) <= 12:
+            return f"{year}-{int(match.group(1)):02d}"
     return None

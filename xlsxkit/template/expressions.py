@@ -30,10 +30,10 @@ from jinja2.lexer import TOKEN_FLOAT, TOKEN_LPAREN, TOKEN_NAME, TOKEN_RPAREN, TO
 from jinja2.sandbox import SandboxedEnvironment
 
 from xlsxkit.form.record import ValueType, blank_record, get_path
-from xlsxkit.template.layout import FieldPlace
+from xlsxkit.template.layout import FieldPlace, StaticPlace
 from xlsxkit.template.model import Template
 
-NUMERIC = (ValueType.money, ValueType.percent, ValueType.integer)
+NUMERIC = (ValueType.money, ValueType.percent, ValueType.integer, ValueType.number)
 PARSED_KEYS = ("kind", "op", "number", "unit", "date")
 
 
@@ -246,13 +246,15 @@ def typed_record(record: dict[str, Any], template: Template) -> dict[str, Any]:
         if isinstance(parent, dict) and last in parent:
             parent[last] = typed(parent[last], kind)
     for block in template.tables():
+        numeric = {key: kind for key, kind in template.column_types(block.table).items() if kind in NUMERIC}
         for row in values.get(block.table) or []:
             if not isinstance(row, dict):
                 continue
-            extra = row.get("extra")
-            if isinstance(extra, dict):
-                for declared in block.extra:
-                    extra[declared.key] = typed(extra.get(declared.key), declared.type)
+            for key, kind in numeric.items():
+                parent = get_path(row, key.rsplit(".", 1)[0]) if "." in key else row
+                last = key.rsplit(".", 1)[-1]
+                if isinstance(parent, dict) and last in parent:
+                    parent[last] = typed(parent[last], kind)
             parsed = row.get("parsed")
             if isinstance(parsed, dict) and isinstance(parsed.get("number"), str):
                 with suppress(InvalidOperation):  # a number the parser kept as written stays text
@@ -260,7 +262,7 @@ def typed_record(record: dict[str, Any], template: Template) -> dict[str, Any]:
     return values
 
 
-def computed_value(place: FieldPlace, values: dict[str, Any]) -> Any:
+def computed_value(place: FieldPlace | StaticPlace, values: dict[str, Any]) -> Any:
     """A computed cell's value in the record's form (money as a yuan string, percent as a percent
     string, integers as int), from the typed record `values`; None where its inputs are blank."""
     if place.formula is None:
@@ -282,4 +284,11 @@ def computed_value(place: FieldPlace, values: dict[str, Any]) -> Any:
         return f"{amount.quantize(Decimal('0.01'))}"
     if place.type is ValueType.percent:
         return format(amount.quantize(Decimal("0.01")).normalize(), "f")
+    if place.type is ValueType.number:
+        return json_number(amount.quantize(Decimal("0.01")))
     return format(amount.normalize(), "f")
+
+
+def json_number(amount: Decimal) -> int | float:
+    """A 分值 or 得分 as the record holds it: 10, 8.5."""
+    return int(amount) if amount == amount.to_integral_value() else float(amount.normalize())

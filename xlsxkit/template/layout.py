@@ -74,6 +74,8 @@ class StaticPlace:
     text: str  # jinja2 source
     style: str
     is_label: bool = False  # a label the reader finds fields by (not a title or a note)
+    formula: str | None = None  # a computed cell shown on the form only (分值合计): its expression
+    type: ValueType = ValueType.text  # the value type of a shown computed cell
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class FieldPlace:
     label: str | None  # the label text beside or above it (jinja2 source), which the reader looks for
     label_box: Box | None
     formula: str | None = None  # a computed cell's expression (template/expressions); written as a formula
+    copied: bool = False  # the target's value on a form generated from targets: locked, checked on reading
 
     @property
     def label_pattern(self) -> re.Pattern[str] | None:
@@ -110,7 +113,8 @@ class ColumnPlace:
     cols: int
     list: str | None
     strict: bool
-    type: ValueType = ValueType.text  # a declared key's type; the spec's columns hold text
+    type: ValueType = ValueType.text  # the key's type: text for most spec columns, a declared key's own
+    copied: bool = False  # the target's column on a form generated from targets (levels, 指标值)
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,7 @@ def _compile_sheet(template: Template, rows_of: dict[str, int]) -> SheetLayout:
         if isinstance(block, RowsBlock):
             top = _place_rows(template, block, top, statics, fields, heights)
         else:
-            tables.append(_place_table(block, top, rows_of[block.table], heights))
+            tables.append(_place_table(template, block, top, rows_of[block.table], heights))
             top = tables[-1].last_row + 1
     return SheetLayout(
         statics=tuple(statics),
@@ -289,7 +293,8 @@ def _place_rows(
             if cell.field is None:
                 is_label = cell.label is not None
                 text = cell.label if cell.label is not None else cell.text or ""
-                place = StaticPlace(box, text, _static_style(cell), is_label)
+                shown = cell.type or ValueType.number if cell.formula is not None else ValueType.text
+                place = StaticPlace(box, text, _static_style(cell), is_label, cell.formula, shown)
                 block_statics.append(place)
                 statics.append(place)
             else:
@@ -321,6 +326,7 @@ def _field_place(template: Template, cell: Cell, box: Box, statics: list[StaticP
         label=label_text,
         label_box=label.box if label else None,
         formula=cell.formula,
+        copied=cell.copied,
     )
 
 
@@ -346,6 +352,8 @@ _TYPE_HINTS = {
     ValueType.date: "请填写日期，如 2025-12-31。",
     ValueType.choice: "请从下拉列表中选择。",
     ValueType.coded_name: "格式：[代码]名称，如 [079]六安市住房公积金中心。",
+    ValueType.number: "请填写分数，如 10 或 8.5。",
+    ValueType.choices: "请从下拉列表中选择，可选多项，用顿号分隔。",
     ValueType.text: "请填写{label}。",
 }
 
@@ -358,7 +366,9 @@ def _default_message(label: str | None, kind: ValueType, template: Template) -> 
     return f"{label}：{hint}" if label else hint
 
 
-def _place_table(block: TableBlock, top: int, rows: int, heights: list[tuple[int, float]]) -> TablePlace:
+def _place_table(
+    template: Template, block: TableBlock, top: int, rows: int, heights: list[tuple[int, float]]
+) -> TablePlace:
     col = 0
     side = None
     if block.side_label is not None:
@@ -367,10 +377,12 @@ def _place_table(block: TableBlock, top: int, rows: int, heights: list[tuple[int
         )
         col = block.side_label.span
     columns = []
-    declared = {f"extra.{d.key}": d.type for d in block.extra}
+    types = template.column_types(block.table)
     for column in block.columns:
-        kind = declared.get(column.key, ValueType.text)
-        columns.append(ColumnPlace(column.key, column.header, col, column.span, column.list, column.strict, kind))
+        kind = types.get(column.key, ValueType.text)
+        columns.append(
+            ColumnPlace(column.key, column.header, col, column.span, column.list, column.strict, kind, column.copied)
+        )
         col += column.span
     if block.header_height is not None:
         heights.append((top, block.header_height))

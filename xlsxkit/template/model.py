@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from pydantic_core import PydanticCustomError
 
 from xlsxkit.form.money import MoneyUnit
-from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, ValueType
+from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, ValueType, table_column_type
 
 # The type of every key a form may bind (a key means the same on every form that has it).
 _KEY_TYPES = {key: kind for types in FIELD_TYPES.values() for key, kind in types.items()}
@@ -130,7 +130,14 @@ class Cell(Strict):
     """One cell (or merged block) of a row: exactly one of `text`, `label` or `field`."""
 
     model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["label"]}, {"required": ["field"]}]},
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["text"]},
+                {"required": ["label"]},
+                {"required": ["field"]},
+                {"required": ["formula"], "not": {"anyOf": [{"required": [k]} for k in ("text", "label", "field")]}},
+            ]
+        },
     )
 
     text: str | None = Field(None, description="Static text, rendered with jinja2 (title, unit line).")
@@ -144,10 +151,16 @@ class Cell(Strict):
     list: str | None = Field(None, description="Name of a list in `lists` (choice fields).")
     input_message: str | None = Field(None, max_length=250, description="Shown when the cell is selected (Chinese).")
     number_format: str | None = Field(None, description='Excel number format instead of the type\'s, e.g. 0"年".')
+    copied: bool = Field(
+        False,
+        description="On a form generated from approved targets (monitor, self_evaluation): the target's value, "
+        "locked and shown as copied; a changed one is an error on reading. Open on a blank form.",
+    )
     formula: str | None = Field(
         None,
         description="A computed cell: an expression over the record (as in rules), written as an Excel formula "
-        "and locked, e.g. extra.executed / funds.annual.total * 100. Recomputed on reading.",
+        "and locked, e.g. extra.executed / funds.annual.total * 100. Recomputed on reading. Without `field`, "
+        "a total shown on the form only (type number unless `type` says otherwise), e.g. 分值合计.",
     )
     # A check on reading, not part of the workbook: kept out of `Template.digest` (the stamp's
     # template hash), so setting or changing it does not make earlier returns "another version".
@@ -176,10 +189,13 @@ class Cell(Strict):
     def _one_kind(self) -> Cell:
         # Custom error types, which load.py maps to catalogued problems (T042, T043).
         kinds = [name for name in ("text", "label", "field") if getattr(self, name) is not None]
-        if len(kinds) != 1:
+        shown = not kinds and self.formula is not None  # a computed cell shown on the form, kept in no record
+        if len(kinds) != 1 and not shown:
             raise PydanticCustomError("cell_kinds", "a cell has exactly one of text, label, field", {"kinds": kinds})
         if self.field is None:
-            field_only = ("type", "required", "list", "input_message", "number_format", "warn_above", "formula")
+            field_only: tuple[str, ...] = ("required", "list", "input_message", "warn_above", "copied")
+            if not shown:
+                field_only = ("type", "number_format", "formula", *field_only)
             extra = [name for name in field_only if getattr(self, name)]
             if extra:
                 raise PydanticCustomError("field_only", "{keys} belong to field cells", {"keys": extra})
@@ -207,6 +223,10 @@ class Column(Strict):
     span: int = Field(1, ge=1, le=20)
     list: str | None = Field(None, description="A list in `lists` offered as a dropdown.")
     strict: bool = Field(False, description="Refuse values outside the list (else warn only).")
+    copied: bool = Field(
+        False,
+        description="On a form generated from approved targets: the target's column (levels, 指标值), locked.",
+    )
 
 
 class SideLabel(Strict):
@@ -272,13 +292,27 @@ class Taxonomy(Strict):
         return self.level2.get(level1, [])
 
 
+class Scoring(Strict):
+    """The 分值 of a self-evaluation (财预〔2020〕10号): the funds' and each 一级's, adding up to 100.
+    A generated form proposes each indicator's 分值 as its 一级's share, split evenly."""
+
+    funds: float = Field(10, ge=0, le=100, description="分值 of budget execution (预算执行率).")
+    level1: dict[str, float] = Field(
+        default_factory=lambda: {"产出指标": 50.0, "效益指标": 30.0, "满意度指标": 10.0},
+        description="分值 of each 一级's indicators together.",
+    )
+
+
+FORMS = ("project", "department", "monitor", "self_evaluation")
+
+
 class Template(Strict):
     """One form layout: identity, page, fonts, body rows and tables, lists, levels, rules and texts."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     version: str = Field(min_length=1)
     name: str = Field(description="The form's name in listings.")
-    form: Literal["project", "department"] = "project"
+    form: Literal["project", "department", "monitor", "self_evaluation"] = "project"
     money_unit: MoneyUnit | None = None
     title: str = Field(description="Title printed on each sheet (jinja2: year, unit, project, index).")
     sheet_name: str = "项目{{ index }}"
@@ -297,6 +331,7 @@ class Template(Strict):
         default_factory=list, description="Keys the form adds to its records (bound as field extra.<key>)."
     )
     rules: list[Rule] = Field(default_factory=list, exclude=True, description="审核公式: checks of the form's own.")
+    scoring: Scoring | None = Field(None, description="Self-evaluation forms: the 分值 (default 10/50/30/10).")
 
     @cached_property
     def digest(self) -> str:
@@ -305,11 +340,18 @@ class Template(Strict):
         for part in (data, *data["body"]):  # no declared keys: hashed as before they could be declared
             if part.get("extra") == []:
                 del part["extra"]
+            if part.get("scoring", 0) is None:
+                del part["scoring"]
+            for column in part.get("columns") or []:  # the template's own `columns` are widths
+                if isinstance(column, dict) and column.get("copied") is False:
+                    del column["copied"]  # nothing copied: hashed as before anything could be
             rows = part.get("rows")
             for row in rows if isinstance(rows, list) else []:  # a table's rows is a number
                 for cell in row["cells"]:
                     if cell.get("formula") is None:
                         cell.pop("formula", None)  # no computed cell: hashed as before there were any
+                    if cell.get("copied") is False:
+                        cell.pop("copied", None)
         canonical = json.dumps(data, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -318,6 +360,11 @@ class Template(Strict):
         copy = super().model_copy(update=update, deep=deep)
         copy.__dict__.pop("digest", None)
         return copy
+
+    @property
+    def weights(self) -> Scoring:
+        """The 分值 of a self-evaluation: the template's, else the national defaults."""
+        return self.scoring or Scoring()
 
     def tables(self) -> list[TableBlock]:
         """The table blocks of the body, in order."""
@@ -329,7 +376,9 @@ class Template(Strict):
 
     def column_types(self, table: str) -> dict[str, ValueType]:
         """Every key a column of this table may bind: the spec's (text) and the table's declared ones."""
-        spec = dict.fromkeys(TABLE_COLUMNS.get(self.form, {}).get(table, ()), ValueType.text)
+        spec = {
+            key: table_column_type(self.form, table, key) for key in TABLE_COLUMNS.get(self.form, {}).get(table, ())
+        }
         declared = {f"extra.{d.key}": d.type for block in self.tables() if block.table == table for d in block.extra}
         return {**spec, **declared}
 

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from xlsxkit.form.errors import Code, did_you_mean
+from xlsxkit.form.record import ValueType
 from xlsxkit.template.expressions import NUMERIC, compile_check, environment, paths_in, record_paths, row_paths
 from xlsxkit.template.model import RowsBlock, Rule, Template
 
@@ -52,9 +53,9 @@ def _check_formulas(
                     continue
                 path = ("body", b, "rows", r, "cells", c, "formula")
                 details = {"key": cell.field, "formula": cell.formula}
-                kind = cell.type or types.get(cell.field or "")
+                kind = cell.type or (types.get(cell.field) if cell.field else ValueType.number)
                 if kind not in NUMERIC:
-                    yield Code.T_FORMULA, path, {**details, "detail": "计算单元格须为金额、百分比或整数字段"}
+                    yield Code.T_FORMULA, path, {**details, "detail": "计算单元格须为金额、百分比、整数或分数字段"}
                     continue
                 try:
                     compile_check(cell.formula)

@@ -10,6 +10,7 @@ from xlsxkit.form.record import ValueType
 from xlsxkit.template.model import Style, Template
 
 INPUT_FILL = "#FFF9E0"  # pale yellow: input cells are obvious on screen; printed in black and white
+COPIED_FILL = "#E4ECF7"  # pale blue: copied from the approved targets, locked
 
 BUILTIN_STYLES: dict[str, dict[str, Any]] = {
     "title": {"bold": True, "size_delta": 6, "align": "center", "valign": "vcenter", "border": 0},
@@ -22,6 +23,7 @@ BUILTIN_STYLES: dict[str, dict[str, Any]] = {
     "input": {"align": "left", "valign": "vcenter", "wrap": True, "border": 1, "fill": INPUT_FILL},
     "input_center": {"align": "center", "valign": "vcenter", "wrap": True, "border": 1, "fill": INPUT_FILL},
     "input_long": {"align": "left", "valign": "top", "wrap": True, "border": 1, "fill": INPUT_FILL},
+    "copied": {"align": "left", "valign": "vcenter", "wrap": True, "border": 1, "fill": COPIED_FILL},
     "instructions": {"align": "left", "valign": "top", "wrap": True, "border": 0},
     "stamp": {"border": 0},
 }
@@ -34,6 +36,8 @@ NUMBER_FORMATS: dict[ValueType, str] = {
     ValueType.text: "@",
     ValueType.choice: "@",
     ValueType.coded_name: "@",
+    ValueType.number: "General",
+    ValueType.choices: "@",
 }
 
 CHARSET_GB2312 = 134

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 import jinja2
@@ -29,9 +29,9 @@ from xlsxkit.form.excel import (
     STAMP_SHEET,
 )
 from xlsxkit.form.record import ValueType, blank_record, get_path
-from xlsxkit.form.stamp import Stamp
+from xlsxkit.form.stamp import Stamp, TargetLink
 from xlsxkit.form.text_fit import default_row_height, height_for
-from xlsxkit.template.expressions import typed_record
+from xlsxkit.template.expressions import computed_value, typed_record
 from xlsxkit.template.layout import (
     LEVEL1_LIST,
     LEVEL2_LIST_PREFIX,
@@ -45,6 +45,7 @@ from xlsxkit.template.layout import (
 from xlsxkit.template.model import Template
 from xlsxkit.template.styles import style_properties
 from xlsxkit.write.canvas import FormCanvas, WorksheetCanvas
+from xlsxkit.write.follow_on_cells import write_follow_on_cells
 from xlsxkit.write.formats import TEXT_STAYS_TEXT, FormatCache
 from xlsxkit.write.live_cells import write_computed_cells, write_highlights
 from xlsxkit.write.page_metrics import column_points, printable_points
@@ -84,12 +85,14 @@ class SheetContent:
     record: dict[str, Any] | None
 
 
-def unit_context(template: Template, *, year: Any, unit: Mapping[str, Any]) -> dict[str, Any]:
+def unit_context(template: Template, *, year: Any, unit: Mapping[str, Any], as_of: str = "") -> dict[str, Any]:
     """What a template's texts (title, sheet name, instructions, file name) may name, for one unit:
-    year, unit, money_unit, template."""
+    year, unit, money_unit, template; and for a monitoring form, as_of ("2026-07") and month (7)."""
     return {
         "year": year,
         "unit": unit,
+        "as_of": as_of or None,
+        "month": int(as_of[5:7]) if as_of else None,
         "money_unit": str(template.money_unit or ""),
         "template": {"id": template.id, "version": template.version, "name": template.name},
     }
@@ -120,24 +123,39 @@ def write_workbook(
     for name, value in stamp.properties():
         workbook.set_custom_property(name, value)
     formats = FormatCache(workbook, template)
-    base = unit_context(template, year=stamp.year, unit=unit)
+    base = unit_context(template, year=stamp.year, unit=unit, as_of=stamp.as_of)
     _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template, base, password)
     names: set[str] = set()
     project_sheets = []
+    links: list[tuple[str, TargetLink]] = []
     for content in sheets:
         record = content.record or blank_record(template.form)
         context = form_context(base, template, index=content.index, record=record)
         name = _unique_sheet_name(render_text(template.sheet_name, context), names)
         rows = {t.table: len(record[t.table]) for t in template.tables() if record.get(t.table)}  # else blank rows
         project_sheets.append(workbook.add_worksheet(name))
-        _write_project_sheet(
-            workbook, project_sheets[-1], formats, layout, layout.sheet(rows), record, context, password
-        )
+        sheet_layout = layout.sheet(rows)
+        _write_project_sheet(workbook, project_sheets[-1], formats, layout, sheet_layout, record, context, password)
+        if record.get("target"):
+            links.append((name, target_link(record, sheet_layout)))
     _write_lists(workbook, layout, password)
-    _write_stamp(workbook, stamp, password)
+    _write_stamp(workbook, replace(stamp, targets=tuple(links)), password)
     if project_sheets:
         project_sheets[0].activate()
     workbook.close()
+
+
+def target_link(record: dict[str, Any], sheet_layout: SheetLayout) -> TargetLink:
+    """What a sheet generated from a target record keeps of it: the record's link (`target`) and the
+    value of every copied cell, by record path, so the reader finds any that was changed."""
+    copied = {place.key: get_path(record, place.key) for place in sheet_layout.fields if place.copied}
+    for table in sheet_layout.tables:
+        for i, item in enumerate(record.get(table.bind) or []):
+            for column in table.columns:
+                if column.copied and isinstance(item, dict):
+                    copied[f"{table.bind}[{i}].{column.key}"] = item.get(column.key)
+    target = record["target"]
+    return TargetLink(str(target.get("sha256") or ""), dict(target.get("template") or {}), copied)
 
 
 def _unique_sheet_name(name: str, taken: set[str]) -> str:
@@ -203,6 +221,7 @@ def _write_project_sheet(
     draw_form(WorksheetCanvas(sheet), formats, layout, sheet_layout, record, context)
     write_computed_cells(sheet, formats, template, sheet_layout, typed_record(record, template))
     write_highlights(workbook, sheet, template, sheet_layout)
+    write_follow_on_cells(workbook, sheet, formats, template, sheet_layout, record)
     set_page(sheet, template.page)
     if template.page.repeat_table_header and sheet_layout.tables:
         header = sheet_layout.tables[0].header_row
@@ -247,13 +266,20 @@ def draw_form(
     which drop the input fill."""
     template = layout.template
     cells = _CellWriter(canvas, formats, sheet_layout.widths, dict(sheet_layout.row_heights), template.font.size)
+    values = None
     for static in sheet_layout.statics:
-        cells.put(static.box, render_text(static.text, context), formats.get(static.style))
+        if static.formula is None:
+            cells.put(static.box, render_text(static.text, context), formats.get(static.style))
+            continue
+        values = values or typed_record(record, template)  # a total shown on the form: its value (live_cells
+        shown = to_cell(static.type, computed_value(static, values), None)  # writes the formula over it)
+        cells.put(static.box, shown, formats.get(static.style, static.type))
+    copied = bool(record.get("target"))  # generated from a target record: its values are locked
     for place in sheet_layout.fields:
-        _write_field(cells, layout, place, record, validate=not printable)
+        _write_field(cells, layout, place, record, validate=not printable, copied=copied)
     for table in sheet_layout.tables:
         items = record.get(table.bind) or []
-        _write_table(cells, layout, table, items, bool(items), validate=not printable)
+        _write_table(cells, layout, table, items, bool(items), validate=not printable, copied=copied)
     cells.set_row_heights()
 
 
@@ -337,16 +363,22 @@ def _write_field(
     place: FieldPlace,
     record: dict[str, Any],
     validate: bool = True,
+    copied: bool = False,
 ) -> None:
+    """One field's value; a target's value on a form generated from it is locked and shown as copied."""
     template = layout.template
     value = to_cell(place.type, get_path(record, place.key), template.money_unit)
+    if copied and place.copied:
+        cells.put(place.box, value, cells.formats.get(COPIED_STYLE, place.type, True, place.number_format))
+        return
     cells.put(place.box, value, cells.formats.get(place.style, place.type, False, place.number_format))
-    if validate:
+    if validate and place.formula is None:  # a computed cell takes no input
         row, col = place.box.row, place.box.col
         cells.canvas.data_validation(row, col, row, col, _field_validation(place, layout))
 
 
 _ERROR_TITLE = "输入有误"
+COPIED_STYLE = "copied"  # a target's value on a form generated from it: locked, pale blue
 
 
 def _field_validation(place: FieldPlace, layout: Layout) -> dict[str, Any]:
@@ -404,6 +436,7 @@ def _write_table(
     items: list[Any],
     rendering: bool,
     validate: bool = True,
+    copied: bool = False,
 ) -> None:
     formats = cells.formats
     if table.side_label is not None:
@@ -414,7 +447,8 @@ def _write_table(
     rows = [_row_values(item) for item in items] if rendering else _skeleton_rows(table)
     rows += [{}] * (table.rows - len(rows))
     for column in table.columns:
-        cell = formats.get("input", column.type, locked=False)
+        locked = copied and column.copied  # the target's column on a form generated from it
+        cell = formats.get(COPIED_STYLE, column.type) if locked else formats.get("input", column.type, locked=False)
         spans = _merge_spans(rows, column.key, table.merge) if rendering else [(i, 1) for i in range(table.rows)]
         for start, length in spans:
             value = get_path(rows[start], column.key)
@@ -424,7 +458,7 @@ def _write_table(
             for hidden in range(start + 1, start + length):  # keep each row's value under the merge
                 if value:
                     cells.put_string(table.first_row + hidden, column.col, value, cell)
-        if validate:
+        if validate and not locked:
             _column_validation(cells.canvas, layout, table, column)
 
 
@@ -509,7 +543,7 @@ def _write_lists(workbook: Workbook, layout: Layout, password: str | None) -> No
 
 def _write_stamp(workbook: Workbook, stamp: Stamp, password: str | None) -> None:
     sheet = workbook.add_worksheet(STAMP_SHEET)
-    for row, (key, value) in enumerate(stamp.items()):
+    for row, (key, value) in enumerate(stamp.sheet_rows()):
         sheet.write_string(row, 0, key)
         sheet.write_string(row, 1, value)
     sheet.very_hidden()

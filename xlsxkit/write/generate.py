@@ -19,11 +19,12 @@ from xlsxkit.form.atomic import atomic_path
 from xlsxkit.form.cell_values import CellValueError, to_cell
 from xlsxkit.form.errors import Code, Problem
 from xlsxkit.form.file_names import is_acceptable_file_name
-from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, get_path
+from xlsxkit.form.record import FIELD_TYPES, FOLLOW_ON_FORMS, TABLE_COLUMNS, get_path
 from xlsxkit.form.stamp import generation_time, make_stamp
 from xlsxkit.form.units import codes_by_name
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.model import Template
+from xlsxkit.write.follow_on import follow_on_record
 from xlsxkit.write.form_writer import SheetContent, render_text, unit_context, write_workbook
 
 
@@ -62,14 +63,22 @@ def generate_blank(
     projects: int | None = None,
     password: str | None = None,
     generated_at: dt.datetime | None = None,
+    as_of: str | None = None,
 ) -> GenerateReport:
-    """A blank workbook for each unit, with `projects` (else the template's number of) project sheets."""
+    """A blank workbook for each unit, with `projects` (else the template's number of) project sheets;
+    a monitoring form is for the month `as_of` ("2026-07"; July of `year` by default)."""
     layout = compile_layout(template)
     report = GenerateReport()
     moment = generation_time(generated_at)
+    month = as_of or default_as_of(template, year)
     for unit in units:
-        _write_blank(layout, unit, year, projects, moment, out_dir, password, report)
+        _write_blank(layout, unit, year, projects, moment, out_dir, password, report, month)
     return report
+
+
+def default_as_of(template: Template, year: int | None) -> str:
+    """The month a monitoring form is for unless told: July (the usual 1-7月 of 双监控); "" for other forms."""
+    return f"{year}-07" if template.form == "monitor" and year else ""
 
 
 def generate_prefilled(
@@ -118,7 +127,7 @@ def generate_for_roster(
         on_roster.add(code)
         group = by_code.get(code)
         if group is None:
-            _write_blank(layout, unit, year, projects, moment, out_dir, password, report)
+            _write_blank(layout, unit, year, projects, moment, out_dir, password, report, default_as_of(template, year))
         else:
             _write_prefilled(layout, unit, group.records, year, moment, out_dir, password, report)
     for code, group in by_code.items():
@@ -139,6 +148,20 @@ def generate_for_roster(
     return report
 
 
+def follow_on_groups(
+    targets: Iterable[dict[str, Any]], template: Template, *, as_of: str | None = None
+) -> list[UnitRecords]:
+    """The monitor or self-evaluation records made from target records, grouped by unit in order."""
+    groups: dict[str, UnitRecords] = {}
+    for target in targets:
+        unit = target.get("unit") or {}
+        code = str(unit.get("code"))
+        month = as_of or default_as_of(template, target.get("year"))
+        group = groups.setdefault(code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[]))
+        group.records.append(follow_on_record(target, template, as_of=month))
+    return list(groups.values())
+
+
 def _write_blank(
     layout: Layout,
     unit: dict[str, Any],
@@ -148,11 +171,12 @@ def _write_blank(
     out_dir: Path,
     password: str | None,
     report: GenerateReport,
+    as_of: str = "",
 ) -> None:
     template = layout.template
     count = projects or template.projects
     sheets = [SheetContent(index, None) for index in range(1, count + 1)]
-    stamp = make_stamp(template, unit, year, {"blank": count}, moment)
+    stamp = make_stamp(template, unit, year, {"blank": count}, moment, as_of=as_of)
     _write_one(layout, unit, year, sheets, stamp, out_dir, password or template.password, report)
 
 
@@ -169,7 +193,8 @@ def _write_prefilled(
     template = layout.template
     report.problems += unplaced_values(layout, UnitRecords(unit, records))
     sheets = [SheetContent(index, record) for index, record in enumerate(records, start=1)]
-    stamp = make_stamp(template, unit, year, records, moment)
+    as_of = next((str(r["as_of"]) for r in records if r.get("as_of")), "")  # a monitoring form's month
+    stamp = make_stamp(template, unit, year, records, moment, as_of=as_of)
     _write_one(layout, unit, year, sheets, stamp, out_dir, password or template.password, report)
 
 
@@ -185,7 +210,7 @@ def _write_one(
 ) -> None:
     template = layout.template
     try:
-        name = render_text(template.file_name, unit_context(template, year=year, unit=unit))
+        name = render_text(template.file_name, unit_context(template, year=year, unit=unit, as_of=stamp.as_of))
     except jinja2.TemplateError as error:
         report.problems.append(
             Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
@@ -227,12 +252,15 @@ def read_record_groups(
     *,
     only_template: str | None = None,
     roster_units: Sequence[dict[str, Any]] | None = None,
+    as_of: str | None = None,
 ) -> tuple[list[UnitRecords], list[Problem]]:
     """Records of a JSONL file grouped by unit code, in file order; bad lines are reported
     with their line number and left out of the batch. `only_template` keeps just the records
     made with that template id (the others are passed over without a word). With `roster_units`,
     a record whose unit has a name but no code takes the code of the roster unit of that name
-    (white space trimmed); with none of that name it lacks unit.code (G011), with several it is G016."""
+    (white space trimmed); with none of that name it lacks unit.code (G011), with several it is G016.
+    For a form that follows the targets (monitor, self-evaluation), target (project) records are
+    turned into its records (write/follow_on), a monitoring form's for the month `as_of`."""
     groups: dict[str, UnitRecords] = {}
     problems: list[Problem] = []
     names = codes_by_name(roster_units) if roster_units is not None else None
@@ -257,6 +285,9 @@ def read_record_groups(
             if problem is not None:
                 problems.append(problem)
                 continue
+            if template.form in FOLLOW_ON_FORMS and record["form"] == "project":
+                month = as_of or default_as_of(template, record.get("year"))
+                record = follow_on_record(record, template, as_of=month)
             value_problems = _record_value_problems(record, template, number, where)
             if value_problems:
                 problems += value_problems
@@ -302,7 +333,7 @@ def _record_shape_problem(record: Any, template: Template, number: int, where: s
             return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": key})
     if not isinstance(record["unit"], dict) or not record["unit"].get("code"):
         return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": "unit.code"})
-    if record["form"] != template.form:
+    if record["form"] != template.form and not (template.form in FOLLOW_ON_FORMS and record["form"] == "project"):
         return Problem(
             Code.G_RECORD_FORM,
             where,

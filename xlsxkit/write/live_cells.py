@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from openpyxl.utils.cell import absolute_coordinate
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.form.cell_values import to_cell
 from xlsxkit.form.record import ValueType
 from xlsxkit.template.excel_formula import excel_formula
-from xlsxkit.template.expressions import computed_value
-from xlsxkit.template.layout import SheetLayout
+from xlsxkit.template.expressions import computed_value, paths_in
+from xlsxkit.template.layout import FieldPlace, SheetLayout, StaticPlace, cell_name
 from xlsxkit.template.model import Template
 from xlsxkit.write.formats import FormatCache
 
@@ -25,8 +26,11 @@ FAILING_FILL = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}  # Excel's "ligh
 def write_computed_cells(
     sheet: Worksheet, formats: FormatCache, template: Template, sheet_layout: SheetLayout, values: dict[str, Any]
 ) -> None:
-    """Each computed field as a locked formula, its cached value the one computed from the record."""
-    for place in sheet_layout.fields:
+    """Each computed field (and each total shown on the form only) as a locked formula, its cached
+    value the one computed from the record."""
+    shown = [static for static in sheet_layout.statics if static.formula is not None]
+    places: list[FieldPlace | StaticPlace] = [*sheet_layout.fields, *shown]
+    for place in places:
         if place.formula is None:
             continue
         formula = excel_formula(place.formula, template, sheet_layout)
@@ -34,11 +38,25 @@ def write_computed_cells(
             formula = f"({formula})/{template.money_unit.factor}"  # the cell shows the form's unit
         elif place.type is ValueType.percent:
             formula = f"({formula})/100"  # a percent cell holds 0.955 for 95.5 %
+        inputs = _field_cells(place.formula, sheet_layout)
+        if inputs:  # blank until every field it reads is filled, as computed_value is
+            formula = f'IF(COUNTBLANK({",".join(inputs)})>0,"",{formula})'
         cached = to_cell(place.type, computed_value(place, values), template.money_unit)
-        fmt = formats.get(place.style, place.type, True, number_format=place.number_format)  # locked
+        number_format = place.number_format if isinstance(place, FieldPlace) else None
+        fmt = formats.get(place.style, place.type, True, number_format=number_format)  # locked
         sheet.write_formula(
             place.box.row, place.box.col, f'=IFERROR({formula},"")', fmt, cached if cached is not None else ""
         )
+
+
+def _field_cells(formula: str, sheet_layout: SheetLayout) -> list[str]:
+    """The cells of the fields a formula reads (not a table's columns, whose blanks sum as 0)."""
+    cells = []
+    for path in paths_in(formula):
+        place = sheet_layout.field(path)
+        if place is not None and place.formula is None:
+            cells.append(absolute_coordinate(cell_name(place.box.row, place.box.col)))
+    return list(dict.fromkeys(cells))
 
 
 def write_highlights(workbook: Workbook, sheet: Worksheet, template: Template, sheet_layout: SheetLayout) -> None:
