@@ -392,13 +392,13 @@ def test_each_project_links_to_its_form_in_the_compendium(monitored):
     assert third.hyperlink.location.startswith("'汇编-monitor'!A")
 
 
-def test_monitor_records_take_no_project_rows_but_reach_the_jsonl(monitored):
+def test_a_monitoring_summary_has_its_own_reports_and_every_record_in_the_jsonl(monitored):
     summary, out, workbook = monitored
     assert (summary.projects, summary.indicators, summary.follow_on, summary.units) == (0, 0, 3, 2)
     lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["project"]["name"] for line in lines] == ["校舍维修", "信息化运维", "食堂改造"]
-    assert [r["单位代码"] for r in data_rows(workbook["项目汇总"])] == ["合计"]
-    assert data_rows(workbook["指标明细"]) == []
+    assert summary.sheets == ["填报情况", "监控汇总", "汇编-monitor"]  # no empty 项目汇总, 指标明细, 统计
+    assert workbook["填报情况"].cell(TITLE_ROW, 1).value == "2026年度项目支出绩效运行监控填报情况表"
     for name in ("projects.csv", "indicators.csv"):
         assert len((out / "csv" / name).read_text(encoding="utf-8-sig").splitlines()) == 1  # the header only
 

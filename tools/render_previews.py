@@ -69,6 +69,7 @@ def source_note(template: Template) -> str:
 
 
 SUMMARY_SHEETS = ("填报情况", "项目汇总", "指标明细", "统计")
+LATER_SHEETS = ("监控汇总", "自评汇总", "自评统计")  # the demo's 监控汇总.xlsx and 自评汇总.xlsx
 
 
 def summary_previews(office: Office, work: Path, out: Path, resolution: int) -> list[tuple[str, Path]]:
@@ -83,6 +84,11 @@ def summary_previews(office: Office, work: Path, out: Path, resolution: int) -> 
             pdf = book.export_pdf(work / f"summary-{sheet}.pdf", sheets=[sheet])
             name = "汇编" if sheet == compilation else sheet
             made.append((name, pdf_to_png(pdf, out / f"summary-{name}.png", resolution)))
+    for summary in report.year.summaries.values() if report.year is not None else ():
+        with office.open(summary.workbook) as book:
+            for sheet in (name for name in book.sheet_names if name in LATER_SHEETS):
+                pdf = book.export_pdf(work / f"summary-{sheet}.pdf", sheets=[sheet])
+                made.append((sheet, pdf_to_png(pdf, out / f"summary-{sheet}.png", resolution)))
     return made
 
 
@@ -117,7 +123,8 @@ def markdown(rows: list[tuple[Template, str]], image_dir: str, summary: list[tup
             "",
             "### The summary workbook",
             "",
-            "The first printed page of each sheet of the demo's `汇总表.xlsx` (landscape, one page wide):",
+            "The first printed page of each sheet of the demo's `汇总表.xlsx` (landscape, one page wide),",
+            "and of the reports of its `监控汇总.xlsx` and `自评汇总.xlsx`:",
         ]
         for name, png in summary:
             lines += ["", f"{name}:", "", f"![{name}]({image_dir}/{png.name})"]

@@ -52,10 +52,16 @@ from xlsxkit.cycle.summary_tables import (
 )
 from xlsxkit.form.atomic import atomic_path, atomic_text
 from xlsxkit.form.money import MoneyUnit
+from xlsxkit.form.record import FOLLOW_ON_FORMS
 from xlsxkit.template.model import Template
 from xlsxkit.write.formats import TEXT_STAYS_TEXT
 
 CSV_FILES = ("projects.csv", "indicators.csv")  # what --csv writes in its folder
+STATUS_TITLES = {
+    "": "项目支出绩效目标填报情况表",
+    "monitor": "项目支出绩效运行监控填报情况表",
+    "self_evaluation": "项目支出绩效自评填报情况表",
+}
 
 
 @dataclass
@@ -165,10 +171,19 @@ class _SummaryWriter:
         formats = ReportFormats(workbook, heading.money_unit)
         # Sheets in reading order; 统计 is filled at the end, 汇编 sheets are added as templates appear.
         level1 = columns.level1
+        later = template.form if template is not None and template.form in FOLLOW_ON_FORMS else None
         self.tables = SummaryTables(
-            workbook, formats, heading, year=year, columns=columns, with_compilation=compilation
+            workbook,
+            formats,
+            heading,
+            year=year,
+            columns=columns,
+            with_compilation=compilation,
+            projects=later is None,  # a collection of a later form has its own reports
+            status_title=STATUS_TITLES.get(later or "", STATUS_TITLES[""]),
         )
-        self.stats = StatsSheet(workbook, formats, heading, report_title(year, "项目支出绩效目标统计表"), level1)
+        title = report_title(year, "项目支出绩效目标统计表")
+        self.stats = StatsSheet(workbook, formats, heading, title, level1) if later is None else None
         self.follow_on = FollowOnSummary(
             workbook,
             formats,
@@ -255,7 +270,8 @@ class _SummaryWriter:
     def finish(self, statuses: Sequence[UnitStatus]) -> None:
         """小计 and 合计, 统计, the 汇编's last rows."""
         self.tables.finish()
-        self.stats.write(self.figures, statuses)
+        if self.stats is not None:
+            self.stats.write(self.figures, statuses)
         self.follow_on.finish()
         if self.compilation is not None:
             self.compilation.finish()

@@ -68,7 +68,12 @@ def _quantity(item: dict[str, Any], share: str) -> str | None:
     number = decimal_of(parsed.get("number"))
     if parsed.get("kind") != "quantitative" or number is None:
         return None
-    value = number if parsed.get("unit") == "%" else (number * Decimal(share)).quantize(Decimal(1), ROUND_CEILING)
+    if parsed.get("unit") == "%" or parsed.get("op") in ("<=", "<"):
+        value = number  # a share or a ceiling: met as it stands
+    elif number == number.to_integral_value():
+        value = (number * Decimal(share)).quantize(Decimal(1), ROUND_CEILING)  # counts are whole
+    else:
+        value = (number * Decimal(share)).normalize()
     return f"{value}{parsed.get('unit') or ''}"
 
 
@@ -94,7 +99,7 @@ def filled_monitor(record: dict[str, Any], *, careless: bool = False) -> dict[st
 
 def filled_self_evaluation(record: dict[str, Any], *, careless: bool = False) -> dict[str, Any]:
     """A self-evaluation as a unit fills it after the year: 96 % of the budget spent, every target
-    reached but the first quantity (80 %) — explained, unless `careless` — scored by the rules."""
+    reached but the first quantity (half of it) — explained, unless `careless` — scored by the rules."""
     total = record["funds"]["rows"]["total"]
     initial = decimal_of(total["initial"]) or Decimal(0)
     executed = (initial * Decimal("0.96")).quantize(Decimal("0.01"))
@@ -106,7 +111,7 @@ def filled_self_evaluation(record: dict[str, Any], *, careless: bool = False) ->
     short = next((i for i, item in enumerate(record["indicators"]) if _quantity(item, "1")), None)
     scores = [points or Decimal(0)]
     for i, item in enumerate(record["indicators"]):
-        item["actual"] = _quantity(item, "0.8" if i == short else "1") or "已完成"
+        item["actual"] = _quantity(item, "0.5" if i == short else "1") or "已完成"
         if i == short and not careless:
             item["reason"] = "部分工作受客观因素影响推迟，已纳入下年度计划。"
         score = indicator_score(item["weight"], item["parsed"], item["actual"], record["year"])

@@ -180,7 +180,11 @@ class SummaryTables:
         year: int | None,
         columns: SummaryColumns,
         with_compilation: bool,
+        projects: bool = True,
+        status_title: str = "项目支出绩效目标填报情况表",
     ) -> None:
+        """`projects` False: 填报情况 alone (a collection of the forms that follow the targets has
+        its own reports: follow_on_summary)."""
         self.heading = heading
         self.columns = columns
         self.level1 = columns.level1
@@ -189,11 +193,20 @@ class SummaryTables:
             workbook,
             formats,
             STATUS_SHEET,
-            report_title(year, "项目支出绩效目标填报情况表"),
+            report_title(year, status_title),
             STATUS_COLUMNS,
             heading,
             frozen_columns=2,
         )
+        self.with_compilation = with_compilation
+        self.project_count = self.indicator_count = 0
+        self.totals: list[Decimal] = [Decimal(0)] * len(FUND_COLUMNS)
+        self.level1_totals: Counter[str] = Counter()
+        self.run: _UnitRun | None = None
+        self.projects: ReportSheet | None = None
+        self.indicators: ReportSheet | None = None
+        if not projects:
+            return
         self.projects = ReportSheet(
             workbook,
             formats,
@@ -218,11 +231,6 @@ class SummaryTables:
             heading,
             frozen_columns=2,
         )
-        self.with_compilation = with_compilation
-        self.project_count = self.indicator_count = 0
-        self.totals: list[Decimal] = [Decimal(0)] * len(FUND_COLUMNS)
-        self.level1_totals: Counter[str] = Counter()
-        self.run: _UnitRun | None = None
 
     # --- 填报情况 -------------------------------------------------------------------------------
 
@@ -282,7 +290,9 @@ class SummaryTables:
             *((link_text,) if self.with_compilation else ()),
         )
         last = len(values) - 1
-        self.projects.add_row(values, links={last: location} if location and self.with_compilation else None)
+        self._sheet(self.projects).add_row(
+            values, links={last: location} if location and self.with_compilation else None
+        )
         self.project_count += 1
         self.run.projects += 1
         self.run.counts.update(counts)
@@ -314,7 +324,9 @@ class SummaryTables:
             *((link_text,) if self.with_compilation else ()),
         )
         last = len(values) - 1
-        self.indicators.add_row(values, links={last: location} if location and self.with_compilation else None)
+        self._sheet(self.indicators).add_row(
+            values, links={last: location} if location and self.with_compilation else None
+        )
         self.indicator_count += 1
 
     def _declared(self, part: dict[str, Any], key: DeclaredKey) -> Any:
@@ -330,8 +342,14 @@ class SummaryTables:
     def _in_unit(self, amount: Decimal | None) -> float | None:
         return None if amount is None else float(amount / self.factor)
 
+    @staticmethod
+    def _sheet(sheet: ReportSheet | None) -> ReportSheet:
+        if sheet is None:
+            raise ValueError("项目汇总 and 指标明细 were not made for this summary")
+        return sheet
+
     def _subtotal(self, run: _UnitRun) -> None:
-        self.projects.add_row(
+        self._sheet(self.projects).add_row(
             (
                 run.code,
                 run.name,
@@ -352,6 +370,8 @@ class SummaryTables:
 
     def finish(self) -> None:
         """The last unit's 小计, the 合计 row, and the autofilters."""
+        if self.projects is None or self.indicators is None:
+            return
         if self.run is not None:
             self._subtotal(self.run)
         self.projects.finish()  # the 合计 row stays outside the filter
@@ -375,7 +395,8 @@ class SummaryTables:
 
     def papers(self) -> dict[str, int]:
         """The paper each table sheet prints on (xlsxwriter's paper numbers)."""
-        return {sheet.sheet.get_name(): sheet.paper for sheet in (self.status, self.projects, self.indicators)}
+        sheets = (self.status, self.projects, self.indicators)
+        return {sheet.sheet.get_name(): sheet.paper for sheet in sheets if sheet is not None}
 
 
 def _date(value: object) -> object:

@@ -71,7 +71,7 @@ def _finding(read: SheetRecord, code: Code, path: str | None, **details: Any) ->
 
 def _label(layout: SheetLayout, key: str) -> str:
     place = layout.field(key)
-    label = place.label if place and place.label and "{" not in place.label else key
+    label = place.title if place and place.title and "{" not in place.title else key
     return label.rstrip("：: ")
 
 

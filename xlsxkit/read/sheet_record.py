@@ -111,7 +111,7 @@ def read_sheet(grid: Grid, sheet: SheetLayout, located: Located, context: Contex
 def _check_copied(sheet: SheetLayout, link: TargetLink, result: SheetRecord) -> None:
     """Every value copied from the target is still what was copied; one changed (the sheet's
     protection taken off) is an error naming the original. The record keeps what the sheet shows."""
-    labels = {place.key: place.label for place in sheet.fields}
+    labels = {place.key: place.title for place in sheet.fields}
     headers = {column.key: column.header for table in sheet.tables for column in table.columns}
     for path, original in link.copied.items():
         value = _value_at(result.record, path)
@@ -163,7 +163,7 @@ def _recompute(sheet: SheetLayout, template: Template, result: SheetRecord) -> N
         shown = get_path(result.record, place.key)
         value = computed_value(place, values)
         if shown is not None and value is not None and not _close(shown, value, place.type):
-            label = (place.label or place.key).rstrip("：: ")
+            label = (place.title or place.key).rstrip("：: ")
             details = {"label": label, "computed": value, "cached": shown}
             result.findings.append(
                 Finding(Code.R_FORMULA_OVERWRITTEN, result.sheet, result.cells.get(place.key), details)
@@ -194,7 +194,7 @@ def _read_fields(grid: Grid, sheet: SheetLayout, located: Located, context: Cont
             value = from_cell(place.type, raw, context.template.money_unit, date1904=context.date1904, percent=percent)
         except CellValueError:
             expected, example = EXPECTED.get(place.type, ("文字", ""))
-            label = (place.label or place.key).rstrip("：: ")
+            label = (place.title or place.key).rstrip("：: ")
             details = {"label": label, "expected": expected, "value": text_of(raw, percent=percent), "example": example}
             result.findings.append(Finding(Code.R_WRONG_TYPE, grid.name, cell_name(row, col), details))
             value = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
@@ -94,6 +94,15 @@ class FieldPlace:
     label_box: Box | None
     formula: str | None = None  # a computed cell's expression (template/expressions); written as a formula
     copied: bool = False  # the target's value on a form generated from targets: locked, checked on reading
+    header: str | None = None  # in a grid (a row label, a column header above): the column's header
+
+    @property
+    def title(self) -> str | None:
+        """What messages call the field: its label, with its column's header in a grid
+        ("全年预算数（年度资金总额）"), or the header alone for a field spanning the grid's rows."""
+        if self.header is None:
+            return self.label
+        return self.header if self.box.rows > 1 or not self.label else f"{self.header}（{self.label}）"
 
     @property
     def label_pattern(self) -> re.Pattern[str] | None:
@@ -314,20 +323,38 @@ def _field_place(template: Template, cell: Cell, box: Box, statics: list[StaticP
     kind = cell.type or template.field_types()[key]
     label = _label_for(box, statics)
     label_text = label.text.strip() if label else None
-    return FieldPlace(
+    header = _header_above(box, statics) if label is not None and label.box.row == box.row else None
+    place = FieldPlace(
         key=key,
         box=box,
         type=kind,
         required=cell.required,
         list=cell.list,
-        input_message=cell.input_message or _default_message(label_text, kind, template),
+        input_message=cell.input_message or "",
         style=cell.style or "input",
         number_format=cell.number_format,
         label=label_text,
         label_box=label.box if label else None,
         formula=cell.formula,
         copied=cell.copied,
+        header=header.text.strip() if header is not None and header is not label else None,
     )
+    return place if place.input_message else replace(place, input_message=_default_message(place.title, kind, template))
+
+
+def _header_above(box: Box, statics: list[StaticPlace]) -> StaticPlace | None:
+    """The column header of a field in a grid: the nearest label above it over the same columns,
+    with nothing printed between them (a title or note in between ends the grid)."""
+    above = [
+        s for s in statics if s.is_label and s.box.last_row < box.row and (s.box.col, s.box.cols) == (box.col, box.cols)
+    ]
+    if not above:
+        return None
+    header = max(above, key=lambda s: s.box.last_row)
+    between = range(header.box.last_row + 1, box.row)
+    if any(s.box.covers(row, box.col) for s in statics for row in between):
+        return None
+    return header
 
 
 def _label_for(box: Box, statics: list[StaticPlace]) -> StaticPlace | None:
