@@ -318,3 +318,31 @@ def test_libreoffice_computes_the_proposed_scores_the_reader_computes(office: Of
         assert Decimal(shown[i]) == weight
         assert Decimal(str(record["indicators"][i]["score"])) == Decimal(str(record["computed"]["scores"][i]))
     assert Decimal(str(record["funds"]["score"])) == Decimal(10)
+
+
+# --- the demo's year ------------------------------------------------------------------------------
+
+
+def test_the_demo_goes_on_through_the_year(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    year = tmp_path / "year"
+    for form, report, sheets in (
+        ("monitor", "监控汇总.xlsx", ["填报情况", "监控汇总", "汇编-monitor"]),
+        ("self-evaluation", "自评汇总.xlsx", ["填报情况", "自评汇总", "自评统计", "汇编-self-evaluation"]),
+    ):
+        returned = sorted(path.name for path in (year / f"{form}-inbox").glob("*.xlsx"))
+        assert len(returned) == 3  # the three units whose targets were accepted
+        careless = read_return(year / f"{form}-inbox" / returned[0])
+        assert careless.count(Severity.error) > 0  # the unit that forgot a 偏差原因
+        assert all(read_return(year / f"{form}-inbox" / name).count(Severity.error) == 0 for name in returned[1:])
+        assert openpyxl.load_workbook(year / report).sheetnames == sheets
+    standings = {
+        db: [
+            unit["standing"]
+            for unit in json.loads(runner.invoke(app, ["status", "--db", str(db), "--json"]).stdout)["units"]
+        ]
+        for db in (tmp_path / "returns.sqlite", year / "targets.sqlite")
+    }
+    assert "approved" not in standings[tmp_path / "returns.sqlite"]  # left undecided for the office to try
+    assert standings[year / "targets.sqlite"].count("approved") == 3

@@ -124,7 +124,7 @@ def markdown(rows: list[tuple[Template, str]], image_dir: str, summary: list[tup
             "### The summary workbook",
             "",
             "The first printed page of each sheet of the demo's `汇总表.xlsx` (landscape, one page wide),",
-            "and of the reports of its `监控汇总.xlsx` and `自评汇总.xlsx`:",
+            "and of the reports of its `year/监控汇总.xlsx` and `year/自评汇总.xlsx`:",
         ]
         for name, png in summary:
             lines += ["", f"{name}:", "", f"![{name}]({image_dir}/{png.name})"]

@@ -178,7 +178,9 @@ def demo(
         for form, made in report.year.summaries.items():
             collected = report.year.collected[form]
             counts = ", ".join(f"{n} {o.value}" for o, n in sorted(collected.count().items()))
-            typer.echo(f"{out / (form + '-inbox')}/ → {form}: {counts}; {made.workbook} ({made.follow_on} forms)")
+            typer.echo(
+                f"{out / 'year' / (form + '-inbox')}/ → {form}: {counts}; {made.workbook} ({made.follow_on} forms)"
+            )
     raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
 
 

@@ -7,8 +7,10 @@
    the inbox is collected again (nothing doubled, the new version counts);
 4. feedback for every unit whose latest return has findings (feedback/);
 5. the summary workbook, records.jsonl and CSV exports (汇总表.xlsx, records.jsonl, exports/);
-6. the rest of the year (demo_year): the targets approved, the 运行监控表 generated from them,
-   filled, collected and consolidated (监控汇总.xlsx), then the 自评表 likewise (自评汇总.xlsx).
+6. the rest of the year (demo_year, in year/): the targets approved (in a copy of the ledger, so
+   that returns.sqlite stays undecided for the office to try its desk on), the 运行监控表 generated
+   from them, filled, collected and consolidated (year/监控汇总.xlsx), then the 自评表 likewise
+   (year/自评汇总.xlsx).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def run_demo(out_dir: Path, *, year: int | None = None, generated_at: dt.datetim
         report.summary = write_summary(
             ledger, out_dir / "汇总表.xlsx", jsonl=out_dir / "records.jsonl", csv_dir=out_dir / "exports"
         )
-        report.year = run_year(ledger, roster.units, out_dir, generated_at)
+    report.year = run_year(out_dir / "returns.sqlite", roster.units, out_dir / "year", generated_at)
     return report
 
 

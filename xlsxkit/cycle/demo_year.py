@@ -6,6 +6,7 @@ schedule; one indicator unlikely to be met, its cause not given), collected and 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
@@ -33,15 +34,19 @@ class YearReport:
     summaries: dict[str, Summary] = field(default_factory=dict)
 
 
-def run_year(targets: Ledger, units: list[dict[str, Any]], out_dir: Path, at: dt.datetime | None) -> YearReport:
-    """Approve the accepted targets, then monitor and self-evaluate them (see the module's text)."""
+def run_year(targets_db: Path, units: list[dict[str, Any]], out_dir: Path, at: dt.datetime | None) -> YearReport:
+    """Approve the accepted targets of the ledger `targets_db` — in a copy, out_dir/targets.sqlite —
+    then monitor and self-evaluate them (see the module's text)."""
     report = YearReport()
     moment = at or dt.datetime.now()
-    for latest in targets.latest_returns().values():
-        if latest.outcome in ACCEPTED:
-            review(targets, latest.unit_code, APPROVED, by=OFFICE, at=moment)
-            report.approved.append(latest.unit_code)
-    approved = list(approved_targets(targets))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(targets_db, out_dir / "targets.sqlite")
+    with Ledger(out_dir / "targets.sqlite") as targets:
+        for latest in targets.latest_returns().values():
+            if latest.outcome in ACCEPTED:
+                review(targets, latest.unit_code, APPROVED, by=OFFICE, at=moment)
+                report.approved.append(latest.unit_code)
+        approved = list(approved_targets(targets))
     if not approved:
         return report
     year = approved[0].get("year")

@@ -278,7 +278,7 @@ def _follow_on(
         return as_of, None
     link = stamp.link(sheet)
     if link is None:
-        names = {str(link.copied.get("project.name")): link for _, link in stamp.targets}
+        names = {str(other.copied.get("project.name")): other for _, other in stamp.targets}
         project = layout.field("project.name")
         shown = grid.value(project.box.row, project.box.col) if project is not None else None
         link = names.get(str(shown).strip()) if shown is not None else None

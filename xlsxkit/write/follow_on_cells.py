@@ -16,7 +16,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.form.schedule import YELLOW_FROM, is_cumulative, time_share
 from xlsxkit.form.scoring import CEILINGS, decimal_of, indicator_score
-from xlsxkit.template.layout import SheetLayout, TablePlace
+from xlsxkit.template.layout import ColumnPlace, SheetLayout
 from xlsxkit.template.model import Template
 from xlsxkit.write.formats import FormatCache
 
@@ -110,21 +110,20 @@ def _score_proposals(sheet: Worksheet, formats: FormatCache, sheet_layout: Sheet
     table = sheet_layout.table("indicators")
     if table is None:
         return
-    columns = {key: table.column(key) for key in ("actual", "weight", "score")}
-    if any(column is None for column in columns.values()):
+    actual, weight, score = (table.column(key) for key in ("actual", "weight", "score"))
+    if actual is None or weight is None or score is None:
         return
-    fmt = formats.get("input", table.column("score").type, locked=False)  # type: ignore[union-attr]
+    fmt = formats.get("input", score.type, locked=False)
     for i, item in enumerate(record.get("indicators") or []):
-        formula = _proposal(table, i, item, columns)
+        formula = _proposal(table.first_row + i, item, actual, weight)
         if formula is None:
             continue
-        score = indicator_score(item.get("weight"), item.get("parsed"), item.get("actual"), record.get("year"))
-        cached: Any = float(score) if score is not None else ""
-        column = columns["score"]
-        sheet.write_formula(table.first_row + i, column.col, formula, fmt, cached)  # type: ignore[union-attr]
+        proposed = indicator_score(item.get("weight"), item.get("parsed"), item.get("actual"), record.get("year"))
+        cached: Any = float(proposed) if proposed is not None else ""
+        sheet.write_formula(table.first_row + i, score.col, formula, fmt, cached)
 
 
-def _proposal(table: TablePlace, i: int, item: Any, columns: dict[str, Any]) -> str | None:
+def _proposal(row: int, item: Any, actual: ColumnPlace, weight: ColumnPlace) -> str | None:
     """The proposed 得分 of a quantitative indicator: 分值 × min(1, 实际/目标) (目标/实际 for a
     ceiling), blank until 实际完成值 and 分值 are filled; None for other indicators."""
     parsed = item.get("parsed") if isinstance(item, dict) else None
@@ -133,8 +132,7 @@ def _proposal(table: TablePlace, i: int, item: Any, columns: dict[str, Any]) -> 
     target = decimal_of(parsed.get("number"))
     if target is None or target <= 0:
         return None
-    row = table.first_row + i
-    actual, weight = _cell(row, columns["actual"].col), _cell(row, columns["weight"].col)
-    value, goal = number_in(actual, parsed.get("unit")), _decimal(target)
+    done, points = _cell(row, actual.col), _cell(row, weight.col)
+    value, goal = number_in(done, parsed.get("unit")), _decimal(target)
     share = f"IF({value}<={goal},1,{goal}/{value})" if parsed.get("op") in CEILINGS else f"MAX(0,{value}/{goal})"
-    return f'=IF(OR(TRIM({actual})="",{weight}=""),"",IFERROR(ROUND({weight}*MIN(1,{share}),2),""))'
+    return f'=IF(OR(TRIM({done})="",{points}=""),"",IFERROR(ROUND({points}*MIN(1,{share}),2),""))'
