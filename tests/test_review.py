@@ -131,6 +131,7 @@ def test_a_ledger_from_before_decisions_is_migrated_when_opened(desk):  # schema
     with sqlite3.connect(db) as raw:
         raw.execute("DROP TABLE decisions")  # as version 2 made it: no decisions, no contact columns
         raw.execute("ALTER TABLE units DROP COLUMN contact")
+        raw.execute("ALTER TABLE units DROP COLUMN parent")  # nor parents (version 4)
         raw.execute("PRAGMA user_version = 2")
     assert invoke("review", "--db", db, "--unit", "603001", "--approve")[0] == 0
     with Ledger(db, read_only=True) as ledger:

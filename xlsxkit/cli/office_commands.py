@@ -21,6 +21,7 @@ from xlsxkit.cli.app import (
 )
 from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.cycle.inbox import printable
+from xlsxkit.cycle.levels import UnitTree, count_levels
 from xlsxkit.cycle.office_steps import feedback_for_units, write_summary
 from xlsxkit.cycle.outputs import OutputGuard, write_problem
 from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
@@ -39,6 +40,7 @@ def status(
         statuses = unit_statuses(ledger)
         strays = unattributed_files(ledger)
         collection = ledger.collection()
+        levels = count_levels(UnitTree.of(ledger.units(), ledger.parents()), statuses)
     settled = all(s.standing in (Standing.accepted, Standing.warnings, Standing.approved) for s in statuses)
     settled = settled and not strays
     if as_json:
@@ -66,6 +68,20 @@ def status(
                             "late": s.late,
                         }
                         for s in statuses
+                    ],
+                    "levels": [
+                        {
+                            "code": c.code,
+                            "name": c.name,
+                            "level": c.level,
+                            "units": c.units,
+                            "returned": c.returned,
+                            "approved": c.approved,
+                            "errors": c.errors,
+                            "missing": c.missing,
+                            "late": c.late,
+                        }
+                        for c in levels
                     ],
                     "unattributed": [
                         {
@@ -103,6 +119,23 @@ def status(
             printable(s.review_note),
         )
     console.print(table)
+    if levels:
+        by_level = Table(
+            "单位代码",
+            "单位名称",
+            "层级",
+            "下属单位",
+            "已报送",
+            "审核通过",
+            "有错误",
+            "未报送",
+            "逾期",
+            title="分级填报情况",
+        )
+        for c in levels:
+            counts = (c.level, c.units, c.returned, c.approved, c.errors, c.missing, c.late)
+            by_level.add_row(printable(c.code), printable(c.name), *(str(n) for n in counts))
+        console.print(by_level)
     if strays:
         listing = Table("未识别文件", "结果", "原因", "收到", title="未识别文件（不属于名单中的任何单位）")
         for r in strays:
@@ -145,10 +178,22 @@ def consolidate_command(
     office: Annotated[
         str | None, typer.Option(help="编制单位 on every sheet of the summary (default: the roster's first unit).")
     ] = None,
+    office_code: Annotated[
+        str | None,
+        typer.Option(help="This office's unit code, as the office above knows it (default: the roster's first unit)."),
+    ] = None,
     compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
+    relay: Annotated[
+        bool,
+        typer.Option(help="Carry the records in the workbook, so the office above collects it as a return (转报)."),
+    ] = True,
     force: ForceOption = False,
 ) -> None:
     """The summary workbook of every unit's latest accepted return (and JSONL/CSV exports).
+
+    The workbook is also this office's return to the office above: put it in that office's inbox
+    and its collect counts it for this office and for every unit below it (--no-relay leaves the
+    records out).
 
     No output may be the ledger or lie in an inbox; a file xlsxkit did not write is replaced only with --force."""
     with open_ledger(db, read_only=True) as ledger:  # a problem (e.g. 汇编 of a template not built in) exits 2
@@ -158,6 +203,8 @@ def consolidate_command(
                 out,
                 money_unit=money,
                 office=office,
+                office_code=office_code,
+                relay=relay,
                 jsonl=jsonl,
                 csv_dir=csv_dir,
                 compilation=compilation,

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from xlsxkit.cycle.inbox import InboxItem, inbox_paths, items_of, refused_item, whole_item
 from xlsxkit.cycle.ledger import Collection, Evaluation, Ledger, Outcome, Receipt, Received
 from xlsxkit.cycle.outputs import is_feedback_workbook
+from xlsxkit.cycle.relay_receipts import is_relayed, is_unit_part, part_of, relay_parts
 from xlsxkit.form.errors import Code, Finding, InputError, Problem, Severity
 from xlsxkit.read.reader import read_return
 from xlsxkit.template.load import builtin_template, parse_template
@@ -97,18 +98,20 @@ def collect(
     paths = inbox_paths(inbox)
     with _Readers(workers) as readers:
         for batch in _batches(_to_judge(inbox, progress(paths), ledger, report), BATCH):
-            for item, received in zip(batch, _read_batch(readers, batch, ledger), strict=True):
-                evaluation, received = judge(item.label, received, ledger, before=item.receipt_id)
-                if item.receipt_id is None:
-                    if ledger.record(item.label, received, evaluation, now()) is None:
+            for item, whole in zip(batch, _read_batch(readers, batch, ledger), strict=True):
+                for label, received in relay_parts(item.label, whole):
+                    receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
+                    evaluation, received = judge(label, received, ledger, before=receipt_id)
+                    if receipt_id is None:
+                        if ledger.record(label, received, evaluation, now()) is None:
+                            report.unchanged += 1
+                            continue
+                    elif evaluation != _current(ledger, receipt_id):
+                        ledger.reevaluate(receipt_id, received, evaluation, now())
+                    else:
                         report.unchanged += 1
                         continue
-                elif evaluation != _current(ledger, item.receipt_id):
-                    ledger.reevaluate(item.receipt_id, received, evaluation, now())
-                else:
-                    report.unchanged += 1
-                    continue
-                report.outcomes.append((item.label, evaluation.outcome, evaluation.reason))
+                    report.outcomes.append((label, evaluation.outcome, evaluation.reason))
     return report
 
 
@@ -128,8 +131,9 @@ def recheck(
     items = (_stored(ledger, receipt) for receipt in ledger.receipts())
     with _Readers(workers) as readers:
         for batch in _batches(items, BATCH):
-            for item, received in zip(batch, _read_batch(readers, batch, ledger), strict=True):
+            for item, whole in zip(batch, _read_batch(readers, batch, ledger), strict=True):
                 assert item.receipt_id is not None
+                received = part_of(item.label, whole)
                 evaluation, received = judge(item.label, received, ledger, before=item.receipt_id)
                 ledger.reevaluate(item.receipt_id, received, evaluation, now())
                 report.outcomes.append((item.label, evaluation.outcome, evaluation.reason))
@@ -336,19 +340,27 @@ def receive(name: str, content: bytes, sha256: str, template: Template | None) -
     records = [r.record for r in result.records]
     if is_feedback_workbook(result.facts, records):  # our own feedback, unchanged: no return
         return not_a_return(sha256, len(content), content, Finding(Code.O_FEEDBACK_COLLECTED).as_dict())
+    relay = result.relay
+    if relay is not None:  # a lower office's summary: the return of that office and of its units
+        unit_code, unit_name, year = relay.office_code or None, relay.office_name or None, relay.year
+    else:
+        unit_code = (stamp.unit_code or None) if stamp else None
+        unit_name = (stamp.unit_name or None) if stamp else None
+        year = stamp.year if stamp else next((r["year"] for r in records if r.get("year")), None)
     return Received(
         sha256=sha256,
         size=len(content),
         content=content,
-        unit_code=(stamp.unit_code or None) if stamp else None,
-        unit_name=(stamp.unit_name or None) if stamp else None,
-        year=stamp.year if stamp else next((r["year"] for r in records if r.get("year")), None),
+        unit_code=unit_code,
+        unit_name=unit_name,
+        year=year,
         template_id=result.template.id if result.template else None,
         template_version=result.template.version if result.template else None,
         readable=result.readable,
-        stamped=stamp is not None,
+        stamped=stamp is not None or relay is not None,
         findings=tuple(f.as_dict() for f in result.all_findings()),
         records=tuple((r.sheet, r.record) for r in result.records),
+        relayed_by=relay.office_code if relay is not None else None,
     )
 
 
@@ -374,7 +386,9 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
                 counts=False,
                 unit=unit,
             )
-        if named is not None and named[0] != unit:
+        if received.relayed_by is not None and received.relayed_by == next(iter(roster), None):
+            return verdict.done_with(Finding(Code.L_OWN_SUMMARY, details={"office": unit}), counts=False, unit=None)
+        if named is not None and named[0] != unit and not is_unit_part(received):
             return verdict.done_with(
                 Finding(
                     Code.L_OTHER_UNIT,
@@ -404,6 +418,9 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
             )
         verdict.attribute(unit, roster[unit], collection.year)
     latest = ledger.latest_counting(unit, before=before)
+    if latest is not None and is_relayed(latest[0], unit) != is_unit_part(received):
+        direct, relayed = (latest[0], label) if is_unit_part(received) else (label, latest[0])
+        verdict.add(Finding(Code.L_DIRECT_AND_RELAYED, details={"unit": unit, "direct": direct, "relayed": relayed}))
     if latest is not None and latest[1] == received.sha256:
         return verdict.done_with(
             Finding(Code.L_DUPLICATE, details={"first": latest[0]}), counts=False, unit=unit, outcome=Outcome.skipped

@@ -33,6 +33,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxkit.cycle.compendium import Compilation
 from xlsxkit.cycle.export import csv_safe
 from xlsxkit.cycle.follow_on_summary import FollowOnSummary, is_follow_on
+from xlsxkit.cycle.levels import UnitTree
 from xlsxkit.cycle.outputs import SUMMARY_PROPERTIES
 from xlsxkit.cycle.report_sheet import ReportFormats, ReportHeading, paper_name
 from xlsxkit.cycle.status import UnitStatus
@@ -51,8 +52,10 @@ from xlsxkit.cycle.summary_tables import (
     report_title,
 )
 from xlsxkit.form.atomic import atomic_path, atomic_text
+from xlsxkit.form.excel import RELAY_SHEET
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import FOLLOW_ON_FORMS
+from xlsxkit.form.relay import RelayHeading, RelayRecords
 from xlsxkit.template.model import Template
 from xlsxkit.write.formats import TEXT_STAYS_TEXT
 
@@ -94,6 +97,8 @@ def consolidate(
     year: int | None = None,
     template: Template | None = None,
     date: dt.date | None = None,
+    tree: UnitTree | None = None,
+    relay: RelayHeading | None = None,
 ) -> Summary:
     """Write the summary workbook `target` (and the exports asked for) from `records`, which
     are iterated once and never held together; all outputs appear whole, or none does.
@@ -124,9 +129,11 @@ def consolidate(
                 year,
                 SummaryColumns.of(template),
                 template=template,
+                tree=tree,
                 compilation=compilation,
                 jsonl=jsonl_stream,
                 csv_streams=csv_streams,
+                relay=relay,
             )
             writer.write_statuses(statuses)
             for record in records:
@@ -161,9 +168,11 @@ class _SummaryWriter:
         columns: SummaryColumns,
         *,
         template: Template | None,
+        tree: UnitTree | None = None,
         compilation: bool,
         jsonl: IO[str] | None,
         csv_streams: list[IO[str]],
+        relay: RelayHeading | None = None,
     ) -> None:
         self.workbook = workbook
         # what outputs.is_ours knows a summary by (so that the next consolidation may replace it)
@@ -181,6 +190,7 @@ class _SummaryWriter:
             with_compilation=compilation,
             projects=later is None,  # a collection of a later form has its own reports
             status_title=STATUS_TITLES.get(later or "", STATUS_TITLES[""]),
+            tree=tree,
         )
         title = report_title(year, "项目支出绩效目标统计表")
         self.stats = StatsSheet(workbook, formats, heading, title, level1) if later is None else None
@@ -209,6 +219,7 @@ class _SummaryWriter:
         self.csv_indicators = _csv_writer(csv_streams[1], indicator_headers) if csv_streams else None
         self.columns = columns
         self.departments = 0
+        self.relay = _RelaySheet(workbook, relay) if relay is not None else None
 
     def write_statuses(self, statuses: Sequence[UnitStatus]) -> None:
         """填报情况."""
@@ -218,6 +229,8 @@ class _SummaryWriter:
         """One record into every sheet and export."""
         if self.jsonl is not None:
             self.jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if self.relay is not None:
+            self.relay.add(record)
         follow_on = is_follow_on(record)
         if follow_on:
             self.follow_on.open(record)  # its report comes before the 汇编 sheet its form is drawn on
@@ -275,6 +288,8 @@ class _SummaryWriter:
         self.follow_on.finish()
         if self.compilation is not None:
             self.compilation.finish()
+        if self.relay is not None:
+            self.relay.finish()
         self.tables.status.sheet.activate()
 
     def summary(self, target: Path) -> Summary:
@@ -290,11 +305,37 @@ class _SummaryWriter:
             totals={key: totals[i] for i, key in enumerate(TOTAL_KEYS)},
             departments=self.departments,
             follow_on=self.follow_on.count,
-            sheets=[sheet.get_name() for sheet in self.workbook.worksheets()],
+            sheets=[sheet.get_name() for sheet in self.workbook.worksheets() if sheet.get_name() != RELAY_SHEET],
             papers={
                 name: paper_name(paper) for name, paper in {**self.tables.papers(), **self.follow_on.papers()}.items()
             },
         )
+
+
+class _RelaySheet:
+    """The very hidden sheet that makes the summary a return (form/relay): heading, one row per
+    record as they pass, the end row."""
+
+    def __init__(self, workbook: Workbook, heading: RelayHeading) -> None:
+        self.sheet = workbook.add_worksheet(RELAY_SHEET)
+        self.sheet.very_hidden()
+        self.rows = 0
+        self.records = RelayRecords()
+        for row in heading.rows():
+            self._write(row)
+
+    def _write(self, cells: list[str]) -> None:
+        for col, text in enumerate(cells):
+            self.sheet.write_string(self.rows, col, text)  # text, never a formula
+        self.rows += 1
+
+    def add(self, record: dict[str, Any]) -> None:
+        """One record's row."""
+        self._write(self.records.row(record))
+
+    def finish(self) -> None:
+        """The end row that seals the records."""
+        self._write(self.records.end())
 
 
 def _yuan(record: dict[str, Any], period: str, key: str) -> Decimal | None:

@@ -72,6 +72,7 @@ class Received:
     stamped: bool  # the workbook carries our stamp (unit, year and template come from it)
     findings: tuple[dict[str, Any], ...]  # Finding.as_dict()
     records: tuple[tuple[str, dict[str, Any]], ...]  # (sheet, record)
+    relayed_by: str | None = None  # a lower office's summary (转报), or a unit's part of one: that office
 
     def count(self, severity: str) -> int:
         """How many of its findings have this severity."""
@@ -253,9 +254,16 @@ class Ledger:
         with self._transaction():
             self.db.execute("DELETE FROM units")
             self.db.executemany(
-                "INSERT INTO units (code, name, position, contact) VALUES (?, ?, ?, ?)",
-                [(str(u["code"]), str(u["name"]), i, _contact(u)) for i, u in enumerate(units)],
+                "INSERT INTO units (code, name, position, contact, parent) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (str(u["code"]), str(u["name"]), i, _contact(u), u.get("parent") or None)
+                    for i, u in enumerate(units)
+                ],
             )
+
+    def parents(self) -> dict[str, str | None]:
+        """Each roster unit's parent (上级单位), by unit code; None at the top."""
+        return dict(self.db.execute("SELECT code, parent FROM units ORDER BY position").fetchall())
 
     def contacts(self) -> dict[str, dict[str, str]]:
         """Each unit's other roster columns (联系人, 电话 …), by unit code."""
@@ -566,7 +574,7 @@ def _time(at: dt.datetime) -> str:
 
 def _contact(unit: dict[str, Any]) -> str | None:
     """A roster unit's columns beyond code and name, as JSON (None where it has none)."""
-    other = {str(key): str(value) for key, value in unit.items() if key not in ("code", "name") and value}
+    other = {str(key): str(value) for key, value in unit.items() if key not in ("code", "name", "parent") and value}
     return json.dumps(other, ensure_ascii=False) if other else None
 
 

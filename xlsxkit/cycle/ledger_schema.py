@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The tables of version 2 (the step from version 1 makes them).
 SCHEMA_V2 = """
@@ -70,7 +70,12 @@ CREATE INDEX decisions_by_unit ON decisions (unit_code, id);
 ALTER TABLE units ADD COLUMN contact TEXT;
 """
 
-SCHEMA = SCHEMA_V2 + DECISIONS
+# Version 4: a roster unit may name its parent (上级单位代码): the collection is a tree.
+LEVELS = """
+ALTER TABLE units ADD COLUMN parent TEXT;
+"""
+
+SCHEMA = SCHEMA_V2 + DECISIONS + LEVELS
 
 # Version 1 (xlsxkit 0.1): files held the judgement, receipts the outcome; each file was judged once.
 MIGRATE_1_TO_2 = (
@@ -101,7 +106,7 @@ DROP TABLE records_v1; DROP TABLE findings_v1; DROP TABLE receipts_v1; DROP TABL
 DELETE FROM meta WHERE key = 'schema';
 """
 )
-MIGRATIONS = {1: MIGRATE_1_TO_2, 2: DECISIONS}  # from version n to n + 1
+MIGRATIONS = {1: MIGRATE_1_TO_2, 2: DECISIONS, 3: LEVELS}  # from version n to n + 1
 
 
 def schema_version(db: sqlite3.Connection) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from xlsxkit.cycle.status import Standing, UnitStatus
+
 
 @dataclass(frozen=True)
 class UnitTree:
@@ -73,3 +75,42 @@ class UnitTree:
     def level(self, code: str) -> int:
         """1 at the top, 2 below a top unit …"""
         return len(self.ancestors(code)) + 1
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """How a sub-office's units stand: those below it (at any depth), how many sent a return, were
+    approved, have errors, are missing, came late."""
+
+    code: str
+    name: str
+    level: int
+    units: int
+    returned: int
+    approved: int
+    errors: int
+    missing: int
+    late: int
+
+
+def count_levels(tree: UnitTree, statuses: Iterable[UnitStatus]) -> list[LevelCount]:
+    """A count per sub-office of the tree (depth first)."""
+    by_code = {status.code: status for status in statuses}
+    counts = []
+    for office in tree.offices():
+        below = [by_code[code] for code in tree.subtree(office)[1:] if code in by_code]
+        standings = [status.standing for status in below]
+        counts.append(
+            LevelCount(
+                code=office,
+                name=tree.names.get(office, ""),
+                level=tree.level(office),
+                units=len(below),
+                returned=sum(1 for s in standings if s is not Standing.missing),
+                approved=standings.count(Standing.approved),
+                errors=standings.count(Standing.errors),
+                missing=standings.count(Standing.missing),
+                late=sum(1 for status in below if status.late),
+            )
+        )
+    return counts

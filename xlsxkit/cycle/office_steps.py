@@ -3,6 +3,7 @@ has findings, and the summary of the latest accepted returns."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,10 +11,12 @@ from xlsxkit.cycle.annotate import annotate, feedback_name
 from xlsxkit.cycle.consolidate import CSV_FILES, Summary, consolidate
 from xlsxkit.cycle.decisions import RETURNED, counted_returns, current_decisions
 from xlsxkit.cycle.ledger import ACCEPTED, Ledger
+from xlsxkit.cycle.levels import UnitTree
 from xlsxkit.cycle.outputs import OutputGuard
 from xlsxkit.cycle.status import unit_statuses
 from xlsxkit.form.errors import Code, Finding, Problem, ReturnFileError, XlsxkitError
 from xlsxkit.form.money import MoneyUnit
+from xlsxkit.form.relay import RelayHeading
 from xlsxkit.template.load import builtin_template, parse_template
 from xlsxkit.template.model import Template
 
@@ -101,20 +104,34 @@ def write_summary(
     csv_dir: Path | None = None,
     compilation: bool = True,
     office: str | None = None,
+    office_code: str | None = None,
+    relay: bool = True,
     guard: OutputGuard | None = None,
 ) -> Summary:
     """The summary workbook (and exports) of every roster unit's latest return, where accepted,
-    in unit-code order. `office` (编制单位) defaults to the roster's first unit, the office at the
-    top of its list. With a `guard`, every output is checked before anything is written."""
+    in unit-code order. `office` (编制单位) and `office_code` default to the roster's first unit,
+    the office at the top of its list. With `relay`, the workbook carries its records for the
+    office above (form/relay). With a `guard`, every output is checked before anything is written."""
     if guard is not None:
         csv_files = [(csv_dir / name if csv_dir is not None else None, f"CSV 文件 {name}") for name in CSV_FILES]
         guard.check(
             files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files], folders=[(csv_dir, "CSV 文件夹")]
         )
     units = ledger.units()
+    tree = UnitTree.of(units, ledger.parents())
     evaluation_ids = summarised_evaluations(ledger)
     collection = ledger.collection()
     template = _collection_template(collection.template_id, collection.template_yaml)
+    parents = ledger.parents()
+    heading = RelayHeading(
+        template_id=collection.template_id or "",
+        template_version=template.version if template is not None else "",
+        year=collection.year,
+        office_code=office_code if office_code is not None else (units[0]["code"] if units else ""),
+        office_name=office if office is not None else (units[0]["name"] if units else ""),
+        generated_at=dt.datetime.now().replace(microsecond=0).isoformat(),
+        units=tuple((u["code"], u["name"], parents.get(u["code"])) for u in units),
+    )
     return consolidate(
         ledger.records_of(evaluation_ids),
         unit_statuses(ledger),
@@ -126,23 +143,27 @@ def write_summary(
         office=office if office is not None else (units[0]["name"] if units else ""),
         year=collection.year,
         template=template,
+        tree=tree,
+        relay=heading if relay else None,
     )
 
 
 def summarised_evaluations(ledger: Ledger) -> list[int]:
-    """The evaluations the office's summary is made of, in unit-code order: each roster unit's
-    counted return (an approved version held against later files), where it was accepted and
-    the office has not returned it."""
+    """The evaluations the office's summary is made of, in unit-code order (depth first where the
+    roster names parents: each sub-office, then the units below it): each roster unit's counted
+    return (an approved version held against later files), where it was accepted and the office
+    has not returned it."""
     latest = counted_returns(ledger)
     returned = {
         code
         for code, d in current_decisions(ledger).items()
         if d.decision == RETURNED and code in latest and d.receipt_id == latest[code].receipt_id
     }
+    order = UnitTree.of(ledger.units(), ledger.parents()).depth_first()
     return [
-        latest[u["code"]].evaluation_id
-        for u in sorted(ledger.units(), key=lambda unit: unit["code"])
-        if u["code"] in latest and latest[u["code"]].outcome in ACCEPTED and u["code"] not in returned
+        latest[code].evaluation_id
+        for code in order
+        if code in latest and latest[code].outcome in ACCEPTED and code not in returned
     ]
 
 

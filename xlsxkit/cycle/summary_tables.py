@@ -20,6 +20,7 @@ from typing import Any
 
 from xlsxwriter.workbook import Workbook
 
+from xlsxkit.cycle.levels import UnitTree, count_levels
 from xlsxkit.cycle.report_sheet import Column, ReportFormats, ReportHeading, ReportSheet
 from xlsxkit.cycle.status import UnitStatus
 from xlsxkit.form.excel import INDICATORS_SHEET, PROJECTS_SHEET, STATUS_SHEET
@@ -48,6 +49,18 @@ STATUS_COLUMNS = (
     Column("提示数", 7, "int"),
     Column("文件", 30, "wrap"),
     Column("审核", 24, "wrap"),
+)
+LEVELS_SHEET = "分级填报情况"
+LEVEL_COLUMNS = (  # a row per sub-office: how the units below it stand
+    Column("单位代码", 11),
+    Column("单位名称", 30, "wrap"),
+    Column("层级", 6, "int"),
+    Column("下属单位数", 9, "int"),
+    Column("已报送", 8, "int"),
+    Column("审核通过", 8, "int"),
+    Column("有错误", 8, "int"),
+    Column("未报送", 8, "int"),
+    Column("逾期", 8, "int"),
 )
 PROJECT_HEAD = (
     Column("单位代码", 10),
@@ -182,9 +195,11 @@ class SummaryTables:
         with_compilation: bool,
         projects: bool = True,
         status_title: str = "项目支出绩效目标填报情况表",
+        tree: UnitTree | None = None,
     ) -> None:
         """`projects` False: 填报情况 alone (a collection of the forms that follow the targets has
-        its own reports: follow_on_summary)."""
+        its own reports: follow_on_summary). With a `tree` of units (records arriving depth first),
+        each sub-office's subtree closes with its own 小计."""
         self.heading = heading
         self.columns = columns
         self.level1 = columns.level1
@@ -198,11 +213,26 @@ class SummaryTables:
             heading,
             frozen_columns=2,
         )
+        self.levels = (
+            ReportSheet(
+                workbook,
+                formats,
+                LEVELS_SHEET,
+                report_title(year, "分级填报情况表"),
+                LEVEL_COLUMNS,
+                heading,
+                frozen_columns=2,
+            )
+            if tree is not None and tree.has_levels
+            else None
+        )
         self.with_compilation = with_compilation
         self.project_count = self.indicator_count = 0
         self.totals: list[Decimal] = [Decimal(0)] * len(FUND_COLUMNS)
         self.level1_totals: Counter[str] = Counter()
         self.run: _UnitRun | None = None
+        self.tree = tree
+        self.offices: list[_UnitRun] = []  # the sub-offices whose subtree is being listed, outermost first
         self.projects: ReportSheet | None = None
         self.indicators: ReportSheet | None = None
         if not projects:
@@ -255,6 +285,22 @@ class SummaryTables:
                 )
             )
         self.status.finish()
+        if self.levels is not None and self.tree is not None:
+            for count in count_levels(self.tree, statuses):
+                self.levels.add_row(
+                    (
+                        count.code,
+                        count.name,
+                        count.level,
+                        count.units,
+                        count.returned,
+                        count.approved,
+                        count.errors,
+                        count.missing,
+                        count.late,
+                    )
+                )
+            self.levels.finish()
 
     # --- a project ----------------------------------------------------------------------------
 
@@ -272,6 +318,7 @@ class SummaryTables:
             self._subtotal(self.run)
             self.run = None
         if self.run is None:
+            self._enter_subtrees(code)
             self.run = _UnitRun(code, unit.get("name"))
         indicators = [item for item in record.get("indicators") or [] if isinstance(item, dict)]
         counts = Counter(self._level1_column(item.get("level1")) for item in indicators)
@@ -294,13 +341,16 @@ class SummaryTables:
             values, links={last: location} if location and self.with_compilation else None
         )
         self.project_count += 1
-        self.run.projects += 1
-        self.run.counts.update(counts)
         self.level1_totals.update(counts)
         for i, amount in enumerate(amounts):
             if amount is not None:
                 self.totals[i] += amount
-                self.run.amounts[i] = (self.run.amounts[i] or Decimal(0)) + amount
+        for run in (self.run, *self.offices):
+            run.projects += 1
+            run.counts.update(counts)
+            for i, amount in enumerate(amounts):
+                if amount is not None:
+                    run.amounts[i] = (run.amounts[i] or Decimal(0)) + amount
         for number, item in enumerate(indicators, start=1):
             self._indicator(unit, project, source, number, item, location, link_text)
 
@@ -348,13 +398,27 @@ class SummaryTables:
             raise ValueError("项目汇总 and 指标明细 were not made for this summary")
         return sheet
 
-    def _subtotal(self, run: _UnitRun) -> None:
+    def _enter_subtrees(self, code: str) -> None:
+        """Before a unit's rows: the 小计 of each sub-office subtree it is not in, and the subtrees
+        it opens (a subtree that is the whole roster has none: that is the 合计)."""
+        if self.tree is None:
+            return
+        everyone = len(self.tree.names)
+        path = [*self.tree.ancestors(code), *([code] if self.tree.children(code) else [])]
+        path = [office for office in path if len(self.tree.subtree(office)) < everyone]
+        while self.offices and self.offices[-1].code not in path:
+            self._subtotal(self.offices.pop(), subtree=True)
+        opened = {run.code for run in self.offices}
+        self.offices += [_UnitRun(office, self.tree.names.get(office)) for office in path if office not in opened]
+
+    def _subtotal(self, run: _UnitRun, *, subtree: bool = False) -> None:
+        label = f"小计：{run.name}及下属单位（{run.projects} 个项目）" if subtree else f"小计（{run.projects} 个项目）"
         self._sheet(self.projects).add_row(
             (
                 run.code,
                 run.name,
                 None,
-                f"小计（{run.projects} 个项目）",
+                label,
                 None,
                 *(self._in_unit(a) for a in run.amounts),
                 *(run.counts[level] for level in (*self.level1, OTHER_LEVEL1)),
@@ -374,6 +438,8 @@ class SummaryTables:
             return
         if self.run is not None:
             self._subtotal(self.run)
+        while self.offices:
+            self._subtotal(self.offices.pop(), subtree=True)
         self.projects.finish()  # the 合计 row stays outside the filter
         self.projects.add_row(
             (
@@ -395,7 +461,7 @@ class SummaryTables:
 
     def papers(self) -> dict[str, int]:
         """The paper each table sheet prints on (xlsxwriter's paper numbers)."""
-        sheets = (self.status, self.projects, self.indicators)
+        sheets = (self.status, self.levels, self.projects, self.indicators)
         return {sheet.sheet.get_name(): sheet.paper for sheet in sheets if sheet is not None}
 
 

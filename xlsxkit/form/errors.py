@@ -133,6 +133,18 @@ class Code(Enum):
     G_ROSTER_ENCODING = ("G002", "无法识别名单的文字编码", "请另存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。")
     G_ROSTER_EMPTY_CELL = ("G003", "第 {row} 行的 {column} 为空", "补全该单位的代码和名称。")
     G_ROSTER_DUPLICATE = ("G004", "单位代码 {code} 在第 {row} 行重复出现（首次在第 {first} 行）", "每个单位只列一次。")
+    G_ROSTER_PARENT_UNKNOWN = (
+        "G023",
+        "单位 {code} 的上级单位代码 {parent} 不在名单中（或是它自己），该单位按最上一级处理",
+        "在名单中列出上级单位，或改正上级单位代码。",
+        "warning",
+    )
+    G_ROSTER_PARENT_CYCLE = (
+        "G024",
+        "单位 {code} 的上级单位逐级上溯又回到了它自己，该单位按最上一级处理",
+        "改正上级单位代码，使每个单位逐级上溯都能到达最上一级单位。",
+        "warning",
+    )
     G_ROSTER_FORMAT = ("G005", "名单格式不受支持：{suffix}", "请使用 .csv 或 .xlsx 文件。")
     G_ROSTER_UNREADABLE = (
         "G007",
@@ -329,6 +341,11 @@ class Code(Enum):
         "「{label}」是计算单元格，应为 {computed}，现为 {cached}（公式可能被改写）",
         "恢复该单元格的公式（或重新从下发的表格复制），不要直接填写数值。",
         "warning",
+    )
+    R_RELAY_DAMAGED = (
+        "R020",
+        "这是下级单位转报的汇总表，但其中的记录不完整：{detail}",
+        "请下级单位重新生成汇总表（xlsxkit consolidate）后报送，不要修改其中隐藏的记录工作表。",
     )
     R_TARGET_LINK_LOST = (
         "R019",
@@ -541,6 +558,17 @@ class Code(Enum):
         "L027",
         "这不是 xlsxkit 为本次收取生成的审核表",
         "用 xlsxkit review --sheet 生成审核表，在其中填写审核意见。",
+    )
+    L_DIRECT_AND_RELAYED = (
+        "L029",
+        "单位 {unit} 的报表既直接报送（{direct}），又经下级单位转报（{relayed}）；只计一次，以最后收到的一份为准",
+        "确认该单位由谁报送：直接报送的单位不应再列入下级单位的名单，或请其不再直接报送。",
+        "warning",
+    )
+    L_OWN_SUMMARY = (
+        "L030",
+        "这是本单位（{office}）自己的汇总表，不是下级单位的报表",
+        "把汇总表报送上级；本级收件箱中只放下级单位的报表和下级单位的汇总表。",
     )
     L_REVIEW_SHEET_CHOICE = ("L028", "审核意见「{value}」不是“通过”或“退回”", "从下拉列表中选择“通过”或“退回”。")
     L_REVIEW_NOT_APPROVED = (

@@ -27,3 +27,4 @@ PROJECTS_SHEET = "项目汇总"
 INDICATORS_SHEET = "指标明细"
 STATS_SHEET = "统计"
 COMPILATION_SHEET = "汇编"
+RELAY_SHEET = "_xlsxkit_relay"  # very hidden: the summary's records, so the next level collects it as a return

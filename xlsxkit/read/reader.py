@@ -18,8 +18,9 @@ from typing import Any
 import python_calamine
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError, Severity, TemplateError, did_you_mean
-from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, STAMP_SHEET
+from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET, RELAY_SHEET, STAMP_SHEET
 from xlsxkit.form.record import FOLLOW_ON_FORMS
+from xlsxkit.form.relay import RelayDamaged, RelayHeading, read_relay
 from xlsxkit.form.stamp import Stamp, TargetLink, read_stamp
 from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
 from xlsxkit.read.locate import locate
@@ -50,6 +51,7 @@ class ReadResult:
     findings: list[Finding] = field(default_factory=list)  # about the file and its sheets
     template: Template | None = None
     stamp: Stamp | None = None
+    relay: RelayHeading | None = None  # a lower office's summary (转报): its records are those it carries
     facts: FileFacts | None = None
     readable: bool = True  # False: the file could not be read at all (or was skipped)
     content: bytes | None = field(default=None, repr=False)  # the file's bytes, when given rather than read from `path`
@@ -102,6 +104,8 @@ def read_return(
         book = _open(result.source, facts)
     except ReturnFileError as error:
         return _unreadable(result, error.finding)
+    if RELAY_SHEET in book.sheet_names:
+        return _read_relay(book, facts, result, find_template)
     try:
         result.stamp = _one_stamp(read_stamp(facts.custom_properties), _stamp_sheet(book, facts))
         result.template = _choose_template(
@@ -114,6 +118,40 @@ def read_return(
     except Exception as error:
         result.records.clear()
         return _unreadable(result, Finding(Code.R_INTERNAL, details={"detail": f"{type(error).__name__}: {error}"}))
+    return result
+
+
+def _read_relay(
+    book: python_calamine.CalamineWorkbook,
+    facts: FileFacts,
+    result: ReadResult,
+    find_template: Callable[[str], Template | None],
+) -> ReadResult:
+    """A lower office's summary workbook: the records it carries, each with the office it came
+    through added to its provenance (`source.via`); refused whole where the relay is not."""
+    try:
+        rows = (
+            book.get_sheet_by_name(RELAY_SHEET).to_python(skip_empty_area=False) if _whole(facts, RELAY_SHEET) else []
+        )
+        relay = read_relay(rows)
+    except (python_calamine.CalamineError, RelayDamaged) as error:
+        return _unreadable(result, Finding(Code.R_RELAY_DAMAGED, details={"detail": str(error)}))
+    heading = relay.heading
+    try:
+        template = find_template(heading.template_id)
+    except TemplateError:
+        template = None
+    if template is None:
+        known = [t.id for t in builtin_templates()]
+        details = {"template": heading.template_id, "suggestion": did_you_mean(heading.template_id, known)}
+        return _unreadable(result, Finding(Code.R_UNKNOWN_TEMPLATE, details=details))
+    result.relay, result.template = heading, template
+    hop = {"office": heading.office_code, "name": heading.office_name, "file": result.path.name}
+    for record in relay.records:
+        source = dict(record.get("source") or {})
+        source["via"] = [*(source.get("via") or []), hop]
+        record["source"] = source
+        result.records.append(SheetRecord(record, str(source.get("sheet") or RELAY_SHEET)))
     return result
 
 

@@ -1,7 +1,7 @@
 """Read a roster of units (CSV or XLSX, at least `code,name`) into unit dicts.
 
 CSV text may be UTF-8 (with or without BOM) or GBK; which one was found is reported.
-Column names have aliases (单位代码 → code …); other columns are kept and reach the
+Column names have aliases (单位代码 → code, 上级单位代码 → parent …); other columns are kept and reach the
 templates as `unit.<column>`.
 """
 
@@ -27,6 +27,10 @@ COLUMN_ALIASES = {
     "单位名称": "name",
     "名称": "name",
     "单位": "name",
+    "parent": "parent",
+    "上级单位代码": "parent",
+    "上级代码": "parent",
+    "上级单位编码": "parent",
 }
 ENCODINGS = ("utf-8-sig", "gb18030")
 ROSTER_CELLS = 2_000_000  # a roster's first sheet within this many cells (calamine allocates the whole range)
@@ -155,7 +159,39 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
             continue
         first_row[unit["code"]] = number
         units.append(unit)
+    problems += _parent_problems(path, units, first_row)
     return Roster(units=units, encoding=encoding, problems=problems)
+
+
+def _parent_problems(path: Path, units: list[dict[str, Any]], rows: dict[str, int]) -> list[Problem]:
+    """A unit's parent (上级单位代码) must be another roster unit, and no unit may be its own
+    ancestor; such a parent is dropped (the unit stands at the top) and reported."""
+    problems: list[Problem] = []
+    codes = {unit["code"] for unit in units}
+    for unit in units:
+        parent = plain_code(unit.get("parent") or "")
+        unit.pop("parent", None)
+        if not parent:
+            continue
+        where = f"{path}:{rows[unit['code']]}"
+        if parent not in codes or parent == unit["code"]:
+            problems.append(Problem(Code.G_ROSTER_PARENT_UNKNOWN, where, {"code": unit["code"], "parent": parent}))
+            continue
+        unit["parent"] = parent
+    parents = {unit["code"]: unit.get("parent") for unit in units}
+    for unit in units:
+        seen, step = {unit["code"]}, parents[unit["code"]]
+        while step is not None and step not in seen:
+            seen.add(step)
+            step = parents.get(step)
+        if step is not None:  # came back to a unit already passed: a cycle
+            where = f"{path}:{rows[unit['code']]}"
+            problems.append(Problem(Code.G_ROSTER_PARENT_CYCLE, where, {"code": unit["code"]}))
+    cyclic = {p.details["code"] for p in problems if p.code is Code.G_ROSTER_PARENT_CYCLE}
+    for unit in units:
+        if unit["code"] in cyclic:
+            unit.pop("parent", None)
+    return problems
 
 
 def _visible(text: str) -> str:

@@ -1,0 +1,264 @@
+"""Levels and relay (转报): a city office whose roster is a tree — two county offices, each over three
+units, and one unit reporting to the city directly. Each county collects and consolidates its units;
+its summary workbook is its return to the city, which collects the two county summaries and the
+direct unit's return. The city's summary must equal a single-level collection of all the units'
+returns: the same records, the same 合计, the same 小计 per county."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from tests.helpers import FIXED_TIME, example_records
+from tests.libreoffice import Office
+from xlsxkit.cli import app
+from xlsxkit.cycle.ledger import Ledger
+from xlsxkit.cycle.ledger_schema import DECISIONS, SCHEMA_V2
+from xlsxkit.cycle.office_steps import summarised_evaluations
+from xlsxkit.form.errors import Code
+from xlsxkit.read.reader import read_return
+from xlsxkit.read.roster import read_roster
+from xlsxkit.template.load import builtin_template
+from xlsxkit.write.generate import UnitRecords, generate_prefilled
+
+runner = CliRunner()
+CITY = ("5000", "某市住房公积金管理中心", "")
+COUNTIES = {"5100": "甲县管理部", "5200": "乙县管理部"}
+UNITS = {  # code: (name, parent)
+    "5101": ("甲县一所", "5100"),
+    "5102": ("甲县二所", "5100"),
+    "5103": ("甲县三所", "5100"),
+    "5201": ("乙县一所", "5200"),
+    "5202": ("乙县二所", "5200"),
+    "5203": ("乙县三所", "5200"),
+    "5300": ("丙区直属所", "5000"),
+}
+
+
+def roster(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["单位代码", "单位名称", "上级单位代码"])
+        writer.writerows(rows)
+    return path
+
+
+def city_roster(path: Path) -> Path:
+    counties = [(code, name, CITY[0]) for code, name in COUNTIES.items()]
+    units = [(code, name, parent) for code, (name, parent) in UNITS.items()]
+    return roster(path, [CITY, *counties, *units])
+
+
+def county_roster(path: Path, county: str) -> Path:
+    units = [(code, name, parent) for code, (name, parent) in UNITS.items() if parent == county]
+    return roster(path, [(county, COUNTIES[county], ""), *units])
+
+
+def cli(*args: object) -> tuple[int, str]:
+    result = runner.invoke(app, [str(arg) for arg in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout
+
+
+@pytest.fixture(scope="module")
+def returns(tmp_path_factory) -> dict[str, Path]:
+    """Each unit's return: two Tangshan projects of the examples, as its own."""
+    out = tmp_path_factory.mktemp("returns")
+    required = {"产出指标", "效益指标", "满意度指标"}  # the Tangshan form's 一级: real forms that pass the checks
+    pool = [r for r in example_records("tangshan") if required <= {i["level1"] for i in r["indicators"]}]
+    made = {}
+    for number, (code, (name, _)) in enumerate(UNITS.items()):
+        records = [copy.deepcopy(pool[(2 * number + i) % len(pool)]) for i in range(2)]
+        for record in records:
+            record["unit"] = {"code": code, "name": name}
+        report = generate_prefilled(
+            builtin_template("tangshan"),
+            [UnitRecords({"code": code, "name": name}, records)],
+            None,
+            out / code,
+            generated_at=FIXED_TIME,
+        )
+        assert not report.problems
+        made[code] = report.files[0].path
+    return made
+
+
+def county_summary(work: Path, county: str, returns: dict[str, Path]) -> Path:
+    inbox = work / county / "inbox"
+    inbox.mkdir(parents=True)
+    for code, (_, parent) in UNITS.items():
+        if parent == county:
+            shutil.copy(returns[code], inbox)
+    db = work / county / "returns.sqlite"
+    code, out = cli("collect", inbox, "--db", db, "--roster", county_roster(work / county / "units.csv", county))
+    assert code == 0 and "rejected" not in out, out
+    summary = work / county / f"{county}-{COUNTIES[county]}-汇总表.xlsx"
+    code, _ = cli("consolidate", "--db", db, "--out", summary)
+    assert code == 0
+    return summary
+
+
+def summarised(db: Path) -> list[dict[str, Any]]:
+    with Ledger(db) as ledger:
+        return list(ledger.records_of(summarised_evaluations(ledger)))
+
+
+def without_provenance(record: dict[str, Any]) -> dict[str, Any]:
+    source = {key: value for key, value in (record.get("source") or {}).items() if key != "via"}
+    return {**record, "source": source}
+
+
+def project_rows(workbook: Path) -> list[tuple[Any, ...]]:
+    sheet = openpyxl.load_workbook(workbook)["项目汇总"]
+    return [tuple(cell.value for cell in row) for row in sheet.iter_rows(min_row=4) if row[0].value or row[3].value]
+
+
+def city_round(work: Path, returns: dict[str, Path], counties: dict[str, Path]) -> Path:
+    inbox = work / "city" / "inbox"
+    inbox.mkdir(parents=True)
+    for summary in counties.values():
+        shutil.copy(summary, inbox)
+    shutil.copy(returns["5300"], inbox)
+    db = work / "city" / "returns.sqlite"
+    code, _ = cli("collect", inbox, "--db", db, "--roster", city_roster(work / "city" / "units.csv"))
+    assert code == 0
+    return db
+
+
+def flat_round(work: Path, returns: dict[str, Path]) -> Path:
+    inbox = work / "flat" / "inbox"
+    inbox.mkdir(parents=True)
+    for path in returns.values():
+        shutil.copy(path, inbox)
+    db = work / "flat" / "returns.sqlite"
+    code, _ = cli("collect", inbox, "--db", db, "--roster", city_roster(work / "flat" / "units.csv"))
+    assert code == 0
+    return db
+
+
+def test_a_city_collecting_two_county_summaries_equals_collecting_every_unit(tmp_path, returns):
+    counties = {county: county_summary(tmp_path, county, returns) for county in COUNTIES}
+    city, flat = city_round(tmp_path, returns, counties), flat_round(tmp_path, returns)
+    relayed, direct = summarised(city), summarised(flat)
+    assert [without_provenance(r) for r in relayed] == direct  # the same records, in the same order
+    via = {r["unit"]["code"]: [hop["office"] for hop in r["source"].get("via", [])] for r in relayed}
+    assert via == {code: ([parent] if parent != CITY[0] else []) for code, (_, parent) in UNITS.items()}
+    for db in (city, flat):
+        assert cli("consolidate", "--db", db, "--out", db.parent / "汇总表.xlsx")[0] == 0
+    rows, expected = project_rows(city.parent / "汇总表.xlsx"), project_rows(flat.parent / "汇总表.xlsx")
+    assert rows == expected
+    labels = [row[3] for row in rows if isinstance(row[3], str) and row[3].startswith("小计：")]
+    assert labels == ["小计：甲县管理部及下属单位（6 个项目）", "小计：乙县管理部及下属单位（6 个项目）"]
+    total = next(row for row in rows if row[0] == "合计")
+    county_totals = [next(r for r in project_rows(s) if r[0] == "合计") for s in counties.values()]
+    direct_unit = [row for row in rows if row[0] == "5300" and str(row[3]).startswith("小计（")]
+    assert total[5] == pytest.approx(sum(t[5] for t in county_totals) + direct_unit[0][5])
+
+
+def test_status_and_the_summary_show_each_level(tmp_path, returns):
+    counties = {county: county_summary(tmp_path, county, returns) for county in COUNTIES}
+    city = city_round(tmp_path, returns, counties)
+    _, out = cli("status", "--db", city, "--json")
+    levels = {level["code"]: level for level in json.loads(out)["levels"]}
+    assert (levels["5100"]["units"], levels["5100"]["returned"], levels["5100"]["missing"]) == (3, 3, 0)
+    assert (levels["5000"]["units"], levels["5000"]["returned"]) == (9, 9)
+    assert cli("consolidate", "--db", city, "--out", tmp_path / "city.xlsx")[0] == 0
+    sheet = openpyxl.load_workbook(tmp_path / "city.xlsx")["分级填报情况"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4) if row[0].value]
+    assert [row[:5] for row in rows] == [
+        ["5000", CITY[1], 1, 9, 9],
+        ["5100", COUNTIES["5100"], 2, 3, 3],
+        ["5200", COUNTIES["5200"], 2, 3, 3],
+    ]
+
+
+def test_a_unit_both_direct_and_relayed_is_reported_and_counted_once(tmp_path, returns):
+    counties = {county: county_summary(tmp_path, county, returns) for county in COUNTIES}
+    city = city_round(tmp_path, returns, counties)
+    shutil.copy(returns["5101"], city.parent / "inbox" / "5101-直接报送.xlsx")
+    cli("collect", city.parent / "inbox", "--db", city)
+    with Ledger(city) as ledger:
+        latest = ledger.latest_returns()["5101"]
+        findings = [f["code"] for f in ledger.findings_of(latest.evaluation_id)]
+    assert Code.L_DIRECT_AND_RELAYED.code in findings
+    records = summarised(city)
+    assert sum(1 for r in records if r["unit"]["code"] == "5101") == 2  # its two projects, once
+
+
+def test_a_relay_changed_by_hand_is_refused_whole(tmp_path, returns):
+    summary = county_summary(tmp_path, "5100", returns)
+    book = openpyxl.load_workbook(summary)
+    sheet = book["_xlsxkit_relay"]
+    row = next(r for r in sheet.iter_rows() if r[0].value == "record")
+    row[1].value = row[1].value.replace("办公楼", "办公室", 1)
+    book.save(tmp_path / "changed.xlsx")
+    result = read_return(tmp_path / "changed.xlsx")
+    assert not result.readable and result.findings[-1].code is Code.R_RELAY_DAMAGED
+
+
+@pytest.mark.libreoffice
+def test_county_summaries_still_relay_after_a_libreoffice_resave(office: Office, tmp_path, returns) -> None:
+    counties = {county: county_summary(tmp_path, county, returns) for county in COUNTIES}
+    resaved = {}
+    for county, summary in counties.items():
+        with office.open(summary) as book:
+            resaved[county] = book.save_as_xlsx(tmp_path / "resaved" / summary.name)
+    city, flat = city_round(tmp_path, returns, resaved), flat_round(tmp_path, returns)
+    assert [without_provenance(r) for r in summarised(city)] == summarised(flat)
+
+
+# --- the roster's levels -----------------------------------------------------------------------------
+
+
+def test_a_parent_not_on_the_roster_or_going_round_in_a_cycle_is_reported_and_dropped(tmp_path):
+    path = roster(
+        tmp_path / "units.csv",
+        [
+            CITY,
+            ("5100", "甲县管理部", "5000"),
+            ("5101", "甲县一所", "9999"),
+            ("5102", "乙", "5103"),
+            ("5103", "丙", "5102"),
+        ],
+    )
+    read = read_roster(path)
+    problems = {(p.code, p.details.get("code")) for p in read.problems}
+    assert (Code.G_ROSTER_PARENT_UNKNOWN, "5101") in problems
+    assert {(Code.G_ROSTER_PARENT_CYCLE, "5102"), (Code.G_ROSTER_PARENT_CYCLE, "5103")} <= problems
+    parents = {unit["code"]: unit.get("parent") for unit in read.units}
+    assert parents == {"5000": None, "5100": "5000", "5101": None, "5102": None, "5103": None}
+
+
+def test_a_ledger_of_the_release_before_levels_is_migrated_and_takes_parents(tmp_path):
+    db = tmp_path / "old.sqlite"
+    with sqlite3.connect(db) as old:  # the schema of version 3, as the release before wrote it
+        old.executescript(SCHEMA_V2 + DECISIONS)
+        old.execute("PRAGMA user_version = 3")
+        old.execute("INSERT INTO units (code, name, position) VALUES ('5101', '甲县一所', 0)")
+    with Ledger(db) as ledger:
+        assert ledger.parents() == {"5101": None}
+        ledger.set_units(
+            [{"code": "5100", "name": "甲县管理部"}, {"code": "5101", "name": "甲县一所", "parent": "5100"}]
+        )
+        assert ledger.parents() == {"5100": None, "5101": "5100"}
+        assert ledger.contacts() == {"5100": {}, "5101": {}}  # the parent is no contact column
+
+
+def test_an_offices_own_summary_in_its_own_inbox_is_no_return(tmp_path, returns):
+    summary = county_summary(tmp_path, "5100", returns)
+    shutil.copy(summary, tmp_path / "5100" / "inbox")
+    db = tmp_path / "5100" / "returns.sqlite"
+    code, out = cli("collect", tmp_path / "5100" / "inbox", "--db", db)
+    assert code == 1 and "rejected  L030" in out
+    assert len(summarised(db)) == 6  # its units' returns, each once
+    with Ledger(db) as ledger:
+        assert Code.L_OWN_SUMMARY.code in {r.reason for r in ledger.receipts()}

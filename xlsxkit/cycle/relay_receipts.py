@@ -1,0 +1,57 @@
+"""A lower office's summary (转报) arriving in the inbox is the return of that office and of every
+unit below it: one file, recorded as one receipt per unit — the office's own under the file's
+path, each unit's under "<path>#<unit code>" — so each unit has its versions, outcome and
+records as if it had sent them itself, and its provenance says which office relayed them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from xlsxkit.cycle.ledger import Received
+
+PART_MARK = "#"  # "<file>#<unit code>": a unit's part of a relayed summary
+
+
+def relay_parts(label: str, received: Received) -> list[tuple[str, Received]]:
+    """The receipts one received file makes: itself, or for a relayed summary the office's part
+    (its own records, and the file's findings) and one part per unit below it with records."""
+    office = received.relayed_by
+    if office is None:
+        return [(label, received)]
+    own = tuple((sheet, record) for sheet, record in received.records if _unit(record) in (office, ""))
+    parts = [(label, replace(received, records=own))]
+    below: dict[str, list[tuple[str, dict[str, object]]]] = {}
+    for sheet, record in received.records:
+        code = _unit(record)
+        if code not in (office, ""):
+            below.setdefault(code, []).append((sheet, record))
+    for code, records in below.items():
+        unit = records[0][1].get("unit")
+        name = str(unit.get("name") or "") if isinstance(unit, dict) else ""
+        part = replace(received, unit_code=code, unit_name=name or None, records=tuple(records), findings=())
+        parts.append((f"{label}{PART_MARK}{code}", part))
+    return parts
+
+
+def part_of(label: str, received: Received) -> Received:
+    """The part of a stored file that a receipt recorded (the whole file, unless a relayed summary)."""
+    base = label.rsplit(PART_MARK, 1)[0] if received.relayed_by is not None else label
+    for part_label, part in relay_parts(base, received):
+        if part_label == label:
+            return part
+    return replace(received, records=())  # the unit is no longer in the relay
+
+
+def is_unit_part(received: Received) -> bool:
+    """Whether a received part is a unit's below the office that relayed it (not the office's own)."""
+    return received.relayed_by is not None and received.unit_code != received.relayed_by
+
+
+def is_relayed(path: str, unit_code: str) -> bool:
+    """Whether a receipt's path is a unit's part of a relayed summary."""
+    return path.endswith(f"{PART_MARK}{unit_code}")
+
+
+def _unit(record: dict[str, object]) -> str:
+    unit = record.get("unit")
+    return str(unit.get("code") or "") if isinstance(unit, dict) else ""
