@@ -183,6 +183,13 @@ def consolidate_command(
         typer.Option(help="This office's unit code, as the office above knows it (default: the roster's first unit)."),
     ] = None,
     compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also projects and indicators as typed Parquet in this folder, partitioned by year "
+            "(needs pip install 'xlsxkit[parquet]')."
+        ),
+    ] = None,
     relay: Annotated[
         bool,
         typer.Option(help="Carry the records in the workbook, so the office above collects it as a return (转报)."),
@@ -205,6 +212,7 @@ def consolidate_command(
                 office=office,
                 office_code=office_code,
                 relay=relay,
+                parquet=parquet,
                 jsonl=jsonl,
                 csv_dir=csv_dir,
                 compilation=compilation,
@@ -219,6 +227,6 @@ def consolidate_command(
     )
     papers = ", ".join(f"{sheet} {paper}" for sheet, paper in summary.papers.items())
     typer.echo(f"prints landscape, one page wide: {papers}")
-    for path in [summary.jsonl, *summary.csv]:
+    for path in [summary.jsonl, *summary.csv, *summary.parquet]:
         if path is not None:
             typer.echo(str(path))

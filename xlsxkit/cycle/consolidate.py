@@ -35,6 +35,7 @@ from xlsxkit.cycle.export import csv_safe
 from xlsxkit.cycle.follow_on_summary import FollowOnSummary, is_follow_on
 from xlsxkit.cycle.levels import UnitTree
 from xlsxkit.cycle.outputs import SUMMARY_PROPERTIES
+from xlsxkit.cycle.parquet_export import ParquetExport
 from xlsxkit.cycle.report_sheet import ReportFormats, ReportHeading, paper_name
 from xlsxkit.cycle.status import UnitStatus
 from xlsxkit.cycle.summary_stats import StatsSheet, SummaryFigures
@@ -82,6 +83,7 @@ class Summary:
     follow_on: int = 0  # monitor and self_evaluation records (in JSONL, 汇编 and their own reports)
     sheets: list[str] = field(default_factory=list)
     papers: dict[str, str] = field(default_factory=dict)  # table sheet → "A4" or "A3" (landscape)
+    parquet: list[Path] = field(default_factory=list)  # the Parquet files written
 
 
 def consolidate(
@@ -99,6 +101,8 @@ def consolidate(
     date: dt.date | None = None,
     tree: UnitTree | None = None,
     relay: RelayHeading | None = None,
+    parquet: Path | None = None,
+    finding_counts: dict[str, tuple[int, int]] | None = None,
 ) -> Summary:
     """Write the summary workbook `target` (and the exports asked for) from `records`, which
     are iterated once and never held together; all outputs appear whole, or none does.
@@ -117,6 +121,8 @@ def consolidate(
         # constant_memory keeps each sheet's rows in a temporary file until close: in a folder of
         # our own, removed whatever happens
         row_files = stack.enter_context(tempfile.TemporaryDirectory(prefix="xlsxkit-rows-", ignore_cleanup_errors=True))
+        name = relay.office_code if relay is not None and relay.office_code else "summary"
+        export = ParquetExport(parquet, name=name, counts=finding_counts) if parquet is not None else None
         workbook = Workbook(
             str(temporary),
             {**TEXT_STAYS_TEXT, "constant_memory": True, "tmpdir": row_files},
@@ -138,12 +144,18 @@ def consolidate(
             writer.write_statuses(statuses)
             for record in records:
                 writer.add(record)
+                if export is not None:
+                    export.add(record)
             writer.finish(statuses)
         except BaseException:
             _discard(workbook)
+            if export is not None:
+                export.discard()
             raise
         workbook.close()
         summary = writer.summary(target)
+        if export is not None:
+            summary.parquet = export.finish()
     summary.jsonl = Path(jsonl) if jsonl is not None else None
     summary.csv = csv_paths
     return summary

@@ -106,6 +106,7 @@ def write_summary(
     office: str | None = None,
     office_code: str | None = None,
     relay: bool = True,
+    parquet: Path | None = None,
     guard: OutputGuard | None = None,
 ) -> Summary:
     """The summary workbook (and exports) of every roster unit's latest return, where accepted,
@@ -115,7 +116,8 @@ def write_summary(
     if guard is not None:
         csv_files = [(csv_dir / name if csv_dir is not None else None, f"CSV 文件 {name}") for name in CSV_FILES]
         guard.check(
-            files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files], folders=[(csv_dir, "CSV 文件夹")]
+            files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files],
+            folders=[(csv_dir, "CSV 文件夹"), (parquet, "Parquet 文件夹")],
         )
     units = ledger.units()
     tree = UnitTree.of(units, ledger.parents())
@@ -145,6 +147,8 @@ def write_summary(
         template=template,
         tree=tree,
         relay=heading if relay else None,
+        parquet=parquet,
+        finding_counts={code: (r.errors, r.warnings) for code, r in counted_returns(ledger).items()},
     )
 
 

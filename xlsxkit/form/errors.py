@@ -648,6 +648,12 @@ class Code(Enum):
         "info",
     )
 
+    O_PARQUET_MISSING = (
+        "O022",
+        "写 Parquet 需要 pyarrow，本机没有安装",
+        "安装带 Parquet 的 xlsxkit：pip install 'xlsxkit[parquet]'，或去掉 --parquet。",
+    )
+
     def __init__(self, code: str, message: str, fix: str, severity: str = "error") -> None:
         self.code = code
         self.message = message
