@@ -233,3 +233,18 @@ def test_every_builtin_templates_fields_and_tables_fit_its_columns_and_do_not_ov
                     assert (row, col) not in taken, (template.id, name, taken.get((row, col)))
                     taken[(row, col)] = name
         assert max(r for r, _ in taken) == sheet.last_row, template.id
+
+
+def test_column_letters_are_excels_for_every_column():
+    """form/excel's letters (which spare a command importing openpyxl) are openpyxl's, A to XFD."""
+    from openpyxl.utils.cell import column_index_from_string, get_column_letter, range_boundaries
+
+    from xlsxkit.form.excel import column_index, column_letter, range_bounds
+
+    for column in range(1, 16_385):
+        assert column_letter(column) == get_column_letter(column)
+        assert column_index(get_column_letter(column)) == column_index_from_string(get_column_letter(column))
+    for reference in ("A1", "B2:D4", "$C$3:$XFD$1048576", "AA10:AB12"):
+        assert range_bounds(reference) == range_boundaries(reference.replace("$", ""))
+    with pytest.raises(ValueError):
+        column_letter(16_385)

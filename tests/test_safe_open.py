@@ -406,15 +406,17 @@ def test_safe_open_refuses_to_load_without_defusedxml(monkeypatch):
         safe_open.require_defusedxml()
 
 
-def test_the_defusedxml_check_runs_at_import():
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from xlsxkit.read.grid import grid_from_openpyxl; grid_from_openpyxl('x.xlsx', 'Sheet1', 1, 1)",
+        "import xlsxkit.cycle.annotate",  # feedback opens the units' workbooks with openpyxl
+    ],
+)
+def test_openpyxl_never_opens_a_file_without_defusedxml(code):
     environment = {**os.environ, "OPENPYXL_DEFUSEDXML": "False"}
     done = subprocess.run(
-        [sys.executable, "-c", "import xlsxkit.read.safe_open"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, check=False
     )
     assert done.returncode != 0 and "install defusedxml" in done.stderr
 

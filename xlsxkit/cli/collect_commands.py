@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,14 +24,12 @@ from xlsxkit.cli.app import (
     show_problems,
 )
 from xlsxkit.cli.ledger_access import open_ledger
-from xlsxkit.cycle.collect import CollectReport, collect, recheck
-from xlsxkit.cycle.inbox import printable
-from xlsxkit.cycle.ledger import Ledger
-from xlsxkit.cycle.outputs import OutputError, lies_in
 from xlsxkit.form.errors import Code, Problem, XlsxkitError
-from xlsxkit.read.roster import read_roster
-from xlsxkit.template.load import find_template
-from xlsxkit.template.model import Template
+
+if TYPE_CHECKING:
+    from xlsxkit.cycle.collect import CollectReport
+    from xlsxkit.cycle.ledger import Ledger
+    from xlsxkit.template.model import Template
 
 
 @app.command("collect")
@@ -53,6 +51,9 @@ def collect_command(
 
     Exit code 0: every file accepted (warnings allowed); 1: a file was rejected or belongs to no
     unit; 2: nothing could be done (no inbox, no roster, another collection's ledger)."""
+    from xlsxkit.cycle.collect import collect
+    from xlsxkit.cycle.outputs import OutputError, lies_in
+
     if not inbox.is_dir():
         typer.echo(f"{inbox}: no such folder", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -95,6 +96,8 @@ def recheck_command(
 
     For after a roster change, a renamed file, or a template given late: each file is read again
     from its stored bytes; the earlier outcomes stay in the ledger. Exit codes as for collect."""
+    from xlsxkit.cycle.collect import recheck
+
     chosen, yaml_text = _collection_template(template)
     with open_ledger(db) as ledger:
         if roster is not None:
@@ -106,6 +109,8 @@ def recheck_command(
 
 def _take_roster(ledger: Ledger, roster: Path, drop_units: bool) -> None:
     """The roster read and given to the ledger; what changed said, when it replaces another."""
+    from xlsxkit.read.roster import read_roster
+
     had = bool(ledger.units())
     try:
         units = read_roster(roster)
@@ -119,6 +124,8 @@ def _take_roster(ledger: Ledger, roster: Path, drop_units: bool) -> None:
 
 def _collection_template(name: str | None) -> tuple[Template | None, str | None]:
     """The template a collection is for, and its YAML when it is a file (the ledger keeps it)."""
+    from xlsxkit.template.load import find_template
+
     if name is None:
         return None, None
     try:
@@ -130,6 +137,8 @@ def _collection_template(name: str | None) -> tuple[Template | None, str | None]
 
 
 def _collect_report(report: CollectReport, as_json: bool, what: str = "new files") -> None:
+    from xlsxkit.cycle.inbox import printable
+
     if as_json:
         typer.echo(
             json.dumps(

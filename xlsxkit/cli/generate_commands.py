@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,22 +19,12 @@ from xlsxkit.cli.app import (
     show_problems,
 )
 from xlsxkit.cli.ledger_access import open_ledger
-from xlsxkit.cycle.demo import run_demo
-from xlsxkit.cycle.follow_on_targets import approved_targets
 from xlsxkit.form.errors import XlsxkitError
 from xlsxkit.form.record import FOLLOW_ON_FORMS
 from xlsxkit.form.stamp import AS_OF
-from xlsxkit.read.roster import read_roster
-from xlsxkit.template.load import find_template
-from xlsxkit.write.generate import (
-    GenerateReport,
-    UnitRecords,
-    follow_on_groups,
-    generate_blank,
-    generate_for_roster,
-    generate_prefilled,
-    read_record_groups,
-)
+
+if TYPE_CHECKING:
+    from xlsxkit.write.generate import GenerateReport, UnitRecords
 
 
 @app.command()
@@ -83,6 +73,17 @@ def generate(
     records where it has any, blank otherwise. The roster decides who receives a form: records of a
     unit not on it are reported (G015) and get no workbook; add the unit to the roster to include it.
     A record whose unit has a name but no code takes the code of the roster unit of that exact name."""
+    from xlsxkit.cycle.follow_on_targets import approved_targets
+    from xlsxkit.read.roster import read_roster
+    from xlsxkit.template.load import find_template
+    from xlsxkit.write.generate import (
+        follow_on_groups,
+        generate_blank,
+        generate_for_roster,
+        generate_prefilled,
+        read_record_groups,
+    )
+
     if roster is None and records is None and from_db is None:
         typer.echo("Give --roster, --records, --from-db, or a roster with either.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -157,6 +158,8 @@ def demo(
     year: Annotated[int | None, typer.Option(help="Budget year of the blank forms of every template.")] = None,
 ) -> None:
     """The whole cycle on built-in examples: generate, simulated returns, collect, feedback, consolidate."""
+    from xlsxkit.cycle.demo import run_demo
+
     report = run_demo(out, year=year)
     show_problems(report.problems)
     typer.echo(f"{out / 'forms'}/  every template, blank and prefilled ({len(report.forms.files)} workbooks)")

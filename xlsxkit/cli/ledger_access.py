@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,9 +14,10 @@ from xlsxkit.cli.app import (
     EXIT_UNUSABLE,
     fail,
 )
-from xlsxkit.cycle.ledger import Ledger
-from xlsxkit.cycle.outputs import ledger_problem
 from xlsxkit.form.errors import Code, InputError, Problem, XlsxkitError
+
+if TYPE_CHECKING:
+    from xlsxkit.cycle.ledger import Ledger
 
 
 @contextmanager
@@ -24,6 +26,9 @@ def open_ledger(db: Path, *, read_only: bool = False, create: bool = False) -> I
     for the commands that only read it. Whatever is wrong — no ledger, a folder, not a ledger,
     damaged, read-only where it must be written — and any catalogued problem of the command's own
     is shown, and exits 2, whether it shows when the ledger is opened or while the command uses it."""
+    from xlsxkit.cycle.ledger import Ledger
+    from xlsxkit.cycle.outputs import ledger_problem
+
     if not db.exists() and not create:
         typer.echo(f"{db}: no ledger here; run xlsxkit collect first.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -40,6 +45,8 @@ def _connected(db: Path, read_only: bool) -> Ledger:
     """Opened read-only first, so that a file which is not a ledger is refused before anything is
     written to it; opened for writing where the command writes, or to migrate an earlier
     xlsxkit's ledger in place."""
+    from xlsxkit.cycle.ledger import Ledger
+
     try:
         ledger = Ledger(db, read_only=True)
     except InputError as error:

@@ -20,11 +20,6 @@ from xlsxkit.cli.app import (
     show_problems,
 )
 from xlsxkit.cli.ledger_access import open_ledger
-from xlsxkit.cycle.inbox import printable
-from xlsxkit.cycle.levels import UnitTree, count_levels
-from xlsxkit.cycle.office_steps import feedback_for_units, write_summary
-from xlsxkit.cycle.outputs import OutputGuard, write_problem
-from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
 from xlsxkit.form.money import MoneyUnit
 
 
@@ -36,6 +31,10 @@ def status(
     """Who returned, who is missing or has errors; files that belong to no unit (未识别文件).
 
     Exit code 0: every unit's latest return accepted and no unattributed file; 1 otherwise."""
+    from xlsxkit.cycle.inbox import printable
+    from xlsxkit.cycle.levels import UnitTree, count_levels
+    from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
+
     with open_ledger(db, read_only=True) as ledger:
         statuses = unit_statuses(ledger)
         strays = unattributed_files(ledger)
@@ -154,6 +153,9 @@ def feedback(
 
     Exit code 0: every workbook written; 1: a unit's return could not be marked (listed; the
     others are written); 2: nothing written (no ledger, an output refused)."""
+    from xlsxkit.cycle.office_steps import feedback_for_units
+    from xlsxkit.cycle.outputs import OutputGuard, write_problem
+
     with open_ledger(db, read_only=True) as ledger:
         try:
             report = feedback_for_units(ledger, out, guard=OutputGuard.for_ledger(ledger, force=force))
@@ -203,6 +205,9 @@ def consolidate_command(
     records out).
 
     No output may be the ledger or lie in an inbox; a file xlsxkit did not write is replaced only with --force."""
+    from xlsxkit.cycle.office_steps import write_summary
+    from xlsxkit.cycle.outputs import OutputGuard, write_problem
+
     with open_ledger(db, read_only=True) as ledger:  # a problem (e.g. 汇编 of a template not built in) exits 2
         try:
             summary = write_summary(

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,14 +20,12 @@ from xlsxkit.cli.app import (
     fail,
     progress,
 )
-from xlsxkit.cycle.export import table_rows, write_csv, write_json, write_jsonl
-from xlsxkit.cycle.inbox import inbox_paths, printable
-from xlsxkit.cycle.outputs import OutputGuard, write_problem
 from xlsxkit.form.atomic import atomic_text
 from xlsxkit.form.errors import Finding, Severity, XlsxkitError
-from xlsxkit.read.reader import ReadResult, read_return
-from xlsxkit.read.sheet_record import SheetRecord
-from xlsxkit.template.load import find_template
+
+if TYPE_CHECKING:
+    from xlsxkit.read.reader import ReadResult
+    from xlsxkit.read.sheet_record import SheetRecord
 
 TemplateOption = Annotated[
     str | None,
@@ -74,6 +72,9 @@ def read_command(
 
     The output may not be a file read, lie in a folder read, or be a ledger; a file xlsxkit did
     not write is replaced only with --force."""
+    from xlsxkit.cycle.export import table_rows, write_csv, write_json, write_jsonl
+    from xlsxkit.cycle.outputs import OutputGuard, write_problem
+
     guard = OutputGuard(
         folders_read=tuple(p for p in files if p.is_dir()),
         files_read=tuple(p for p in files if not p.is_dir()),
@@ -155,6 +156,10 @@ def check(
 def _read_all(
     files: list[Path], template_name: str | None, unit: str | None = None, year: int | None = None
 ) -> list[ReadResult]:
+    from xlsxkit.cycle.inbox import inbox_paths
+    from xlsxkit.read.reader import read_return
+    from xlsxkit.template.load import find_template
+
     try:
         template = find_template(template_name) if template_name else None
     except XlsxkitError as error:
@@ -182,6 +187,8 @@ def _finding_row(result: ReadResult, finding: Finding) -> dict[str, Any]:
 
 
 def _finding_line(result: ReadResult, finding: Finding) -> str:
+    from xlsxkit.cycle.inbox import printable
+
     where = finding.where or "-"
     line = f"{result.path}  {where}  {finding.severity.value}  {finding.code.code}  {finding.message} —— {finding.fix}"
     return printable(line)  # one finding a line, whatever a cell or file name holds

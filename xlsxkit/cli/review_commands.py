@@ -13,12 +13,7 @@ import typer
 
 from xlsxkit.cli.app import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, ForceOption, LedgerOption, app, fail, show_problems
 from xlsxkit.cli.ledger_access import open_ledger
-from xlsxkit.cycle.decisions import APPROVED, REOPENED, RETURNED, review
-from xlsxkit.cycle.history import history
-from xlsxkit.cycle.inbox import printable
-from xlsxkit.cycle.outputs import OutputGuard, write_problem
-from xlsxkit.cycle.reminders import reminders, write_reminders
-from xlsxkit.cycle.review_sheet import apply_review_sheet, write_review_sheet
+from xlsxkit.cycle.decisions import APPROVED, REOPENED, RETURNED
 from xlsxkit.form.errors import XlsxkitError
 
 LABELS = {APPROVED: "审核通过", RETURNED: "退回", REOPENED: "重新打开"}
@@ -47,6 +42,10 @@ def review_command(
     sends a new one. In Excel: --sheet writes a 审核表 (a 审核意见 dropdown and a 理由 per unit),
     --from records what was typed there (a sheet made before a newer return is refused).
     Exit code 0: recorded; 1: some rows of a sheet refused (listed); 2: nothing recorded."""
+    from xlsxkit.cycle.decisions import review
+    from xlsxkit.cycle.outputs import OutputGuard
+    from xlsxkit.cycle.review_sheet import apply_review_sheet, write_review_sheet
+
     who, now = by or getpass.getuser(), dt.datetime.now()
     if sheet is not None or from_sheet is not None:
         with open_ledger(db, read_only=from_sheet is None) as ledger:
@@ -92,6 +91,10 @@ def remind_command(
 ) -> None:
     """The units to remind (missing, returned, with errors), with the roster's contact columns and a
     message ready to send each. Exit code 0: written (also when nobody needs reminding)."""
+    from xlsxkit.cycle.inbox import printable
+    from xlsxkit.cycle.outputs import OutputGuard, write_problem
+    from xlsxkit.cycle.reminders import reminders, write_reminders
+
     with open_ledger(db, read_only=True) as ledger:
         try:
             OutputGuard.for_ledger(ledger, force=force).check(files=[(out, "催报表"), (csv, "催报 CSV")])
@@ -116,6 +119,9 @@ def history_command(
 ) -> None:
     """Every version a unit sent: received when, its outcome, the office's decisions on it, and what
     changed from the version before, project by project."""
+    from xlsxkit.cycle.history import history
+    from xlsxkit.cycle.inbox import printable
+
     with open_ledger(db, read_only=True) as ledger:
         versions = history(ledger, unit)
     if as_json:

@@ -13,14 +13,13 @@ from xlsxkit.cli.app import (
     fail,
 )
 from xlsxkit.form.errors import XlsxkitError
-from xlsxkit.template.load import builtin_templates, find_template, load_template
-from xlsxkit.template.model import template_schema
-from xlsxkit.template.record_schema import record_schema
 
 
 @app.command()
 def templates(as_json: Annotated[bool, typer.Option("--json", help="JSON output for scripts.")] = False) -> None:
     """List the built-in templates: id, version, title."""
+    from xlsxkit.template.load import builtin_templates
+
     rows = [{"id": t.id, "version": t.version, "form": t.form, "title": t.name} for t in builtin_templates()]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -37,6 +36,10 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of the template language, or of one template's records."""
+    from xlsxkit.template.load import find_template
+    from xlsxkit.template.model import template_schema
+    from xlsxkit.template.record_schema import record_schema
+
     if record is None:
         typer.echo(json.dumps(template_schema(), ensure_ascii=False, indent=2))
         return
@@ -50,6 +53,8 @@ def schema(
 @app.command("check-template")
 def check_template(path: Annotated[Path, typer.Argument(help="A template YAML file.")]) -> None:
     """Check a template file; list every problem as file:line."""
+    from xlsxkit.template.load import load_template
+
     try:
         template = load_template(path)
     except XlsxkitError as error:

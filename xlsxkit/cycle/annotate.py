@@ -40,7 +40,7 @@ from xlsxkit.form.excel import FEEDBACK_SHEET, MAX_CELL_TEXT, MAX_COLUMNS, MAX_R
 from xlsxkit.form.file_names import file_name_part
 from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.form.text_fit import display_units, height_for
-from xlsxkit.read.safe_open import MAIN_NS, inspect_file, parse_part, sheet_parts_of
+from xlsxkit.read.safe_open import MAIN_NS, inspect_file, parse_part, require_defusedxml, sheet_parts_of
 from xlsxkit.template.styles import INPUT_FILL
 
 __all__ = ["FEEDBACK_SHEET", "annotate", "feedback_name"]
@@ -56,6 +56,8 @@ FONT_SIZE = 11
 COMMENT_WIDTH = 360  # pixels (openpyxl writes the VML box size in px): about 28 Chinese characters a line
 COMMENT_MAX_HEIGHT = 600
 MAX_COMMENT_PART = 2_000  # one finding's text in a comment (a message may quote a long cell)
+
+require_defusedxml()  # openpyxl opens the units' workbooks here
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from xlsxkit.form.atomic import atomic_path
 from xlsxkit.form.errors import Code, InputError, Problem, XlsxkitError
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.stamp import PROPERTY_PREFIX
-from xlsxkit.read.safe_open import inspect_file
+from xlsxkit.read.safe_open import inspect_file, require_defusedxml
 from xlsxkit.write.formats import TEXT_STAYS_TEXT
 
 SHEET = "审核"
@@ -109,6 +109,7 @@ def apply_review_sheet(ledger: Ledger, source: Path, *, by: str, at: dt.datetime
         raise InputError([Problem(Code.L_REVIEW_SHEET_FOREIGN, str(source))])
     if stamped != review_state(ledger):
         raise InputError([Problem(Code.L_REVIEW_SHEET_STALE, str(source))])
+    require_defusedxml()
     book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     try:
         rows = list(book[SHEET].iter_rows(min_row=4, values_only=True)) if SHEET in book.sheetnames else []

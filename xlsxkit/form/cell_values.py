@@ -17,8 +17,6 @@ import unicodedata
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import ValueType
 
@@ -71,7 +69,6 @@ _CHOICE_SPLIT = re.compile(r"[、,，;；/／\s]+")
 CODED_NAME = re.compile(r"^\s*[\[［【]\s*([^\]］】]*?)\s*[\]］】]\s*(.*?)\s*$", re.DOTALL)
 CENT = Decimal("0.01")
 MAX_DIGITS = 15  # Excel keeps 15 significant digits: a number past 10^15 in a form cell is no amount, year or share
-EXCEL_EPOCH = {False: CALENDAR_WINDOWS_1900, True: CALENDAR_MAC_1904}  # date1904 → openpyxl's epoch
 
 # Numbers as people type them, after NFKC has made full-width digits and signs plain:
 # "1,000,000.00", " 58.5 ", "58.5万元", "50%", "3年".
@@ -186,7 +183,7 @@ def _date(value: Any, date1904: bool) -> str:
         if not 1 <= value < 2958466:  # Excel's serial range: 1900-01-01 … 9999-12-31 (0 is a time of day)
             raise CellValueError(f"不是日期：{text_of(value)}")
         try:
-            day: dt.datetime = from_excel(value, EXCEL_EPOCH[date1904])  # a datetime for any serial ≥ 1
+            day: dt.datetime = _from_excel(value, date1904)  # a datetime for any serial ≥ 1
         except OverflowError:  # past 9999-12-31: the 1904 system reaches it 1462 serials earlier
             raise CellValueError(f"不是日期：{text_of(value)}") from None
         return day.date().isoformat()
@@ -202,3 +199,11 @@ def _date(value: Any, date1904: bool) -> str:
 def _plain(number: Decimal) -> str:
     """A decimal without exponent or trailing zeros: 50, 33.3."""
     return format(number.normalize(), "f")
+
+
+def _from_excel(serial: int | float, date1904: bool) -> dt.datetime:
+    """openpyxl's from_excel in the workbook's date system (openpyxl loaded only for a date serial)."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
+    result: dt.datetime = from_excel(serial, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
+    return result

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from openpyxl.utils.cell import column_index_from_string
+from xlsxkit.form.excel import column_index
 
 __all__ = ["FormulaCells"]
 
@@ -50,7 +50,7 @@ class FormulaCells:
             end = match.end()
             inner = match.group(3)
             if _FORMULA.search(inner) and _VALUE.search(inner) is None:
-                self.cells.add((int(match.group(2)) - 1, column_index_from_string(match.group(1).decode()) - 1))
+                self.cells.add((int(match.group(2)) - 1, column_index(match.group(1).decode()) - 1))
         self._carry_unfinished(text, end)
 
     def _carry_unfinished(self, text: bytes, after: int) -> None:

@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils.cell import range_boundaries
-
-from xlsxkit.read.safe_open import sheet_parts_of
+from xlsxkit.form.excel import range_bounds
+from xlsxkit.read.safe_open import require_defusedxml, sheet_parts_of
 from xlsxkit.template.layout import Box
 
 
@@ -119,6 +117,9 @@ def grid_from_openpyxl(
     bytes), streamed by openpyxl (read-only mode never builds the whole range), with its merged
     ranges inside that window, and which of its numbers are shown as percentages, where that is
     known. The file has passed the guard (safe_open.inspect_file)."""
+    require_defusedxml()
+    import openpyxl
+
     book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     try:
         rows = [
@@ -154,7 +155,7 @@ def _merged_ranges_streamed(source: Path | io.BytesIO, sheet_name: str, max_rows
                 cut = data.rfind(b"<")  # a tag still open at the chunk's end goes on with the next
                 data, carry = (data[:cut], data[cut:]) if cut != -1 and data.find(b">", cut) == -1 else (data, b"")
                 for match in MERGE_CELL.finditer(data):
-                    c0, r0, c1, r1 = (int(bound or 0) for bound in range_boundaries(match.group(1).decode()))
+                    c0, r0, c1, r1 = range_bounds(match.group(1).decode())
                     if r0 <= max_rows and c0 <= max_cols:  # (all four bounds are set for an A1:B2)
                         boxes.append(Box(r0 - 1, c0 - 1, r1 - r0 + 1, c1 - c0 + 1))
     return list(dict.fromkeys(boxes))

@@ -22,7 +22,7 @@ import html
 import re
 from typing import Protocol
 
-from openpyxl.utils.cell import column_index_from_string
+from xlsxkit.form.excel import column_index
 
 __all__ = ["MAX_PERCENT_CELLS", "PartReader", "PercentCells", "is_percent_format", "percent_styles"]
 
@@ -235,7 +235,7 @@ class _SheetReader(_Chunks):
                 self.owner.room += len(self.cells)
                 self.cells = None
                 return
-            self.cells.add((int(cell.group(2)) - 1, column_index_from_string(cell.group(1).decode()) - 1))
+            self.cells.add((int(cell.group(2)) - 1, column_index(cell.group(1).decode()) - 1))
 
     def close(self) -> None:
         if self.cells is not None:

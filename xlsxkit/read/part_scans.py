@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.utils.cell import column_index_from_string
+from xlsxkit.form.excel import column_index
 
 __all__ = ["MARKERS_BY_ENCODING", "NEAR", "CellExtent", "MarkerScan"]
 
@@ -90,4 +90,4 @@ class CellExtent:
         if found:
             columns, rows = (set(refs) for refs in zip(*found, strict=True))  # few distinct ones
             self.rows = max(self.rows, max(map(int, rows)))
-            self.cols = max(self.cols, max(column_index_from_string(letters.decode()) for letters in columns))
+            self.cols = max(self.cols, max(column_index(letters.decode()) for letters in columns))

@@ -34,7 +34,6 @@ from typing import NoReturn
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
-import openpyxl.xml
 from defusedxml import DefusedXmlException
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError
@@ -49,16 +48,17 @@ __all__ = ["FileFacts", "ZipLimits", "custom_properties", "inspect_file", "requi
 
 def require_defusedxml() -> None:
     """openpyxl parses workbook XML with defusedxml only when it is installed (and not turned
-    off with OPENPYXL_DEFUSEDXML=False); xlsxkit refuses to run without it."""
+    off with OPENPYXL_DEFUSEDXML=False); xlsxkit refuses to let openpyxl open a file without it.
+    Called where openpyxl is first used on a file (the grid's streaming reader, feedback, the
+    review sheet), not at import: a command that never needs openpyxl does not load it."""
+    import openpyxl.xml
+
     if not openpyxl.xml.DEFUSEDXML:
         raise ImportError(
             "xlsxkit.read.safe_open: openpyxl is not using defusedxml, so it would parse return files "
             "without protection against XML entity attacks; install defusedxml (pip install defusedxml) "
             "and do not set OPENPYXL_DEFUSEDXML=False"
         )
-
-
-require_defusedxml()
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from jinja2 import nodes
-from openpyxl.utils.cell import get_column_letter
 
+from xlsxkit.form.excel import column_letter
 from xlsxkit.form.record import ValueType
 from xlsxkit.template.expressions import environment
 from xlsxkit.template.layout import ColumnPlace, SheetLayout, TablePlace
@@ -100,18 +100,18 @@ class _Translator:
         root, _, rest = path.partition(".")
         if root == "row" and self.table is not None:  # this row's cell of a column
             column = self._column(self.table, path, rest)
-            letter = get_column_letter(column.col + 1)
+            letter = column_letter(column.col + 1)
             return self._in_yuan(f"${letter}{self.table.first_row + self.row + 1}", column.type)
         table = self.sheet.table(root)
         if table is not None:  # a column: the range of its rows
             column = self._column(table, path, rest)
-            letter = get_column_letter(column.col + 1)
+            letter = column_letter(column.col + 1)
             first, last = table.first_row + 1, table.first_row + table.rows
             return self._in_yuan(f"${letter}${first}:${letter}${last}", column.type)
         place = self.sheet.field(path)
         if place is None:
             raise NotTranslatable(path)
-        return self._in_yuan(f"${get_column_letter(place.box.col + 1)}${place.box.row + 1}", place.type)
+        return self._in_yuan(f"${column_letter(place.box.col + 1)}${place.box.row + 1}", place.type)
 
     def _column(self, table: TablePlace, path: str, key: str) -> ColumnPlace:
         column = table.column(key)

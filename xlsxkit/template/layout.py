@@ -4,7 +4,7 @@ The writer places cells through the Layout and the reader finds them through it;
 neither computes a position on its own. A sheet's layout depends on how many rows each
 table gets, so `Layout.sheet(rows)` compiles (and caches) one per row count.
 Rows and columns are 0-based here, as xlsxwriter counts them; `Box.a1` gives Excel's name.
-Cell names come from openpyxl.utils: the reading side (template, read) never loads xlsxwriter.
+Cell names come from form/excel: the reading side (template, read) loads neither xlsxwriter nor openpyxl.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from openpyxl.utils.cell import absolute_coordinate, get_column_letter
-
-from xlsxkit.form.excel import LISTS_SHEET
+from xlsxkit.form.excel import LISTS_SHEET, column_letter
 from xlsxkit.form.record import ValueType
 from xlsxkit.template.model import Cell, RowsBlock, TableBlock, Template
 
@@ -28,7 +26,7 @@ LIST_PREFIX = "xk_list_"
 @functools.lru_cache(maxsize=65536)
 def cell_name(row: int, col: int) -> str:
     """ "D14" for 0-based (13, 3)."""
-    return f"{get_column_letter(col + 1)}{row + 1}"
+    return f"{column_letter(col + 1)}{row + 1}"
 
 
 @dataclass(frozen=True)
@@ -192,9 +190,9 @@ class ListPlace:
     @property
     def reference(self) -> str:
         """The range the defined name refers to: "_lists!$A$1:$A$4"."""
-        column = get_column_letter(self.col + 1)
+        column = column_letter(self.col + 1)
         # the sheet name unquoted, as it always was ("_lists" needs no quotes): the workbooks stay byte-identical
-        return f"={LISTS_SHEET}!{absolute_coordinate(f'{column}1:{column}{max(len(self.values), 1)}')}"
+        return f"={LISTS_SHEET}!${column}$1:${column}${max(len(self.values), 1)}"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from openpyxl.utils.cell import get_column_letter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from xlsxkit.form.excel import column_letter
 from xlsxkit.form.schedule import YELLOW_FROM, is_cumulative, time_share
 from xlsxkit.form.scoring import CEILINGS, decimal_of, indicator_score
 from xlsxkit.template.layout import ColumnPlace, SheetLayout
@@ -46,7 +46,7 @@ def write_follow_on_cells(
 
 
 def _cell(row: int, col: int) -> str:
-    return f"{get_column_letter(col + 1)}{row + 1}"
+    return f"{column_letter(col + 1)}{row + 1}"
 
 
 def number_in(reference: str, unit: str | None) -> str:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.utils.cell import absolute_coordinate
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.form.cell_values import to_cell
+from xlsxkit.form.excel import column_letter
 from xlsxkit.form.record import ValueType
 from xlsxkit.template.excel_formula import excel_formula
 from xlsxkit.template.expressions import computed_value, paths_in
-from xlsxkit.template.layout import FieldPlace, SheetLayout, StaticPlace, cell_name
+from xlsxkit.template.layout import FieldPlace, SheetLayout, StaticPlace
 from xlsxkit.template.model import Template
 from xlsxkit.write.formats import FormatCache
 
@@ -55,7 +55,7 @@ def _field_cells(formula: str, sheet_layout: SheetLayout) -> list[str]:
     for path in paths_in(formula):
         place = sheet_layout.field(path)
         if place is not None and place.formula is None:
-            cells.append(absolute_coordinate(cell_name(place.box.row, place.box.col)))
+            cells.append(f"${column_letter(place.box.col + 1)}${place.box.row + 1}")
     return list(dict.fromkeys(cells))
 
 
