@@ -94,8 +94,10 @@ def _load_cached(resolved: str, _mtime_ns: int, shown: str) -> Template:
     return parse_template(Path(resolved).read_text(encoding="utf-8"), shown)
 
 
+@functools.cache
 def builtin_template_dir() -> Path:
-    """`templates/` of a checkout, or the copy installed as the package xlsxkit.templates."""
+    """`templates/` of a checkout, or the copy installed as the package xlsxkit.templates (found
+    once per process: where the package lies does not change while it runs)."""
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file() and (root / "templates").is_dir():
         return root / "templates"
