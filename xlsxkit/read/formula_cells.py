@@ -54,15 +54,7 @@ class FormulaCells:
         self._carry_unfinished(text, end)
 
     def _carry_unfinished(self, text: bytes, after: int) -> None:
-        """Keep a cell element begun but not ended in this chunk for the next one: the last cell
-        start after `after`, looked for from the end of the chunk backwards (a window that grows
-        only where the last cell is long), not by walking every cell of the chunk."""
-        window = 4096
-        while True:
-            start = max(after, len(text) - window)
-            last = deque(_CELL_START.finditer(text, start), maxlen=1)
-            if last or start == after:
-                break
-            window *= 8
+        """Keep a cell element begun but not ended in this chunk for the next one."""
+        last = deque(_CELL_START.finditer(text, after), maxlen=1)
         if last and len(text) - last[0].start() <= MAX_CARRY:
             self.carry = text[last[0].start() :]
