@@ -30,7 +30,6 @@ from xlsxkit.cycle.report_sheet import (
     FOOTER,
     MARGIN_INCHES,
     PRINTABLE_PIXELS,
-    TITLE_SIZE,
     Column,
     ReportFormats,
     ReportHeading,
@@ -44,6 +43,7 @@ from xlsxkit.cycle.summary_stats import (
     CHART_WIDTHS,
     GAP_WIDTH,
     TABLE_WIDTHS,
+    write_chart_page_heading,
 )
 from xlsxkit.cycle.summary_tables import COMPILATION_COLUMN, report_title
 from xlsxkit.form.excel import PAPER_A4
@@ -453,15 +453,7 @@ class GradeSheet:
         self.sheet.set_start_page(1)
 
     def _heading(self) -> None:
-        last = len(TABLE_WIDTHS) + len(CHART_WIDTHS)
-        self.sheet.set_row(0, TITLE_SIZE * 2)
-        self.sheet.merge_range(0, 0, 0, last, "", self.formats.title)
-        self.sheet.write_string(0, 0, self.title, self.formats.title)
-        left, right = self.heading.line(with_money=False)
-        self.sheet.merge_range(1, 0, 1, 3, "", self.formats.info_left)
-        self.sheet.write_string(1, 0, left, self.formats.info_left)
-        self.sheet.merge_range(1, 4, 1, last, "", self.formats.info_right)
-        self.sheet.write_string(1, 4, right, self.formats.info_right)
+        write_chart_page_heading(self.sheet, self.formats, self.title, self.heading)
 
     def _chart(self, *, first: int, last: int, largest: int) -> None:
         """A column chart of the 项目数 by 等级, to the right of the table, 220 points high: with the

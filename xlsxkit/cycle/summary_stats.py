@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.cycle.report_sheet import (
     FONT_SIZE,
@@ -63,6 +64,20 @@ class SummaryFigures:
         self.levels[(level1 or "（未填）", level2 or "（未填）")] += 1
         if kind is not None:
             self.kinds[KIND_LABELS.get(kind, UNKNOWN_KIND)] += 1
+
+
+def write_chart_page_heading(sheet: Worksheet, formats: ReportFormats, title: str, heading: ReportHeading) -> None:
+    """The first two rows of a sheet of tables and charts (统计, 自评统计): the title over the table
+    and chart columns, then 编制单位 on the left and the date on the right."""
+    last = len(TABLE_WIDTHS) + len(CHART_WIDTHS)
+    sheet.set_row(0, TITLE_SIZE * 2)
+    sheet.merge_range(0, 0, 0, last, "", formats.title)
+    sheet.write_string(0, 0, title, formats.title)
+    left, right = heading.line(with_money=False)
+    sheet.merge_range(1, 0, 1, 3, "", formats.info_left)
+    sheet.write_string(1, 0, left, formats.info_left)
+    sheet.merge_range(1, 4, 1, last, "", formats.info_right)
+    sheet.write_string(1, 4, right, formats.info_right)
 
 
 class StatsSheet:
@@ -117,15 +132,7 @@ class StatsSheet:
         self.page_points = PAGE_ROWS_POINTS * 100 / scale
 
     def _heading(self) -> None:
-        last = len(TABLE_WIDTHS) + len(CHART_WIDTHS)
-        self.sheet.set_row(0, TITLE_SIZE * 2)
-        self.sheet.merge_range(0, 0, 0, last, "", self.formats.title)
-        self.sheet.write_string(0, 0, self.title, self.formats.title)
-        left, right = self.heading.line(with_money=False)
-        self.sheet.merge_range(1, 0, 1, 3, "", self.formats.info_left)
-        self.sheet.write_string(1, 0, left, self.formats.info_left)
-        self.sheet.merge_range(1, 4, 1, last, "", self.formats.info_right)
-        self.sheet.write_string(1, 4, right, self.formats.info_right)
+        write_chart_page_heading(self.sheet, self.formats, self.title, self.heading)
         self.row = 2
 
     def _new_section(self, caption: str) -> int:
