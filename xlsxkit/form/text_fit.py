@@ -8,6 +8,7 @@ N units of an 11-point font.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 
@@ -19,8 +20,10 @@ def display_units(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+@functools.lru_cache(maxsize=16384)
 def lines_needed(text: str, width_chars: float, font_size: float) -> int:
-    """Lines that `text` wraps into in a cell `width_chars` wide (explicit breaks kept)."""
+    """Lines that `text` wraps into in a cell `width_chars` wide (explicit breaks kept); the labels,
+    headers and instructions every unit's workbook repeats are measured once."""
     capacity = max(1.0, width_chars * 11.0 / font_size - 1)
     return sum(max(1, math.ceil(display_units(line) / capacity)) for line in text.split("\n"))
 

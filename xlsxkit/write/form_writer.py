@@ -219,7 +219,7 @@ def _write_project_sheet(
     for col, width in enumerate(sheet_layout.widths):
         sheet.set_column(col, col, width)
     draw_form(WorksheetCanvas(sheet), formats, layout, sheet_layout, record, context)
-    write_computed_cells(sheet, formats, template, sheet_layout, typed_record(record, template))
+    write_computed_cells(sheet, formats, template, sheet_layout, record)
     write_highlights(workbook, sheet, template, sheet_layout)
     write_follow_on_cells(workbook, sheet, formats, template, sheet_layout, record)
     set_page(sheet, template.page)

@@ -15,7 +15,7 @@ from xlsxkit.form.cell_values import to_cell
 from xlsxkit.form.excel import column_letter
 from xlsxkit.form.record import ValueType
 from xlsxkit.template.excel_formula import excel_formula
-from xlsxkit.template.expressions import computed_value, paths_in
+from xlsxkit.template.expressions import computed_value, paths_in, typed_record
 from xlsxkit.template.layout import FieldPlace, SheetLayout, StaticPlace
 from xlsxkit.template.model import Template
 from xlsxkit.write.formats import FormatCache
@@ -24,12 +24,15 @@ FAILING_FILL = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}  # Excel's "ligh
 
 
 def write_computed_cells(
-    sheet: Worksheet, formats: FormatCache, template: Template, sheet_layout: SheetLayout, values: dict[str, Any]
+    sheet: Worksheet, formats: FormatCache, template: Template, sheet_layout: SheetLayout, record: dict[str, Any]
 ) -> None:
     """Each computed field (and each total shown on the form only) as a locked formula, its cached
     value the one computed from the record."""
-    shown = [static for static in sheet_layout.statics if static.formula is not None]
-    places: list[FieldPlace | StaticPlace] = [*sheet_layout.fields, *shown]
+    places: list[FieldPlace | StaticPlace] = [
+        *(field for field in sheet_layout.fields if field.formula is not None),
+        *(static for static in sheet_layout.statics if static.formula is not None),
+    ]
+    values = typed_record(record, template) if places else {}  # a typed copy only where something is computed
     for place in places:
         if place.formula is None:
             continue
