@@ -262,3 +262,18 @@ def test_an_offices_own_summary_in_its_own_inbox_is_no_return(tmp_path, returns)
     assert len(summarised(db)) == 6  # its units' returns, each once
     with Ledger(db) as ledger:
         assert Code.L_OWN_SUMMARY.code in {r.reason for r in ledger.receipts()}
+
+
+def test_recheck_judges_each_part_of_a_relay_again(tmp_path, returns):
+    counties = {county: county_summary(tmp_path, county, returns) for county in COUNTIES}
+    (tmp_path / "renamed").mkdir()
+    shutil.copy(counties["5100"], tmp_path / "renamed" / "甲县#第1次报送.xlsx")  # a "#" in the file's own name
+    city = city_round(tmp_path, returns, {"5200": counties["5200"]})
+    cli("collect", tmp_path / "renamed", "--db", city)
+    before = summarised(city)
+    code, _ = cli("recheck", "--db", city)
+    assert code in (0, 1)
+    after = summarised(city)
+    assert len(before) == 14, [r["unit"]["code"] for r in before]  # 7 units × 2 projects, each once
+    assert [r["unit"]["code"] for r in after] == [r["unit"]["code"] for r in before]
+    assert after == before

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from xlsxkit.cycle.inbox import InboxItem, inbox_paths, items_of, refused_item, whole_item
 from xlsxkit.cycle.ledger import Collection, Evaluation, Ledger, Outcome, Receipt, Received
 from xlsxkit.cycle.outputs import is_feedback_workbook
-from xlsxkit.cycle.relay_receipts import is_relayed, is_unit_part, part_of, relay_parts
+from xlsxkit.cycle.relay_receipts import PART_MARK, is_relayed, is_unit_part, part_of, relay_parts
 from xlsxkit.form.errors import Code, Finding, InputError, Problem, Severity
 from xlsxkit.read.reader import read_return
 from xlsxkit.template.load import builtin_template, parse_template
@@ -145,6 +145,8 @@ def _stored(ledger: Ledger, receipt: Receipt) -> InboxItem:
     (a file refused unread was not stored)."""
     content = ledger.content_of_receipt(receipt.id)
     name = PurePosixPath(receipt.path).name
+    if receipt.unit_code and is_relayed(name, receipt.unit_code):  # a unit's part: read as the file it came in
+        name = name.removesuffix(f"{PART_MARK}{receipt.unit_code}")
     if content is None:
         why = ledger.findings_of(ledger.evaluation_of(receipt.id))[0]
         return refused_item(receipt.path, name, why, digest=receipt.sha256).recorded_as(receipt.id)

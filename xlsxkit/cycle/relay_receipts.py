@@ -35,10 +35,13 @@ def relay_parts(label: str, received: Received) -> list[tuple[str, Received]]:
 
 def part_of(label: str, received: Received) -> Received:
     """The part of a stored file that a receipt recorded (the whole file, unless a relayed summary)."""
-    base = label.rsplit(PART_MARK, 1)[0] if received.relayed_by is not None else label
-    for part_label, part in relay_parts(base, received):
-        if part_label == label:
-            return part
+    if received.relayed_by is None:
+        return received
+    bases = [label.rsplit(PART_MARK, 1)[0], label]  # a unit's part, else the office's own ("#" may be in a name)
+    for base in bases:
+        for part_label, part in relay_parts(base, received):
+            if part_label == label:
+                return part
     return replace(received, records=())  # the unit is no longer in the relay
 
 
