@@ -25,6 +25,7 @@ from xlsxkit.cycle.ledger import Ledger
 from xlsxkit.cycle.ledger_schema import DECISIONS, SCHEMA_V2
 from xlsxkit.cycle.office_steps import summarised_evaluations
 from xlsxkit.form.errors import Code
+from xlsxkit.form.relay import MARK, VERSION, RelayDamaged, RelayRecords, read_relay
 from xlsxkit.read.reader import read_return
 from xlsxkit.read.roster import read_roster
 from xlsxkit.template.load import builtin_template
@@ -277,3 +278,17 @@ def test_recheck_judges_each_part_of_a_relay_again(tmp_path, returns):
     assert len(before) == 14, [r["unit"]["code"] for r in before]  # 7 units × 2 projects, each once
     assert [r["unit"]["code"] for r in after] == [r["unit"]["code"] for r in before]
     assert after == before
+
+
+def test_a_relay_of_things_that_are_no_records_is_refused_even_when_sealed(tmp_path):
+    rows = [
+        [MARK, VERSION],
+        ["template_id", "tangshan"],
+        ["year", "2025"],
+        ["office_code", "5100"],
+    ]
+    sealed = RelayRecords()
+    rows.append(sealed.row([1, 2, 3]))  # type: ignore[arg-type]  # a JSON list, hash and all
+    rows.append(sealed.end())
+    with pytest.raises(RelayDamaged, match="不是一个单位的记录"):
+        read_relay(rows)

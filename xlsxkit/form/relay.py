@@ -102,9 +102,12 @@ def read_relay(rows: Iterable[Iterable[Any]]) -> Relay:
             text = "".join(cells[1:])
             digest.update(text.encode("utf-8") + b"\n")
             try:
-                records.append(json.loads(text))
-            except json.JSONDecodeError:
+                record = json.loads(text)
+            except (json.JSONDecodeError, RecursionError):
                 raise RelayDamaged(f"第 {len(records) + 1} 条记录不是完整的 JSON") from None
+            if not isinstance(record, dict) or not isinstance(record.get("unit"), dict):
+                raise RelayDamaged(f"第 {len(records) + 1} 条记录不是一个单位的记录")
+            records.append(record)
         elif kind == "unit" and len(cells) >= 3:
             units.append((cells[1], cells[2], (cells[3] if len(cells) > 3 else "") or None))
         elif kind == "end":

@@ -148,8 +148,10 @@ def _read_relay(
     result.relay, result.template = heading, template
     hop = {"office": heading.office_code, "name": heading.office_name, "file": result.path.name}
     for record in relay.records:
-        source = dict(record.get("source") or {})
-        source["via"] = [*(source.get("via") or []), hop]
+        given = record.get("source")
+        source = dict(given) if isinstance(given, dict) else {}
+        earlier = source.get("via")
+        source["via"] = [*(earlier if isinstance(earlier, list) else []), hop]
         record["source"] = source
         result.records.append(SheetRecord(record, str(source.get("sheet") or RELAY_SHEET)))
     return result
