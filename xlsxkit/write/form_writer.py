@@ -323,6 +323,7 @@ class _CellWriter:
         self._widths = widths
         self._heights = heights
         self._font_size = font_size
+        self._default_height = default_row_height(font_size)
 
     def put(self, box: Box, value: Any, fmt: Format) -> None:
         canvas = self.canvas
@@ -346,11 +347,12 @@ class _CellWriter:
         self.canvas.write_string(row, col, value, fmt)
 
     def _fit(self, box: Box, text: str) -> None:
-        width = sum(self._widths[box.col : box.last_col + 1])
+        width = sum(self._widths[box.col : box.last_col + 1]) if box.cols > 1 else self._widths[box.col]
         needed = height_for(text, width, self._font_size, rows=box.rows)
+        heights, default = self._heights, self._default_height
         for row in range(box.row, box.last_row + 1):
-            if needed > self._heights.get(row, default_row_height(self._font_size)):
-                self._heights[row] = needed
+            if needed > heights.get(row, default):
+                heights[row] = needed
 
     def set_row_heights(self) -> None:
         for row, height in sorted(self._heights.items()):
