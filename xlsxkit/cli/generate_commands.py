@@ -117,12 +117,12 @@ def generate(
             with open_ledger(from_db, read_only=True) as ledger:
                 groups = follow_on_groups(approved_targets(ledger), chosen, as_of=as_of)
             typer.echo(f"{from_db}: targets of {len(groups)} units", err=True)
-            records = from_db
+        source = records if records is not None else from_db  # where the prefilled forms' records come from
         if units is None:
             report = generate_prefilled(
                 chosen, progress(groups, "generating"), year, out, password=password, generated_at=generated_at
             )
-        elif records is None:
+        elif source is None:
             report = generate_blank(
                 chosen,
                 progress(units.units, "generating"),
@@ -143,7 +143,7 @@ def generate(
                 projects=projects,
                 password=password,
                 generated_at=generated_at,
-                records_file=records,
+                records_file=source,
             )
         report.problems[:0] = problems
     except XlsxkitError as error:

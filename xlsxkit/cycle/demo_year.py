@@ -18,6 +18,7 @@ from xlsxkit.cycle.decisions import APPROVED, review
 from xlsxkit.cycle.follow_on_targets import approved_targets
 from xlsxkit.cycle.ledger import ACCEPTED, Ledger
 from xlsxkit.cycle.office_steps import write_summary
+from xlsxkit.form.cell_values import record_number
 from xlsxkit.form.scoring import decimal_of, execution_rate, funds_score, indicator_score
 from xlsxkit.template.load import find_template
 from xlsxkit.write.generate import UnitRecords, follow_on_groups, generate_prefilled
@@ -127,6 +128,4 @@ def filled_self_evaluation(record: dict[str, Any], *, careless: bool = False) ->
 
 
 def _number(value: Decimal | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
+    return None if value is None else record_number(value)

@@ -27,33 +27,26 @@ from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.cycle.report_sheet import (
     FONT_SIZE,
-    FOOTER,
-    MARGIN_INCHES,
-    PRINTABLE_PIXELS,
     Column,
     ReportFormats,
     ReportHeading,
     ReportSheet,
-    column_pixels,
+    in_money_unit,
     write_cell,
 )
 from xlsxkit.cycle.summary_stats import (
     CHART_FILL,
     CHART_PIXELS,
-    CHART_WIDTHS,
-    GAP_WIDTH,
     TABLE_WIDTHS,
+    set_chart_page,
     write_chart_page_heading,
 )
 from xlsxkit.cycle.summary_tables import COMPILATION_COLUMN, report_title
-from xlsxkit.form.excel import PAPER_A4
-from xlsxkit.form.indicator_values import parse_value
+from xlsxkit.form.record import FOLLOW_ON_FORMS
 from xlsxkit.form.schedule import LIGHTS, is_cumulative, light, time_share
-from xlsxkit.form.scoring import decimal_of, execution_rate
-from xlsxkit.form.text_fit import default_row_height
+from xlsxkit.form.scoring import achievement, decimal_of, execution_rate
 from xlsxkit.write.follow_on_cells import LIGHT_FILLS
 
-FOLLOW_ON_FORMS = ("monitor", "self_evaluation")
 MONITOR_SHEET = "监控汇总"
 SELF_EVALUATION_SHEET = "自评汇总"
 GRADES_SHEET = "自评统计"
@@ -100,17 +93,11 @@ def at_risk(indicators: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _progress_light(item: dict[str, Any], share: Decimal, year: Any) -> str | None:
-    """A cumulative indicator's light: its 当前完成值's number against target × share; None where
-    the value is no number (or one in another unit)."""
-    parsed = item.get("parsed") or {}
-    target = decimal_of(parsed.get("number"))
-    done = parse_value(item.get("actual") if isinstance(item.get("actual"), str) else None, _year(year))
-    if target is None or done is None or done["kind"] != "quantitative":
-        return None
-    if done["unit"] and parsed.get("unit") and done["unit"] != parsed.get("unit"):
-        return None
-    reached = decimal_of(done["number"])
-    return None if reached is None else light(reached, target * share)
+    """A cumulative indicator's light: how much of its target its 当前完成值 reaches (form/scoring)
+    against the share of the year passed; None where the value is no number (or one in another unit)."""
+    actual = item.get("actual") if isinstance(item.get("actual"), str) else None
+    reached = achievement(item.get("parsed"), actual, _year(year))
+    return None if reached is None else light(reached, share)
 
 
 def _name(item: dict[str, Any], number: int) -> str:
@@ -248,12 +235,12 @@ class MonitorSheet:
         location, link_text = form if form else (None, None)
         values = (
             *self._identity(record),
-            self._in_unit(amounts[0]),
-            self._in_unit(amounts[1]),
+            in_money_unit(amounts[0], self.factor),
+            in_money_unit(amounts[1], self.factor),
             _fraction(rate),
             _number(share),
             None,  # the light, written over with its fill
-            self._in_unit(amounts[2]),
+            in_money_unit(amounts[2], self.factor),
             len(indicators),
             NAMES_SEPARATOR.join(red) or None,
             NAMES_SEPARATOR.join(unsure) or None,
@@ -276,9 +263,6 @@ class MonitorSheet:
         unit, project = _part(record, "unit"), _part(record, "project")
         return unit.get("code"), unit.get("name"), project.get("name")
 
-    def _in_unit(self, amount: Decimal | None) -> float | None:
-        return None if amount is None else float(amount / self.factor)
-
     def finish(self) -> None:
         """The autofilter over the projects, then the 合计 row: sums, 执行率 of the sums, and the
         序时进度 and its light where every project was monitored to the same month."""
@@ -290,12 +274,12 @@ class MonitorSheet:
             "合计",
             None,
             f"{self.projects} 个项目",
-            self._in_unit(budget),
-            self._in_unit(executed),
+            in_money_unit(budget, self.factor),
+            in_money_unit(executed, self.factor),
             _fraction(rate),
             _number(share),
             None,
-            self._in_unit(forecast),
+            in_money_unit(forecast, self.factor),
             self.indicators,
             f"共 {self.red} 个",
             f"共 {self.at_risk} 个",
@@ -366,8 +350,8 @@ class SelfEvaluationSheet:
             unit.get("code"),
             unit.get("name"),
             project.get("name"),
-            self._in_unit(budget),
-            self._in_unit(executed),
+            in_money_unit(budget, self.factor),
+            in_money_unit(executed, self.factor),
             _fraction(rate),
             _number(decimal_of(funds.get("score"))),
             _number(_sum([decimal_of(item.get("score")) for item in _indicators(record)])),
@@ -384,9 +368,6 @@ class SelfEvaluationSheet:
         self.grades[grade or UNGRADED] += 1
         self.projects += 1
 
-    def _in_unit(self, amount: Decimal | None) -> float | None:
-        return None if amount is None else float(amount / self.factor)
-
     def finish(self) -> None:
         """The autofilter, the 合计 row (sums and the 执行率 of the sums), then 自评统计."""
         self.report.finish()
@@ -395,8 +376,8 @@ class SelfEvaluationSheet:
             "合计",
             None,
             f"{self.projects} 个项目",
-            self._in_unit(budget),
-            self._in_unit(executed),
+            in_money_unit(budget, self.factor),
+            in_money_unit(executed, self.factor),
             _fraction(execution_rate(executed, budget)),
             None,
             None,
@@ -422,8 +403,8 @@ class GradeSheet:
 
     def write(self, grades: Counter[str]) -> None:
         """The page setup, the heading, the table and its chart."""
-        self._page_setup()
-        self._heading()
+        set_chart_page(self.sheet)
+        write_chart_page_heading(self.sheet, self.formats, self.title, self.heading)
         shown = [*(name for name, _, _ in GRADES), *((UNGRADED,) if grades[UNGRADED] else ())]
         ranges = {name: text for name, _, text in GRADES} | {UNGRADED: "未填写总分"}
         total = sum(grades[name] for name in shown)
@@ -437,23 +418,6 @@ class GradeSheet:
             for col, (value, column) in enumerate(zip(values, columns, strict=True)):
                 write_cell(self.sheet, self.formats, 5 + offset, col, value, column.kind, style)
         self._chart(first=5, last=4 + len(rows), largest=max(grades[name] for name in shown))
-
-    def _page_setup(self) -> None:
-        widths = (*TABLE_WIDTHS, GAP_WIDTH, *CHART_WIDTHS)
-        for col, width in enumerate(widths):
-            self.sheet.set_column(col, col, width)
-        scale = min(100, int(PRINTABLE_PIXELS[PAPER_A4] / sum(column_pixels(w) for w in widths) * 100))
-        self.sheet.set_default_row(default_row_height(FONT_SIZE) + 1.5)
-        self.sheet.set_landscape()
-        self.sheet.set_paper(PAPER_A4)
-        self.sheet.set_margins(left=MARGIN_INCHES, right=MARGIN_INCHES, top=0.6, bottom=0.6)
-        self.sheet.set_print_scale(scale)  # the columns fill the page's width; the chart is within them
-        self.sheet.center_horizontally()
-        self.sheet.set_footer(FOOTER)
-        self.sheet.set_start_page(1)
-
-    def _heading(self) -> None:
-        write_chart_page_heading(self.sheet, self.formats, self.title, self.heading)
 
     def _chart(self, *, first: int, last: int, largest: int) -> None:
         """A column chart of the 项目数 by 等级, to the right of the table, 220 points high: with the

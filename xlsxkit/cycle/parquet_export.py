@@ -16,7 +16,6 @@ import importlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import ModuleType
@@ -89,7 +88,8 @@ class ParquetExport:
         self.name = _file_name(name)
         self.counts = counts or {}  # unit code → (errors, warnings) of its counted return
         self.schemas = _schemas(self.pa)
-        self.work = Path(tempfile.mkdtemp(prefix="xlsxkit-parquet-", dir=_existing_parent(self.folder)))
+        self.folder.mkdir(parents=True, exist_ok=True)  # the work folder beside the files, to rename from
+        self.work = Path(tempfile.mkdtemp(prefix="xlsxkit-parquet-", dir=self.folder))
         self.rows: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
         self.writers: dict[tuple[str, int | None], Any] = {}
 
@@ -204,12 +204,6 @@ def _file_name(name: str) -> str:
     return f"{safe}.parquet"
 
 
-def _existing_parent(folder: Path) -> Path:
-    """A folder beside the output where the work files can be renamed into place from."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _money(value: Any) -> Decimal | None:
     if value is None:
         return None
@@ -226,8 +220,3 @@ def _date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
-
-
-def counts_of(rows: Iterable[tuple[str, int, int]]) -> dict[str, tuple[int, int]]:
-    """(unit code, errors, warnings) rows as the export's finding counts."""
-    return {code: (errors, warnings) for code, errors, warnings in rows}

@@ -16,6 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -48,6 +49,11 @@ class Column:
     header: str
     width: float
     kind: str = "text"
+
+
+def in_money_unit(amount: Decimal | None, factor: Decimal) -> float | None:
+    """An amount in yuan as a report's money cell holds it, in its unit (58.5 for 585000 on 万元)."""
+    return None if amount is None else float(amount / factor)
 
 
 def column_pixels(width: float) -> float:

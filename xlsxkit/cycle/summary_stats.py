@@ -37,6 +37,7 @@ from xlsxkit.form.text_fit import default_row_height
 KIND_LABELS = {"quantitative": "定量", "deadline": "时限", "qualitative": "定性"}
 UNKNOWN_KIND = "未识别"
 CHART_UNITS = 20  # units shown in the funds chart (the largest)
+CHART_ROW_POINTS = default_row_height(FONT_SIZE) + 1.5  # every row of a chart page
 TABLE_WIDTHS = (12, 26, 10, 14)  # columns A–D: the tables
 GAP_WIDTH = 2  # column E
 CHART_WIDTHS = (11,) * 6  # columns F–K: the charts
@@ -64,6 +65,25 @@ class SummaryFigures:
         self.levels[(level1 or "（未填）", level2 or "（未填）")] += 1
         if kind is not None:
             self.kinds[KIND_LABELS.get(kind, UNKNOWN_KIND)] += 1
+
+
+def set_chart_page(sheet: Worksheet) -> int:
+    """The page of a sheet of tables and charts (统计, 自评统计): the table and chart columns, rows as
+    tall in every program (the charts' anchors), landscape A4 at the print scale that fits the
+    columns to the page's width (fixed, so manual page breaks hold), its own page numbers; the scale."""
+    widths = (*TABLE_WIDTHS, GAP_WIDTH, *CHART_WIDTHS)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    scale = min(100, int(PRINTABLE_PIXELS[PAPER_A4] / sum(column_pixels(w) for w in widths) * 100))
+    sheet.set_default_row(CHART_ROW_POINTS)
+    sheet.set_landscape()
+    sheet.set_paper(PAPER_A4)
+    sheet.set_margins(left=MARGIN_INCHES, right=MARGIN_INCHES, top=0.6, bottom=0.6)
+    sheet.set_print_scale(scale)
+    sheet.center_horizontally()
+    sheet.set_footer(FOOTER)
+    sheet.set_start_page(1)  # each report numbers its own pages
+    return scale
 
 
 def write_chart_page_heading(sheet: Worksheet, formats: ReportFormats, title: str, heading: ReportHeading) -> None:
@@ -99,7 +119,7 @@ class StatsSheet:
         self.sheet = workbook.add_worksheet(STATS_SHEET)
         self.row = 0
         self.breaks: list[int] = []
-        self.row_points = default_row_height(FONT_SIZE) + 1.5
+        self.row_points = CHART_ROW_POINTS
 
     def write(self, figures: SummaryFigures, statuses: Sequence[UnitStatus]) -> None:
         """Every section, then the page setup."""
@@ -115,21 +135,7 @@ class StatsSheet:
     # --- layout -----------------------------------------------------------------------------
 
     def _page_setup(self) -> None:
-        sheet = self.sheet
-        widths = (*TABLE_WIDTHS, GAP_WIDTH, *CHART_WIDTHS)
-        for col, width in enumerate(widths):
-            sheet.set_column(col, col, width)
-        pixels = sum(column_pixels(w) for w in widths)
-        scale = min(100, int(PRINTABLE_PIXELS[PAPER_A4] / pixels * 100))
-        sheet.set_default_row(self.row_points)  # the chart anchors' rows as tall in every program
-        sheet.set_landscape()
-        sheet.set_paper(PAPER_A4)
-        sheet.set_margins(left=MARGIN_INCHES, right=MARGIN_INCHES, top=0.6, bottom=0.6)
-        sheet.set_print_scale(scale)
-        sheet.center_horizontally()
-        sheet.set_footer(FOOTER)
-        sheet.set_start_page(1)  # each report numbers its own pages
-        self.page_points = PAGE_ROWS_POINTS * 100 / scale
+        self.page_points = PAGE_ROWS_POINTS * 100 / set_chart_page(self.sheet)
 
     def _heading(self) -> None:
         write_chart_page_heading(self.sheet, self.formats, self.title, self.heading)

@@ -21,7 +21,7 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 
 from xlsxkit.cycle.levels import UnitTree, count_levels
-from xlsxkit.cycle.report_sheet import Column, ReportFormats, ReportHeading, ReportSheet
+from xlsxkit.cycle.report_sheet import Column, ReportFormats, ReportHeading, ReportSheet, in_money_unit
 from xlsxkit.cycle.status import UnitStatus
 from xlsxkit.form.excel import INDICATORS_SHEET, PROJECTS_SHEET, STATUS_SHEET
 from xlsxkit.form.record import ValueType
@@ -329,7 +329,7 @@ class SummaryTables:
             project.get("code"),
             project.get("name"),
             project.get("attribute"),
-            *(self._in_unit(a) for a in amounts),
+            *(in_money_unit(a, self.factor) for a in amounts),
             *(counts[level] for level in (*self.level1, OTHER_LEVEL1)),
             *(self._declared(record, key) for key in self.columns.project_extra),
             source.get("file"),
@@ -383,14 +383,11 @@ class SummaryTables:
         """A declared key's value as its column shows it: money in the summary's unit."""
         value = declared_value(part, key.key)
         if value is not None and key.type is ValueType.money:
-            return self._in_unit(Decimal(str(value)))
+            return in_money_unit(Decimal(str(value)), self.factor)
         return _date(value) if key.type is ValueType.date else value
 
     def _level1_column(self, level1: Any) -> str:
         return level1 if isinstance(level1, str) and level1 in self.level1 else OTHER_LEVEL1
-
-    def _in_unit(self, amount: Decimal | None) -> float | None:
-        return None if amount is None else float(amount / self.factor)
 
     @staticmethod
     def _sheet(sheet: ReportSheet | None) -> ReportSheet:
@@ -413,21 +410,26 @@ class SummaryTables:
 
     def _subtotal(self, run: _UnitRun, *, subtree: bool = False) -> None:
         label = f"小计：{run.name}及下属单位（{run.projects} 个项目）" if subtree else f"小计（{run.projects} 个项目）"
+        self._sum_row((run.code, run.name), label, run.amounts, run.counts, "subtotal")
+
+    def _sum_row(
+        self, unit: tuple[Any, Any], label: str, amounts: Sequence[Decimal | None], counts: Counter[str], style: str
+    ) -> None:
+        """A 小计 or 合计 row of 项目汇总: the amounts in the summary's unit and the count per 一级."""
         self._sheet(self.projects).add_row(
             (
-                run.code,
-                run.name,
+                *unit,
                 None,
                 label,
                 None,
-                *(self._in_unit(a) for a in run.amounts),
-                *(run.counts[level] for level in (*self.level1, OTHER_LEVEL1)),
+                *(in_money_unit(a, self.factor) for a in amounts),
+                *(counts[level] for level in (*self.level1, OTHER_LEVEL1)),
                 *(None for _ in self.columns.project_extra),
                 None,
                 None,
                 *((None,) if self.with_compilation else ()),
             ),
-            style="subtotal",
+            style=style,
         )
 
     # --- the end ------------------------------------------------------------------------------
@@ -441,22 +443,7 @@ class SummaryTables:
         while self.offices:
             self._subtotal(self.offices.pop(), subtree=True)
         self.projects.finish()  # the 合计 row stays outside the filter
-        self.projects.add_row(
-            (
-                "合计",
-                None,
-                None,
-                f"{self.project_count} 个项目",
-                None,
-                *(float(total / self.factor) for total in self.totals),
-                *(self.level1_totals[level] for level in (*self.level1, OTHER_LEVEL1)),
-                *(None for _ in self.columns.project_extra),
-                None,
-                None,
-                *((None,) if self.with_compilation else ()),
-            ),
-            style="total",
-        )
+        self._sum_row(("合计", None), f"{self.project_count} 个项目", self.totals, self.level1_totals, "total")
         self.indicators.finish()
 
     def papers(self) -> dict[str, int]:

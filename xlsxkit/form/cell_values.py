@@ -44,8 +44,7 @@ def to_cell(kind: ValueType, value: Any, money_unit: MoneyUnit | None) -> str | 
         if kind is ValueType.coded_name:
             return format_coded_name(value)
         if kind is ValueType.number:
-            number = Decimal(str(value))
-            return int(number) if number == number.to_integral_value() else float(number)
+            return record_number(Decimal(str(value)))
         if kind is ValueType.choices:
             if not isinstance(value, list):
                 raise CellValueError(f"不是选项列表：{value}")
@@ -114,7 +113,7 @@ def from_cell(
         return _date(value, date1904)
     if kind is ValueType.number:
         number, _ = _number(value, allowed=("分",))
-        return int(number) if number == number.to_integral_value() else float(number)
+        return record_number(number)
     if kind is ValueType.choices:
         return [part for part in _CHOICE_SPLIT.split(text_of(value, percent=percent)) if part]
     if kind is ValueType.coded_name:
@@ -124,6 +123,11 @@ def from_cell(
             return {"code": match.group(1) or None, "name": match.group(2) or None}
         return {"code": None, "name": text}
     return text_of(value, percent=percent)
+
+
+def record_number(number: Decimal) -> int | float:
+    """A 分值 or 得分 as the record holds it, a JSON number: 10, 8.5."""
+    return int(number) if number == number.to_integral_value() else float(number.normalize())
 
 
 def text_of(value: Any, *, percent: bool | None = False) -> str:

@@ -32,10 +32,6 @@ def follow_on_rules(read: SheetRecord, template: Template, layout: SheetLayout) 
         yield from _evaluation_funds(read)
 
 
-def _finding(read: SheetRecord, code: Code, path: str, **details: Any) -> Finding:
-    return Finding(code, read.sheet, read.cells.get(path), details)
-
-
 def _rows(read: SheetRecord) -> Iterator[tuple[str, dict[str, Any]]]:
     for i, item in enumerate(read.record.get("indicators") or []):
         if isinstance(item, dict) and item.get("level3"):
@@ -53,7 +49,7 @@ def _missing(
     """Each of the row's `keys` the form has a column for, filled."""
     for key in keys:
         if key in headers and item.get(key) in (None, [], ""):
-            yield _finding(read, Code.C_ROW_VALUE_MISSING, f"{path}.{key}", level3=item["level3"], column=headers[key])
+            yield read.finding(Code.C_ROW_VALUE_MISSING, f"{path}.{key}", level3=item["level3"], column=headers[key])
 
 
 # --- 运行监控 -----------------------------------------------------------------------------------
@@ -71,15 +67,14 @@ def _monitor_rows(read: SheetRecord, template: Template, layout: SheetLayout) ->
         why = _short_of_target(item, year, share)
         causes = item.get("causes") or []
         if why and not causes and "causes" in headers:
-            yield _finding(read, Code.C_CAUSES_REQUIRED, f"{path}.causes", level3=item["level3"], why=why)
+            yield read.finding(Code.C_CAUSES_REQUIRED, f"{path}.causes", level3=item["level3"], why=why)
         if causes and not item.get("reason") and "reason" in headers:
-            yield _finding(
-                read, Code.C_ROW_VALUE_MISSING, f"{path}.reason", level3=item["level3"], column=headers["reason"]
+            yield read.finding(
+                Code.C_ROW_VALUE_MISSING, f"{path}.reason", level3=item["level3"], column=headers["reason"]
             )
         for cause in causes:
             if allowed and cause not in allowed:
-                yield _finding(
-                    read,
+                yield read.finding(
                     Code.C_NOT_IN_LIST,
                     f"{path}.causes",
                     value=cause,
@@ -113,8 +108,7 @@ def _monitor_funds(read: SheetRecord) -> Iterator[Finding]:
         return
     expected = rounded(share * 100)
     if rate < expected:
-        yield _finding(
-            read,
+        yield read.finding(
             Code.C_RATE_BELOW_SCHEDULE,
             "funds.executed",
             rate=_plain(rate),
@@ -134,8 +128,7 @@ def _evaluation_rows(read: SheetRecord, layout: SheetLayout) -> Iterator[Finding
         yield from _missing(read, path, item, ("actual", "weight", "score"), headers)
         weight, score = decimal_of(item.get("weight")), decimal_of(item.get("score"))
         if score is not None and (score < 0 or (weight is not None and score > weight)):
-            yield _finding(
-                read,
+            yield read.finding(
                 Code.C_SCORE_OUT_OF_RANGE,
                 f"{path}.score",
                 level3=item["level3"],
@@ -144,8 +137,7 @@ def _evaluation_rows(read: SheetRecord, layout: SheetLayout) -> Iterator[Finding
             )
         rule = decimal_of(computed[index]) if index < len(computed) else None
         if score is not None and rule is not None and abs(score - rule) > SCORE_TOLERANCE:
-            yield _finding(
-                read,
+            yield read.finding(
                 Code.C_SCORE_DIFFERS,
                 f"{path}.score",
                 level3=item["level3"],
@@ -156,7 +148,7 @@ def _evaluation_rows(read: SheetRecord, layout: SheetLayout) -> Iterator[Finding
         reached = achievement(item.get("parsed"), item.get("actual"), year)
         if reached is not None and reached < 1 and not item.get("reason") and "reason" in headers:
             why = f"实际完成值「{item.get('actual')}」未达到年度指标值「{item.get('value')}」"
-            yield _finding(read, Code.C_REASON_REQUIRED, f"{path}.reason", level3=item["level3"], why=why)
+            yield read.finding(Code.C_REASON_REQUIRED, f"{path}.reason", level3=item["level3"], why=why)
 
 
 def _evaluation_weights(read: SheetRecord) -> Iterator[Finding]:
@@ -166,8 +158,7 @@ def _evaluation_weights(read: SheetRecord) -> Iterator[Finding]:
         return  # a blank 分值 is reported as such
     indicators = sum((w for w in weights if w is not None), Decimal(0))
     if funds + indicators != 100:
-        yield _finding(
-            read,
+        yield read.finding(
             Code.C_WEIGHTS_NOT_100,
             "funds.weight",
             total=_plain(funds + indicators),
@@ -179,8 +170,7 @@ def _evaluation_weights(read: SheetRecord) -> Iterator[Finding]:
 def _evaluation_funds(read: SheetRecord) -> Iterator[Finding]:
     rate = decimal_of((read.record.get("funds") or {}).get("rate"))
     if rate is not None and rate < SELF_EVALUATION_RATE:
-        yield _finding(
-            read,
+        yield read.finding(
             Code.C_RATE_BELOW_SCHEDULE,
             "funds.rows.total.executed",
             rate=_plain(rate),

@@ -282,7 +282,8 @@ def _read_sheets(
         else:
             year = unstamped.year or find_year(grid, first_field_row + 1)
             unit = unstamped.unit or printed_unit(grid, layout, first_field_row + 1)
-        context = Context(template, year, unit, facts.date1904, *_follow_on(stamp, template, name, grid, layout))
+        follow_on = _follow_on(stamp, template, name, grid, layout, first_field_row)
+        context = Context(template, year, unit, facts.date1904, *follow_on)
         sheet_record = read_sheet(grid, layout, located, context)
         if is_unused(sheet_record):
             unused.append(name)
@@ -304,7 +305,7 @@ def _read_sheets(
 
 
 def _follow_on(
-    stamp: Stamp | None, template: Template, sheet: str, grid: Grid, layout: SheetLayout
+    stamp: Stamp | None, template: Template, sheet: str, grid: Grid, layout: SheetLayout, first_field_row: int
 ) -> tuple[str | None, TargetLink | None]:
     """A form that follows the targets: the month it is for (the stamp's, else its title's) and the
     target its sheet was generated from (by the sheet's name; a renamed sheet by its project name)."""
@@ -312,7 +313,6 @@ def _follow_on(
         return None, None
     as_of = stamp.as_of if stamp is not None and stamp.as_of else None
     if as_of is None and template.form == "monitor":
-        first_field_row = min((f.label_box or f.box).row for f in layout.fields) if layout.fields else 0
         as_of = find_as_of(grid, first_field_row + 1, stamp.year if stamp else find_year(grid, first_field_row + 1))
     if stamp is None:
         return as_of, None

@@ -65,10 +65,6 @@ def check_record(read: SheetRecord, template: Template, layout: SheetLayout) -> 
     return [finding for rule in RULES for finding in rule(read, template, layout)]
 
 
-def _finding(read: SheetRecord, code: Code, path: str | None, **details: Any) -> Finding:
-    return Finding(code, read.sheet, read.cells.get(path) if path else None, details)
-
-
 def _label(layout: SheetLayout, key: str) -> str:
     place = layout.field(key)
     label = place.title if place and place.title and "{" not in place.title else key
@@ -94,7 +90,7 @@ def required_fields(read: SheetRecord, template: Template, layout: SheetLayout) 
     wrong = {f.cell for f in read.findings}  # a wrongly typed value is reported as such, not as missing
     for place in layout.fields:
         if place.required and get_path(read.record, place.key) is None and read.cells.get(place.key) not in wrong:
-            yield _finding(read, Code.C_REQUIRED, place.key, label=_label(layout, place.key))
+            yield read.finding(Code.C_REQUIRED, place.key, label=_label(layout, place.key))
 
 
 def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
@@ -103,8 +99,8 @@ def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -
         value = get_path(read.record, place.key)
         if place.list and isinstance(value, str) and value not in template.lists.get(place.list, ()):
             allowed = "、".join(template.lists[place.list])
-            yield _finding(
-                read, Code.C_NOT_IN_LIST, place.key, value=value, label=_label(layout, place.key), allowed=allowed
+            yield read.finding(
+                Code.C_NOT_IN_LIST, place.key, value=value, label=_label(layout, place.key), allowed=allowed
             )
     for table in layout.tables:
         for column in table.columns:
@@ -114,8 +110,7 @@ def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -
             for i, item in enumerate(read.record.get(table.bind) or []):
                 value = item.get(column.key) if isinstance(item, dict) else None
                 if value is not None and value not in allowed_values:
-                    yield _finding(
-                        read,
+                    yield read.finding(
                         Code.C_NOT_IN_LIST,
                         f"{table.bind}[{i}].{column.key}",
                         value=value,
@@ -129,8 +124,7 @@ def negative_money(read: SheetRecord, template: Template, layout: SheetLayout) -
     for place in layout.fields:
         value = get_path(read.record, place.key)
         if place.type is ValueType.money and value is not None and Decimal(value) < 0:
-            yield _finding(
-                read,
+            yield read.finding(
                 Code.C_NEGATIVE_MONEY,
                 place.key,
                 label=_label(layout, place.key),
@@ -153,8 +147,7 @@ def funds_add_up(read: SheetRecord, template: Template, layout: SheetLayout) -> 
             total = Decimal(funds[total_key])
             summed = sum((Decimal(funds[k]) for k in parts if funds.get(k) is not None), Decimal(0))
             if abs(total - summed) > TOLERANCE:
-                yield _finding(
-                    read,
+                yield read.finding(
                     Code.C_FUNDS_SUM,
                     f"funds.{period}.{total_key}",
                     total_label=PERIOD_NAMES[period] + FUND_NAMES[total_key],
@@ -250,8 +243,7 @@ def _implausible(
     yuan: Decimal | str,
     reason: str,
 ) -> Finding:
-    return _finding(
-        read,
+    return read.finding(
         Code.C_IMPLAUSIBLE_AMOUNT,
         key,
         label=_label(layout, key),
@@ -273,10 +265,9 @@ def spending_plan(read: SheetRecord, template: Template, layout: SheetLayout) ->
         value = Decimal(plan[month])
         path = f"spending_plan.{month}"
         if value > 100:
-            yield _finding(read, Code.C_PLAN_ABOVE_100, path, month=int(month), value=plan[month])
+            yield read.finding(Code.C_PLAN_ABOVE_100, path, month=int(month), value=plan[month])
         if previous is not None and value < previous[1]:
-            yield _finding(
-                read,
+            yield read.finding(
                 Code.C_PLAN_DECREASING,
                 path,
                 month=int(month),
@@ -286,7 +277,7 @@ def spending_plan(read: SheetRecord, template: Template, layout: SheetLayout) ->
             )
         previous = (month, value)
     if plan.get("12") is not None and Decimal(plan["12"]) != 100:
-        yield _finding(read, Code.C_PLAN_NOT_100, "spending_plan.12", value=plan["12"])
+        yield read.finding(Code.C_PLAN_NOT_100, "spending_plan.12", value=plan["12"])
 
 
 # --- the indicator table ------------------------------------------------------------------------
@@ -305,11 +296,10 @@ def levels_known(read: SheetRecord, template: Template, layout: SheetLayout) -> 
         level1, level2 = item.get("level1"), item.get("level2")
         if level1 is None and level2 is None:
             if item.get("level3"):
-                yield _finding(read, Code.C_NO_LEVELS, f"{path}.level1", level3=item["level3"])
+                yield read.finding(Code.C_NO_LEVELS, f"{path}.level1", level3=item["level3"])
             continue
         if level1 not in taxonomy.level1:
-            yield _finding(
-                read,
+            yield read.finding(
                 Code.C_UNKNOWN_LEVEL1,
                 f"{path}.level1",
                 value=level1 or "",
@@ -319,8 +309,7 @@ def levels_known(read: SheetRecord, template: Template, layout: SheetLayout) -> 
             continue
         allowed = taxonomy.level2_of(level1)
         if level2 not in allowed:
-            yield _finding(
-                read,
+            yield read.finding(
                 Code.C_LEVEL2_MISMATCH,
                 f"{path}.level2",
                 level1=level1,
@@ -356,19 +345,19 @@ def rows_complete(read: SheetRecord, template: Template, layout: SheetLayout) ->
     for path, item in _indicators(read):
         level3 = item.get("level3")
         if not level3:
-            yield _finding(read, Code.C_NO_LEVEL3, f"{path}.level3")
+            yield read.finding(Code.C_NO_LEVEL3, f"{path}.level3")
         for key in columns:
             value = item.get(key)
             if value is None and level3:
-                yield _finding(read, Code.C_NO_VALUE, f"{path}.{key}", level3=level3, column=INDICATOR_COLUMNS[key])
+                yield read.finding(Code.C_NO_VALUE, f"{path}.{key}", level3=level3, column=INDICATOR_COLUMNS[key])
             elif value is not None and compact(value) in PLACEHOLDERS:
-                yield _finding(read, Code.C_PLACEHOLDER, f"{path}.{key}", value=value, column=INDICATOR_COLUMNS[key])
+                yield read.finding(Code.C_PLACEHOLDER, f"{path}.{key}", value=value, column=INDICATOR_COLUMNS[key])
         if level3 and compact(level3) in PLACEHOLDERS:
-            yield _finding(read, Code.C_PLACEHOLDER, f"{path}.level3", value=level3, column="三级指标名称")
+            yield read.finding(Code.C_PLACEHOLDER, f"{path}.level3", value=level3, column="三级指标名称")
         elif level3:
             name = compact(level3)
             if name in seen:
-                yield _finding(read, Code.C_DUPLICATE_LEVEL3, f"{path}.level3", level3=level3, first=seen[name])
+                yield read.finding(Code.C_DUPLICATE_LEVEL3, f"{path}.level3", level3=level3, first=seen[name])
             else:
                 seen[name] = read.cells.get(f"{path}.level3", "")
 
@@ -386,8 +375,7 @@ def values_sensible(read: SheetRecord, template: Template, layout: SheetLayout) 
             continue
         where = f"{path}.value"
         if item.get("level2") in QUANTITY_LEVEL2 and parsed["kind"] == "qualitative":
-            yield _finding(
-                read,
+            yield read.finding(
                 Code.C_QUALITATIVE_QUANTITY,
                 where,
                 level2=item["level2"],
@@ -395,10 +383,10 @@ def values_sensible(read: SheetRecord, template: Template, layout: SheetLayout) 
                 value=value,
             )
         if parsed["kind"] == "quantitative" and parsed["unit"] == "%" and parsed["number"] > 100:
-            yield _finding(read, Code.C_PERCENT_ABOVE_100, where, value=value)
+            yield read.finding(Code.C_PERCENT_ABOVE_100, where, value=value)
         if COST in (item.get("level1"), item.get("level2")) and parsed["op"] in (">=", ">"):
-            yield _finding(
-                read, Code.C_COST_AT_LEAST, where, level3=item.get("level3") or "", value=value, op=parsed["op"]
+            yield read.finding(
+                Code.C_COST_AT_LEAST, where, level3=item.get("level3") or "", value=value, op=parsed["op"]
             )
         if parsed["kind"] == "deadline" and parsed["date"]:
             yield from _deadline(read, where, parsed["date"], year, end)
@@ -406,9 +394,9 @@ def values_sensible(read: SheetRecord, template: Template, layout: SheetLayout) 
 
 def _deadline(read: SheetRecord, where: str, date: str, year: int | None, end: str | None) -> Iterator[Finding]:
     if end and _iso(end) and date > end:
-        yield _finding(read, Code.C_DEADLINE_AFTER_END, where, date=date, end=end)
+        yield read.finding(Code.C_DEADLINE_AFTER_END, where, date=date, end=end)
     elif year and not date.startswith(f"{year}-"):
-        yield _finding(read, Code.C_DEADLINE_OUTSIDE_YEAR, where, date=date, year=year)
+        yield read.finding(Code.C_DEADLINE_OUTSIDE_YEAR, where, date=date, year=year)
 
 
 def _iso(text: str) -> bool:

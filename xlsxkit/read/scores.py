@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from xlsxkit.form.cell_values import record_number
 from xlsxkit.form.scoring import decimal_of, funds_score, indicator_score
-from xlsxkit.template.expressions import json_number
 
 
 def computed_scores(record: dict[str, Any]) -> dict[str, Any]:
@@ -33,4 +33,4 @@ def computed_scores(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _number(value: Decimal | None) -> int | float | None:
-    return None if value is None else json_number(value)
+    return None if value is None else record_number(value)

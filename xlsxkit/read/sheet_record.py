@@ -57,6 +57,11 @@ class SheetRecord:
     cells: dict[str, str] = field(default_factory=dict)  # "funds.annual.total" / "indicators[2].value" → "D14"
     findings: list[Finding] = field(default_factory=list)
 
+    def finding(self, code: Code, path: str | None, **details: Any) -> Finding:
+        """A finding about the value at `path` ("funds.annual.total", "indicators[2].value"), at the
+        cell that value came from."""
+        return Finding(code, self.sheet, self.cells.get(path) if path else None, details)
+
 
 @dataclass(frozen=True)
 class Context:

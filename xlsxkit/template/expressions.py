@@ -29,6 +29,7 @@ from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_FLOAT, TOKEN_LPAREN, TOKEN_NAME, TOKEN_RPAREN, TOKEN_STRING, Token, TokenStream
 from jinja2.sandbox import SandboxedEnvironment
 
+from xlsxkit.form.cell_values import record_number
 from xlsxkit.form.record import ValueType, blank_record, get_path
 from xlsxkit.template.layout import FieldPlace, StaticPlace
 from xlsxkit.template.model import Template
@@ -285,10 +286,5 @@ def computed_value(place: FieldPlace | StaticPlace, values: dict[str, Any]) -> A
     if place.type is ValueType.percent:
         return format(amount.quantize(Decimal("0.01")).normalize(), "f")
     if place.type is ValueType.number:
-        return json_number(amount.quantize(Decimal("0.01")))
+        return record_number(amount.quantize(Decimal("0.01")))
     return format(amount.normalize(), "f")
-
-
-def json_number(amount: Decimal) -> int | float:
-    """A 分值 or 得分 as the record holds it: 10, 8.5."""
-    return int(amount) if amount == amount.to_integral_value() else float(amount.normalize())

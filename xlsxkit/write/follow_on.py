@@ -2,7 +2,8 @@
 approved target records (docs/record.md, "The rest of the year"): the project, the budget, the
 annual goal and every indicator's levels and 指标值 copied, a link back to the target
 (`target.sha256`), the execution columns blank for the unit. A self-evaluation also gets each
-indicator's proposed 分值 (the template's `scoring`, split evenly within each 一级)."""
+indicator's proposed 分值 (the template's `scoring`, split evenly within each 一级). And what a
+generated sheet keeps of its target (`target_link`), so the reader finds a copied cell changed."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from xlsxkit.form.record import blank_record, record_sha256
+from xlsxkit.form.cell_values import record_number
+from xlsxkit.form.record import SELF_EVALUATION_FUND_ROWS, blank_record, get_path, record_sha256
 from xlsxkit.form.scoring import split_weights
+from xlsxkit.form.stamp import TargetLink
+from xlsxkit.template.layout import SheetLayout
 from xlsxkit.template.model import Template
-
-# Where a self-evaluation's 年初预算数 rows come from in the target's annual funds.
-INITIAL_FROM_TARGET = {"total": "total", "fiscal": "fiscal", "carryover": "carryover", "other": "other"}
 
 
 def follow_on_record(target: dict[str, Any], template: Template, *, as_of: str | None = None) -> dict[str, Any]:
@@ -38,9 +39,9 @@ def follow_on_record(target: dict[str, Any], template: Template, *, as_of: str |
         record["funds"]["budget"] = annual.get("total")
         record["indicators"] = [_monitored(item) for item in indicators]
     else:
-        for row, source in INITIAL_FROM_TARGET.items():
-            record["funds"]["rows"][row]["initial"] = annual.get(source)
-        record["funds"]["weight"] = _number(Decimal(str(template.weights.funds)))
+        for row in SELF_EVALUATION_FUND_ROWS:  # 年初预算数: the target's annual funds of the same name
+            record["funds"]["rows"][row]["initial"] = annual.get(row)
+        record["funds"]["weight"] = record_number(Decimal(str(template.weights.funds)))
         record["indicators"] = _evaluated(indicators, template)
     return record
 
@@ -69,10 +70,19 @@ def _evaluated(indicators: list[dict[str, Any]], template: Template) -> list[dic
     rows = []
     for item in indicators:
         parts = shares.get(item.get("level1") or "")
-        weight = _number(parts.pop(0)) if parts else None
+        weight = record_number(parts.pop(0)) if parts else None
         rows.append({**_copied(item), "actual": None, "weight": weight, "score": None, "reason": None})
     return rows
 
 
-def _number(amount: Decimal) -> int | float:
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
+def target_link(record: dict[str, Any], sheet_layout: SheetLayout) -> TargetLink:
+    """What a sheet generated from a target record keeps of it: the record's link (`target`) and the
+    value of every copied cell, by record path, so the reader finds any that was changed."""
+    copied = {place.key: get_path(record, place.key) for place in sheet_layout.fields if place.copied}
+    for table in sheet_layout.tables:
+        for i, item in enumerate(record.get(table.bind) or []):
+            for column in table.columns:
+                if column.copied and isinstance(item, dict):
+                    copied[f"{table.bind}[{i}].{column.key}"] = item.get(column.key)
+    target = record["target"]
+    return TargetLink(str(target.get("sha256") or ""), dict(target.get("template") or {}), copied)

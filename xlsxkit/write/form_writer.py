@@ -45,6 +45,7 @@ from xlsxkit.template.layout import (
 from xlsxkit.template.model import Template
 from xlsxkit.template.styles import style_properties
 from xlsxkit.write.canvas import FormCanvas, WorksheetCanvas
+from xlsxkit.write.follow_on import target_link
 from xlsxkit.write.follow_on_cells import write_follow_on_cells
 from xlsxkit.write.formats import TEXT_STAYS_TEXT, FormatCache
 from xlsxkit.write.live_cells import write_computed_cells, write_highlights
@@ -143,19 +144,6 @@ def write_workbook(
     if project_sheets:
         project_sheets[0].activate()
     workbook.close()
-
-
-def target_link(record: dict[str, Any], sheet_layout: SheetLayout) -> TargetLink:
-    """What a sheet generated from a target record keeps of it: the record's link (`target`) and the
-    value of every copied cell, by record path, so the reader finds any that was changed."""
-    copied = {place.key: get_path(record, place.key) for place in sheet_layout.fields if place.copied}
-    for table in sheet_layout.tables:
-        for i, item in enumerate(record.get(table.bind) or []):
-            for column in table.columns:
-                if column.copied and isinstance(item, dict):
-                    copied[f"{table.bind}[{i}].{column.key}"] = item.get(column.key)
-    target = record["target"]
-    return TargetLink(str(target.get("sha256") or ""), dict(target.get("template") or {}), copied)
 
 
 def _unique_sheet_name(name: str, taken: set[str]) -> str:
