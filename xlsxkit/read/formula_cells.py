@@ -38,12 +38,13 @@ class FormulaCells:
         self.cells: set[Cell] = set()
         self.carry = b""
 
-    def feed(self, chunk: bytes | memoryview) -> None:
-        """Take the next chunk of the part."""
+    def feed(self, chunk: bytes | memoryview, last: bool = False) -> None:
+        """Take the next chunk of the part (`last`: the part ends with it)."""
         text = self.carry + bytes(chunk)
         self.carry = b""
         if _FORMULA.search(text) is None:
-            self._carry_unfinished(text, 0)
+            if not last:
+                self._carry_unfinished(text, 0)
             return
         end = 0
         for match in _CELL.finditer(text):
@@ -51,7 +52,8 @@ class FormulaCells:
             inner = match.group(3)
             if _FORMULA.search(inner) and _VALUE.search(inner) is None:
                 self.cells.add((int(match.group(2)) - 1, column_index(match.group(1).decode()) - 1))
-        self._carry_unfinished(text, end)
+        if not last:
+            self._carry_unfinished(text, end)
 
     def _carry_unfinished(self, text: bytes, after: int) -> None:
         """Keep a cell element begun but not ended in this chunk for the next one."""

@@ -116,8 +116,8 @@ def _text(attribute: bytes) -> str:
 class PartReader(Protocol):
     """Reads one part's XML, given chunk by chunk; `close` once the part has been read whole."""
 
-    def feed(self, chunk: bytes | memoryview) -> None:
-        """Take the next chunk of the part."""
+    def feed(self, chunk: bytes | memoryview, last: bool = False) -> None:
+        """Take the next chunk of the part (`last`: the part ends with it)."""
 
     def close(self) -> None:
         """The part has been read whole."""
@@ -181,9 +181,9 @@ class _Chunks:
     def __init__(self) -> None:
         self.carry = b""
 
-    def whole(self, chunk: bytes | memoryview) -> bytes:
+    def whole(self, chunk: bytes | memoryview, last: bool) -> bytes:
         text = self.carry + bytes(chunk)
-        cut = text.rfind(b"<")
+        cut = -1 if last else text.rfind(b"<")
         if cut != -1 and text.find(b">", cut) == -1:
             text, self.carry = text[:cut], text[cut:]
             if len(self.carry) > MAX_TAG:
@@ -213,10 +213,10 @@ class _SheetReader(_Chunks):
         self.owner, self.part, self.style = owner, part, style
         self.cells: set[Cell] | None = set()  # None: too many to keep
 
-    def feed(self, chunk: bytes | memoryview) -> None:
+    def feed(self, chunk: bytes | memoryview, last: bool = False) -> None:
         if self.style is None or self.cells is None:
             return
-        text = self.whole(chunk)
+        text = self.whole(chunk, last)
         seen = 0  # where the last tag looked at ends: each tag is looked at once, whatever it holds
         for match in self.style.finditer(text):
             at = match.start()
@@ -263,10 +263,10 @@ class _OdsReader(_Chunks):
         self.cells: set[Cell] | None = None  # the current table's
         self.row = self.rows = self.col = 0  # the current row, how many times it repeats, the next cell's column
 
-    def feed(self, chunk: bytes | memoryview) -> None:
+    def feed(self, chunk: bytes | memoryview, last: bool = False) -> None:
         if self.tables is None:
             return
-        for closing, kind, attributes, empty in _ODS_TAG.findall(self.whole(chunk)):
+        for closing, kind, attributes, empty in _ODS_TAG.findall(self.whole(chunk, last)):
             if kind == b"table":
                 self._table(closing, attributes)
             elif self.cells is None:

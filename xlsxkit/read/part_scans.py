@@ -74,10 +74,10 @@ class CellExtent:
         self.cols = 0
         self.carry = b""
 
-    def feed(self, chunk: bytes | memoryview) -> None:
-        """Take the next chunk of the sheet part."""
+    def feed(self, chunk: bytes | memoryview, last: bool = False) -> None:
+        """Take the next chunk of the sheet part (`last`: the part ends with it)."""
         text = self.carry + bytes(chunk)
-        cut = text.rfind(b"<")
+        cut = -1 if last else text.rfind(b"<")
         if cut != -1 and text.find(b">", cut) == -1:  # a tag still open at the chunk's end
             text, self.carry = text[:cut], text[cut:]
         else:

@@ -132,18 +132,22 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError, struct.error) as error:
         _fail(Code.F_BROKEN, detail="找不到完整的 ZIP 目录，文件可能不完整（下载或复制时被截断）", error=str(error))
     formulas: dict[str, FormulaCells] = {}
-    kept, part_extents, percent = _inflate_all(data, infos, limits, formulas)
+    elements: dict[str, Element] = {}  # the workbook's own parts, each parsed once
+    kept, part_extents, percent, found_parts = _inflate_all(data, infos, limits, formulas, elements)
     names = {info.filename for info in infos}
     if WORKBOOK not in kept:
         if kept.get("mimetype", b"").strip() == ODS_MIMETYPE:
             return replace(_other_format(path, data, "ods"), percent_cells=percent.by_table)
         _fail(Code.F_NOT_XLSX, detail=zip_looks_like(names, kept.get("mimetype", b"")))
 
-    workbook = parse_part(WORKBOOK, kept[WORKBOOK])
+    workbook = _element(WORKBOOK, kept, elements)
     if workbook.tag.startswith("{" + STRICT_MAIN + "}"):
         _fail(Code.F_STRICT_OOXML)
     content_types = kept.get(CONTENT_TYPES, b"").lower()
-    parts = sheet_parts(workbook, parse_part(WORKBOOK_RELS, kept[WORKBOOK_RELS])) if WORKBOOK_RELS in kept else {}
+    if found_parts is not None:
+        parts = found_parts
+    else:
+        parts = sheet_parts(workbook, _element(WORKBOOK_RELS, kept, elements)) if WORKBOOK_RELS in kept else {}
     macros = b"macroenabled.main+xml" in content_types or any(
         n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names
     )
@@ -254,11 +258,14 @@ def _inflate_all(
     infos: list[zipfile.ZipInfo],
     limits: ZipLimits,
     formulas: dict[str, FormulaCells],
-) -> tuple[dict[str, bytes], dict[str, tuple[int, int]], PercentCells]:
+    elements: dict[str, Element],
+) -> tuple[dict[str, bytes], dict[str, tuple[int, int]], PercentCells, dict[str, str] | None]:
     """Inflate every entry within the limits, scanning XML parts for DTDs and entities. Back come
-    the parts named in KEPT_PARTS, the cell extent of every XML part that has cells, and the
-    percent-formatted cells of every sheet (the styles part is inflated first: it tells which
-    cell formats are percentages)."""
+    the parts named in KEPT_PARTS, the cell extent of every sheet part that has cells, the
+    percent-formatted cells of every sheet, and sheet name → part where the workbook names them.
+    The styles part is inflated first (it tells which cell formats are percentages), then the
+    workbook's other own parts (which tell which parts are sheets: only their cells are looked at;
+    all of them where the workbook cannot tell)."""
     if len(infos) > limits.max_entries:
         _fail(Code.F_ZIP_BOMB, detail=f"压缩包含有 {len(infos)} 个条目，超过上限 {limits.max_entries}")
     seen: set[str] = set()
@@ -276,9 +283,13 @@ def _inflate_all(
     extents: dict[str, tuple[int, int]] = {}
     budget = [limits.max_total_bytes]
     percent: PercentCells | None = None  # made once the styles part, inflated first, is read
-    for info in sorted(infos, key=lambda info: info.filename != STYLES):
+    sheets: dict[str, str] | None = None  # sheet name → part, once the workbook's own parts are read
+    sheets_known = False
+    for info in sorted(infos, key=lambda info: (info.filename != STYLES, info.filename not in KEPT_PARTS)):
         if percent is None and info.filename != STYLES:
             percent = PercentCells(percent_styles(kept[STYLES]) if STYLES in kept else frozenset())
+        if not sheets_known and info.filename not in KEPT_PARTS:
+            sheets, sheets_known = _sheet_parts_if_readable(kept, elements), True
         start, end = spans_by_name[info.filename]
         pieces, extent = _inflate(
             info,
@@ -286,6 +297,7 @@ def _inflate_all(
             limits,
             budget,
             keep=info.filename in KEPT_PARTS,
+            cells=sheets is None or info.filename in sheets.values(),
             percent=percent,
             formulas=formulas,
         )
@@ -293,7 +305,28 @@ def _inflate_all(
             kept[info.filename] = b"".join(pieces)
         if extent is not None and extent.rows:
             extents[info.filename] = (extent.rows, extent.cols)
-    return kept, extents, percent or PercentCells(frozenset())
+    if not sheets_known:  # no part but the workbook's own
+        sheets = _sheet_parts_if_readable(kept, elements)
+    return kept, extents, percent or PercentCells(frozenset()), sheets
+
+
+def _sheet_parts_if_readable(kept: dict[str, bytes], elements: dict[str, Element]) -> dict[str, str] | None:
+    """Sheet name → part, as the workbook's relationships name them — the only parts whose cells
+    are looked at — or None (every XML part looked at) where the workbook or its relationships are
+    missing or unreadable: what is wrong with them is said after every part has been inflated."""
+    if WORKBOOK not in kept or WORKBOOK_RELS not in kept:
+        return None
+    try:
+        return sheet_parts(_element(WORKBOOK, kept, elements), _element(WORKBOOK_RELS, kept, elements))
+    except ReturnFileError:
+        return None
+
+
+def _element(name: str, kept: dict[str, bytes], elements: dict[str, Element]) -> Element:
+    """A kept part parsed, once."""
+    if name not in elements:
+        elements[name] = parse_part(name, kept[name])
+    return elements[name]
 
 
 def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
@@ -320,12 +353,13 @@ def _inflate(
     limits: ZipLimits,
     budget: list[int],
     keep: bool,
+    cells: bool,
     percent: PercentCells | None,
     formulas: dict[str, FormulaCells],
 ) -> tuple[list[bytes] | None, CellExtent | None]:
     """Inflate one entry in CHUNK pieces, stopping at the first limit crossed; its pieces when
-    `keep`, and the extent of its cells when it is an XML part (whose percent-formatted cells go
-    to `percent`, its formula cells without a value to `formulas`)."""
+    `keep`, and, with `cells`, the extent of its cells when it is an XML part (whose
+    percent-formatted cells go to `percent`, its formula cells without a value to `formulas`)."""
     name = info.filename
     if info.flag_bits & 0x1:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 用 ZIP 密码加密，Excel 不会这样保存工作簿")
@@ -365,17 +399,18 @@ def _inflate(
             _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过目录中记录的大小 {shown_size(info.file_size)}")
         if count == len(chunk):  # the first chunk tells whether (and how) to scan
             scan = MarkerScan.for_part(name, chunk)
-            extent = CellExtent() if scan is not None and scan.ascii else None
+            extent = CellExtent() if cells and scan is not None and scan.ascii else None
             formats = percent.reader(name, chunk) if extent is not None and percent is not None else None
             formula = formulas.setdefault(name, FormulaCells()) if extent is not None else None
         if scan is not None and scan.found(chunk):
             _fail(Code.F_XML_ENTITY, part=name)
+        last = count == info.file_size  # (a stream going on past its size fails above)
         if extent is not None:
-            extent.feed(chunk)
+            extent.feed(chunk, last)
         if formats is not None:
-            formats.feed(chunk)
+            formats.feed(chunk, last)
         if formula is not None:
-            formula.feed(chunk)
+            formula.feed(chunk, last)
         crc = zlib.crc32(chunk, crc)
         if pieces is not None:
             pieces.append(bytes(chunk))
