@@ -185,6 +185,14 @@ def consolidate_command(
         typer.Option(help="This office's unit code, as the office above knows it (default: the roster's first unit)."),
     ] = None,
     compilation: Annotated[bool, typer.Option(help="Include 汇编, every project as its official form.")] = True,
+    compilation_apart: Annotated[
+        bool | None,
+        typer.Option(
+            "--compilation-apart/--compilation-inside",
+            help="汇编 as its own workbook beside the summary (<out>-汇编.xlsx), written at the same time, "
+            "or as sheets of the summary (default: apart from 500 returns on).",
+        ),
+    ] = None,
     parquet: Annotated[
         Path | None,
         typer.Option(
@@ -221,6 +229,7 @@ def consolidate_command(
                 jsonl=jsonl,
                 csv_dir=csv_dir,
                 compilation=compilation,
+                compilation_apart=compilation_apart,
                 guard=OutputGuard.for_ledger(ledger, force=force),
             )
         except OSError as error:
@@ -232,6 +241,6 @@ def consolidate_command(
     )
     papers = ", ".join(f"{sheet} {paper}" for sheet, paper in summary.papers.items())
     typer.echo(f"prints landscape, one page wide: {papers}")
-    for path in [summary.jsonl, *summary.csv, *summary.parquet]:
+    for path in [summary.compilation, summary.jsonl, *summary.csv, *summary.parquet]:
         if path is not None:
             typer.echo(str(path))

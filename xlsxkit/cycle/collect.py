@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxkit.cycle.inbox import InboxItem, inbox_paths, items_of, refused_item, whole_item
 from xlsxkit.cycle.ledger import Collection, Evaluation, Ledger, Outcome, Receipt, Received
-from xlsxkit.cycle.outputs import is_feedback_workbook
+from xlsxkit.cycle.outputs import is_compilation_workbook, is_feedback_workbook
 from xlsxkit.cycle.relay_receipts import PART_MARK, is_relayed, is_unit_part, part_of, relay_parts
 from xlsxkit.form.errors import Code, Finding, InputError, Problem, Severity
 from xlsxkit.read.reader import read_return
@@ -342,6 +342,8 @@ def receive(name: str, content: bytes, sha256: str, template: Template | None) -
     records = [r.record for r in result.records]
     if is_feedback_workbook(result.facts, records):  # our own feedback, unchanged: no return
         return not_a_return(sha256, len(content), content, Finding(Code.O_FEEDBACK_COLLECTED).as_dict())
+    if is_compilation_workbook(result.facts):  # the 汇编 beside a summary: forms drawn again, no return
+        return not_a_return(sha256, len(content), content, Finding(Code.O_COMPILATION_COLLECTED).as_dict())
     relay = result.relay
     if relay is not None:  # a lower office's summary: the return of that office and of its units
         unit_code, unit_name, year = relay.office_code or None, relay.office_name or None, relay.year

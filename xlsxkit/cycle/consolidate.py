@@ -30,7 +30,8 @@ from typing import IO, Any
 
 from xlsxwriter.workbook import Workbook
 
-from xlsxkit.cycle.compendium import Compilation
+from xlsxkit.cycle.compendium import Compilation, FormPlace
+from xlsxkit.cycle.compendium_apart import CompilationApart
 from xlsxkit.cycle.export import csv_safe
 from xlsxkit.cycle.follow_on_summary import FollowOnSummary, is_follow_on
 from xlsxkit.cycle.levels import UnitTree
@@ -84,6 +85,7 @@ class Summary:
     sheets: list[str] = field(default_factory=list)
     papers: dict[str, str] = field(default_factory=dict)  # table sheet → "A4" or "A3" (landscape)
     parquet: list[Path] = field(default_factory=list)  # the Parquet files written
+    compilation: Path | None = None  # 汇编 in its own workbook, where it was drawn apart
 
 
 def consolidate(
@@ -95,6 +97,7 @@ def consolidate(
     jsonl: Path | None = None,
     csv_dir: Path | None = None,
     compilation: bool = True,
+    compilation_file: Path | None = None,
     office: str = "",
     year: int | None = None,
     template: Template | None = None,
@@ -110,7 +113,9 @@ def consolidate(
     项目汇总 a count column per 一级 of its form (others are counted under 其他; without it, the
     four of the national form) and a column per key it declares, in 项目汇总 and 指标明细; for a
     template of a later form of the year (monitor, self_evaluation), its report (follow_on_summary)
-    is made even when no record of it comes."""
+    is made even when no record of it comes. With `compilation_file`, 汇编 is drawn there, in its
+    own workbook, by a second process while the summary is written (compendium_apart); the
+    summary's rows link into it."""
     money_unit = MoneyUnit(money_unit)  # ValueError for another unit, before anything is written
     target = Path(target)
     csv_paths = [Path(csv_dir) / name for name in CSV_FILES] if csv_dir is not None else []
@@ -127,6 +132,10 @@ def consolidate(
             str(temporary),
             {**TEXT_STAYS_TEXT, "constant_memory": True, "tmpdir": row_files},
         )
+        apart = None
+        if compilation and compilation_file is not None:
+            apart_path = stack.enter_context(atomic_path(Path(compilation_file)))
+            apart = CompilationApart(apart_path, link_file=Path(compilation_file).name, template=template)
         try:
             heading = ReportHeading(office, money_unit, date or dt.date.today())
             writer = _SummaryWriter(
@@ -136,7 +145,7 @@ def consolidate(
                 SummaryColumns.of(template),
                 template=template,
                 tree=tree,
-                compilation=compilation,
+                compilation=apart if apart is not None else compilation,
                 jsonl=jsonl_stream,
                 csv_streams=csv_streams,
                 relay=relay,
@@ -151,9 +160,16 @@ def consolidate(
             _discard(workbook)
             if export is not None:
                 export.discard()
+            if apart is not None:
+                apart.discard()
             raise
-        workbook.close()
+        try:
+            workbook.close()
+        finally:
+            if apart is not None:  # drawn meanwhile; its file is kept only when it is whole
+                apart.finish()
         summary = writer.summary(target)
+        summary.compilation = Path(compilation_file) if apart is not None and compilation_file else None
         if export is not None:
             summary.parquet = export.finish()
     summary.jsonl = Path(jsonl) if jsonl is not None else None
@@ -181,7 +197,7 @@ class _SummaryWriter:
         *,
         template: Template | None,
         tree: UnitTree | None = None,
-        compilation: bool,
+        compilation: bool | CompilationApart,
         jsonl: IO[str] | None,
         csv_streams: list[IO[str]],
         relay: RelayHeading | None = None,
@@ -199,7 +215,7 @@ class _SummaryWriter:
             heading,
             year=year,
             columns=columns,
-            with_compilation=compilation,
+            with_compilation=bool(compilation),
             projects=later is None,  # a collection of a later form has its own reports
             status_title=STATUS_TITLES.get(later or "", STATUS_TITLES[""]),
             tree=tree,
@@ -212,10 +228,14 @@ class _SummaryWriter:
             heading,
             year=year,
             form=template.form if template is not None else None,
-            with_compilation=compilation,
+            with_compilation=bool(compilation),
         )
         self.figures = SummaryFigures()
-        self.compilation = Compilation(workbook, template=template) if compilation else None
+        self.compilation: Compilation | CompilationApart | None
+        if isinstance(compilation, CompilationApart):
+            self.compilation = compilation
+        else:
+            self.compilation = Compilation(workbook, template=template) if compilation else None
         self.jsonl = jsonl
         csv_project_headers = (
             *(c.header for c in PROJECT_HEAD),
@@ -239,17 +259,20 @@ class _SummaryWriter:
 
     def add(self, record: dict[str, Any]) -> None:
         """One record into every sheet and export."""
+        apart = self.compilation if isinstance(self.compilation, CompilationApart) else None
+        text = json.dumps(record, ensure_ascii=False) if self.jsonl is not None or apart is not None else None
         if self.jsonl is not None:
-            self.jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.jsonl.write(f"{text}\n")
         if self.relay is not None:
             self.relay.add(record)
         follow_on = is_follow_on(record)
         if follow_on:
             self.follow_on.open(record)  # its report comes before the 汇编 sheet its form is drawn on
         form = None
-        if self.compilation is not None:
-            place = self.compilation.add(record)
-            form = (f"'{place.sheet}'!A{place.row + 1}", f"{place.sheet} 第{place.row + 1}行")
+        if apart is not None:
+            form = _form_link(apart.add(record, text), apart.link_file)
+        elif self.compilation is not None:
+            form = _form_link(self.compilation.add(record), None)
         if record.get("form") == "department":
             self.departments += 1
             return
@@ -298,7 +321,7 @@ class _SummaryWriter:
         if self.stats is not None:
             self.stats.write(self.figures, statuses)
         self.follow_on.finish()
-        if self.compilation is not None:
+        if isinstance(self.compilation, Compilation):  # one drawn apart is finished once the summary is written
             self.compilation.finish()
         if self.relay is not None:
             self.relay.finish()
@@ -348,6 +371,13 @@ class _RelaySheet:
     def finish(self) -> None:
         """The end row that seals the records."""
         self._write(self.records.end())
+
+
+def _form_link(place: FormPlace, link_file: str | None) -> tuple[str, str]:
+    """A row's link to its form in 汇编 (in this workbook, or in `link_file` beside it) and its text."""
+    location = f"'{place.sheet}'!A{place.row + 1}"
+    target = f"external:{link_file}#{location}" if link_file is not None else f"internal:{location}"
+    return target, f"{place.sheet} 第{place.row + 1}行"
 
 
 def _yuan(record: dict[str, Any], period: str, key: str) -> Decimal | None:

@@ -222,7 +222,7 @@ class MonitorSheet:
         self.projects = self.indicators = self.red = self.at_risk = 0
 
     def add(self, record: dict[str, Any], form: tuple[str, str] | None) -> None:
-        """One project's row; `form` is where 汇编 drew it (the link's location and its text)."""
+        """One project's row; `form` is where 汇编 drew it (the link's target and its text)."""
         funds = _part(record, "funds")
         amounts = [decimal_of(funds.get(key)) for key in ("budget", "executed", "forecast")]
         rate = execution_rate(amounts[1], amounts[0])
@@ -332,7 +332,7 @@ class SelfEvaluationSheet:
         self.projects = 0
 
     def add(self, record: dict[str, Any], form: tuple[str, str] | None) -> None:
-        """One project's row; `form` is where 汇编 drew it (the link's location and its text)."""
+        """One project's row; `form` is where 汇编 drew it (the link's target and its text)."""
         funds = _part(record, "funds")
         rows = funds.get("rows")
         total = rows.get("total") if isinstance(rows, dict) else None

@@ -20,6 +20,8 @@ from xlsxkit.form.relay import RelayHeading
 from xlsxkit.template.load import builtin_template, parse_template
 from xlsxkit.template.model import Template
 
+COMPILATION_APART_FROM = 500  # returns summarised: from this many on, 汇编 is a workbook of its own
+
 
 @dataclass
 class FeedbackReport:
@@ -103,6 +105,7 @@ def write_summary(
     jsonl: Path | None = None,
     csv_dir: Path | None = None,
     compilation: bool = True,
+    compilation_apart: bool | None = None,
     office: str | None = None,
     office_code: str | None = None,
     relay: bool = True,
@@ -112,16 +115,21 @@ def write_summary(
     """The summary workbook (and exports) of every roster unit's latest return, where accepted,
     in unit-code order. `office` (编制单位) and `office_code` default to the roster's first unit,
     the office at the top of its list. With `relay`, the workbook carries its records for the
-    office above (form/relay). With a `guard`, every output is checked before anything is written."""
+    office above (form/relay). With `compilation_apart` (by default: from COMPILATION_APART_FROM
+    returns on), 汇编 is its own workbook beside the summary (compilation_file), drawn at the same
+    time by a second process. With a `guard`, every output is checked before anything is written."""
+    evaluation_ids = summarised_evaluations(ledger)
+    if compilation_apart is None:
+        compilation_apart = len(evaluation_ids) >= COMPILATION_APART_FROM
+    apart = compilation_file(target) if compilation and compilation_apart else None
     if guard is not None:
         csv_files = [(csv_dir / name if csv_dir is not None else None, f"CSV 文件 {name}") for name in CSV_FILES]
         guard.check(
-            files=[(target, "汇总表"), (jsonl, "记录文件（JSONL）"), *csv_files],
+            files=[(target, "汇总表"), (apart, "汇编"), (jsonl, "记录文件（JSONL）"), *csv_files],
             folders=[(csv_dir, "CSV 文件夹"), (parquet, "Parquet 文件夹")],
         )
     units = ledger.units()
     tree = UnitTree.of(units, ledger.parents())
-    evaluation_ids = summarised_evaluations(ledger)
     collection = ledger.collection()
     template = _collection_template(collection.template_id, collection.template_yaml)
     parents = ledger.parents()
@@ -142,6 +150,7 @@ def write_summary(
         jsonl=jsonl,
         csv_dir=csv_dir,
         compilation=compilation,
+        compilation_file=apart,
         office=office if office is not None else (units[0]["name"] if units else ""),
         year=collection.year,
         template=template,
@@ -150,6 +159,11 @@ def write_summary(
         parquet=parquet,
         finding_counts={code: (r.errors, r.warnings) for code, r in counted_returns(ledger).items()},
     )
+
+
+def compilation_file(summary: Path) -> Path:
+    """Where 汇编 goes when it is a workbook of its own: beside the summary, named after it."""
+    return summary.with_name(f"{summary.stem}-汇编{summary.suffix or '.xlsx'}")
 
 
 def summarised_evaluations(ledger: Ledger) -> list[int]:

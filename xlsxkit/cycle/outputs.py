@@ -44,12 +44,14 @@ from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.read.safe_open import FileFacts, custom_properties
 
 __all__ = [
+    "COMPILATION",
     "DATA_PROPERTY",
     "FEEDBACK",
     "OUTPUT_PROPERTY",
     "OutputError",
     "OutputGuard",
     "data_digest",
+    "is_compilation_workbook",
     "is_feedback_workbook",
     "is_ours",
     "ledger_problem",
@@ -57,8 +59,9 @@ __all__ = [
 ]
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-OUTPUT_PROPERTY = PROPERTY_PREFIX + "output"  # which output of xlsxkit a workbook is: FEEDBACK
+OUTPUT_PROPERTY = PROPERTY_PREFIX + "output"  # which output of xlsxkit a workbook is: FEEDBACK, COMPILATION
 FEEDBACK = "feedback"
+COMPILATION = "compilation"  # 汇编 in a workbook of its own, beside the summary
 DATA_PROPERTY = PROPERTY_PREFIX + "feedback_data"  # data_digest of the project sheets a feedback workbook holds
 SUMMARY_PROPERTIES = {"title": "项目支出绩效目标汇总", "creator": "xlsxkit"}  # as consolidate sets them
 # Keys of a record that say where it came from, or that collect fills in for a return without our
@@ -234,6 +237,11 @@ def data_digest(records: Iterable[Mapping[str, Any]]) -> str:
     """A digest of what records say, without where they came from (IDENTITY_KEYS)."""
     data = [{key: value for key, value in record.items() if key not in IDENTITY_KEYS} for record in records]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def is_compilation_workbook(facts: FileFacts | None) -> bool:
+    """Whether a workbook read as a return is a 汇编 workbook xlsxkit wrote beside a summary."""
+    return facts is not None and facts.custom_properties.get(OUTPUT_PROPERTY) == COMPILATION
 
 
 def is_feedback_workbook(

@@ -7,7 +7,7 @@ wide, on A4 or — where A4 would shrink the table below READABLE_SCALE — A3; 
 "第 N 页，共 M 页" in the footer.
 
 Rows are written in order (the workbook is in constant_memory mode). Text only ever goes through
-write_string, and a link only through write_url with an internal location of our own making.
+write_string, and a link only through write_url with a target of our own making (a place in 汇编).
 """
 
 from __future__ import annotations
@@ -189,7 +189,9 @@ class ReportSheet:
 
     def add_row(self, values: Sequence[Any], *, style: str = "data", links: dict[int, str] | None = None) -> int:
         """Write the next row (a value per column; None a blank bordered cell); `links` maps a
-        column to an internal location ("'汇编-tangshan'!A35") its text links to. Returns the row."""
+        column to the place its text links to, a target of our own making: "internal:'汇编-tangshan'!A35",
+        or "external:汇总表-汇编.xlsx#'汇编-tangshan'!A35" (a 汇编 workbook beside the summary). Returns
+        the row."""
         self.row += 1
         row = self.row
         height = default_row_height(FONT_SIZE)
@@ -201,9 +203,7 @@ class ReportSheet:
             location = (links or {}).get(col)
             if location is not None and value is not None and self.links < MAX_LINKS:
                 self.links += 1
-                self.sheet.write_url(
-                    row, col, f"internal:{location}", self.formats.cell("link", style), string=str(value)
-                )
+                self.sheet.write_url(row, col, location, self.formats.cell("link", style), string=str(value))
             else:
                 self.write(row, col, value, column.kind, style)
         return row

@@ -308,8 +308,8 @@ class SummaryTables:
         self, record: dict[str, Any], amounts: Sequence[Decimal | None], form: tuple[str, str] | None
     ) -> None:
         """One project's row (after the 小计 of the unit before it) and its indicators' rows;
-        `form` is where 汇编 drew it, if it did: the link's location ("'汇编-tangshan'!A35") and
-        the text shown ("汇编-tangshan 第35行")."""
+        `form` is where 汇编 drew it, if it did: the link's target ("internal:'汇编-tangshan'!A35",
+        report_sheet) and the text shown ("汇编-tangshan 第35行")."""
         unit = record.get("unit") or {}
         project = record.get("project") or {}
         source = record.get("source") or {}

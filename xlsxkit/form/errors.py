@@ -648,6 +648,13 @@ class Code(Enum):
         "info",
     )
 
+    O_COMPILATION_COLLECTED = (
+        "O023",
+        "这是 xlsxkit 写出的汇编工作簿（汇总表旁的「…-汇编.xlsx」），不是单位的报送，已跳过",
+        "无需处理；报送上级时只放汇总表本身，汇编工作簿供打印和查阅。",
+        "info",
+    )
+
     O_PARQUET_MISSING = (
         "O022",
         "写 Parquet 需要 pyarrow，本机没有安装",
