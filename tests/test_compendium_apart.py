@@ -70,6 +70,18 @@ def test_the_summary_keeps_its_reports_and_links_each_row_to_its_form_apart(both
         assert row[3].value in shown, "the project named in the row is the form the link leads to"
 
 
+def test_indicator_rows_name_the_place_as_text_when_the_compendium_is_apart(both):
+    """Only the project rows link (each link is held in memory until the workbook is written)."""
+    inside, apart = both
+    ours = openpyxl.load_workbook(inside.workbook)["指标明细"]
+    theirs = openpyxl.load_workbook(apart.workbook)["指标明细"]
+    assert any(cell.hyperlink for row in ours.iter_rows() for cell in row)
+    assert not any(cell.hyperlink for row in theirs.iter_rows() for cell in row)
+    place = [c.value for c in ours[3]].index("汇编位置")
+    shown = [row[place] for row in theirs.iter_rows(min_row=4, values_only=True)]
+    assert shown == [row[place] for row in ours.iter_rows(min_row=4, values_only=True)] and all(shown)
+
+
 def test_a_failure_half_way_leaves_neither_workbook_and_no_process(tmp_path):
     def failing():
         yield corpus_records()[0]

@@ -25,7 +25,7 @@ import threading
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -375,7 +375,7 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
     """The outcome of one file read from the inbox at `label` (received before receipt `before`,
     when it is judged again), and what is recorded of it: attributed records, the collector's
     own findings (L codes) added."""
-    roster = {unit["code"]: unit["name"] for unit in ledger.units()}
+    roster = ledger.roster()
     collection = ledger.collection()
     verdict = _Verdict(received)
     errors = [f["code"] for f in received.findings if f["severity"] == Severity.error.value]
@@ -489,7 +489,7 @@ def _compact(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def _named_unit(label: str, roster: dict[str, str]) -> tuple[str, str, str] | None:
+def _named_unit(label: str, roster: Mapping[str, str]) -> tuple[str, str, str] | None:
     """The roster unit a file's name or folder names — by its code ("603001-唐山….xlsx",
     "603001/…"), else by its name ("唐山市….xls") — as (code, 文件名/文件夹, the part that named it)."""
     parts = PurePosixPath(label).parts

@@ -219,6 +219,7 @@ class _SummaryWriter:
             projects=later is None,  # a collection of a later form has its own reports
             status_title=STATUS_TITLES.get(later or "", STATUS_TITLES[""]),
             tree=tree,
+            link_indicators=not isinstance(compilation, CompilationApart),  # a large collection's
         )
         title = report_title(year, "项目支出绩效目标统计表")
         self.stats = StatsSheet(workbook, formats, heading, title, level1) if later is None else None

@@ -27,11 +27,12 @@ import datetime as dt
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from xlsxkit.cycle.ledger_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, schema_version, statements
@@ -160,6 +161,7 @@ class Ledger:
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self._roster: tuple[int, Mapping[str, str]] | None = None  # (data_version, roster) read last
         if read_only:
             # For the commands that only read (status, feedback, consolidate): no setup, no
             # migration, nothing written, so a ledger on a read-only share or without write
@@ -251,6 +253,7 @@ class Ledger:
 
     def set_units(self, units: list[dict[str, Any]]) -> None:
         """The roster of the collection (replaced by a newer one; returns stay)."""
+        self._roster = None
         with self._transaction():
             self.db.execute("DELETE FROM units")
             self.db.executemany(
@@ -300,6 +303,16 @@ class Ledger:
     def _has_receipts(self, unit_code: str) -> bool:
         row = self.db.execute("SELECT 1 FROM evaluations WHERE unit_code = ? LIMIT 1", (unit_code,)).fetchone()
         return row is not None
+
+    def roster(self) -> Mapping[str, str]:
+        """Unit code → name, in the roster's order (read-only): read from the database again only
+        where the roster may have changed (set here, or anything committed by another connection,
+        as SQLite's data_version tells), so a collect judging 10,000 files reads it once."""
+        version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        if self._roster is None or self._roster[0] != version:
+            rows = self.db.execute("SELECT code, name FROM units ORDER BY position").fetchall()
+            self._roster = (version, MappingProxyType(dict(rows)))
+        return self._roster[1]
 
     def units(self) -> list[dict[str, str]]:
         """The roster, in its order: code and name of each unit."""

@@ -196,10 +196,14 @@ class SummaryTables:
         projects: bool = True,
         status_title: str = "项目支出绩效目标填报情况表",
         tree: UnitTree | None = None,
+        link_indicators: bool = True,
     ) -> None:
         """`projects` False: 填报情况 alone (a collection of the forms that follow the targets has
         its own reports: follow_on_summary). With a `tree` of units (records arriving depth first),
-        each sub-office's subtree closes with its own 小计."""
+        each sub-office's subtree closes with its own 小计. `link_indicators` False: 指标明细 names
+        each indicator's place in 汇编 as text, and only 项目汇总's rows link there (xlsxwriter holds
+        every link, about 1 KiB each, until the workbook is written: a large collection's would
+        be most of its memory)."""
         self.heading = heading
         self.columns = columns
         self.level1 = columns.level1
@@ -227,6 +231,7 @@ class SummaryTables:
             else None
         )
         self.with_compilation = with_compilation
+        self.link_indicators = link_indicators
         self.project_count = self.indicator_count = 0
         self.totals: list[Decimal] = [Decimal(0)] * len(FUND_COLUMNS)
         self.level1_totals: Counter[str] = Counter()
@@ -375,7 +380,7 @@ class SummaryTables:
         )
         last = len(values) - 1
         self._sheet(self.indicators).add_row(
-            values, links={last: location} if location and self.with_compilation else None
+            values, links={last: location} if location and self.with_compilation and self.link_indicators else None
         )
         self.indicator_count += 1
 

@@ -96,7 +96,7 @@ def required_fields(read: SheetRecord, template: Template, layout: SheetLayout) 
 def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
     """A choice field holds one of its list's values."""
     for place in layout.fields:
-        value = get_path(read.record, place.key)
+        value = get_path(read.record, place.key) if place.list else None
         if place.list and isinstance(value, str) and value not in template.lists.get(place.list, ()):
             allowed = "、".join(template.lists[place.list])
             yield read.finding(
@@ -122,8 +122,8 @@ def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -
 def negative_money(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
     """No amount is below zero."""
     for place in layout.fields:
-        value = get_path(read.record, place.key)
-        if place.type is ValueType.money and value is not None and Decimal(value) < 0:
+        value = get_path(read.record, place.key) if place.type is ValueType.money else None
+        if value is not None and Decimal(value) < 0:
             yield read.finding(
                 Code.C_NEGATIVE_MONEY,
                 place.key,
@@ -164,8 +164,8 @@ def implausible_amounts(read: SheetRecord, template: Template, layout: SheetLayo
     of 100,000 万元 or more."""
     bounds = _warn_above(template)
     for place in layout.fields:
-        value = get_path(read.record, place.key)
-        if place.type is not ValueType.money or value is None:
+        value = get_path(read.record, place.key) if place.type is ValueType.money else None
+        if value is None:
             continue
         reason = _beyond_bound(Decimal(value), place.key, template, bounds)
         if reason is not None:
@@ -202,16 +202,22 @@ def implausible_amounts_across(
     return findings
 
 
+_WARN_ABOVE: dict[str, dict[str, Decimal]] = {}
+
+
 def _warn_above(template: Template) -> dict[str, Decimal]:
-    """Each money field's own bound (`warn_above`), in the form's unit."""
-    return {
-        cell.field: Decimal(repr(cell.warn_above))  # the number as written: 0.1 stays 0.1
-        for block in template.body
-        if isinstance(block, RowsBlock)
-        for row in block.rows
-        for cell in row.cells
-        if cell.field is not None and cell.warn_above is not None
-    }
+    """Each money field's own bound (`warn_above`), in the form's unit; worked out once per template."""
+    bounds = _WARN_ABOVE.get(template.digest)
+    if bounds is None:
+        bounds = _WARN_ABOVE[template.digest] = {
+            cell.field: Decimal(repr(cell.warn_above))  # the number as written: 0.1 stays 0.1
+            for block in template.body
+            if isinstance(block, RowsBlock)
+            for row in block.rows
+            for cell in row.cells
+            if cell.field is not None and cell.warn_above is not None
+        }
+    return bounds
 
 
 def _beyond_bound(yuan: Decimal, key: str, template: Template, bounds: dict[str, Decimal]) -> str | None:
