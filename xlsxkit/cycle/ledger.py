@@ -431,27 +431,35 @@ class Ledger:
 
     def latest_returns(self) -> dict[str, LatestReturn]:
         """Each unit's latest received version (the one that counts, decisions aside), by unit code."""
-        return {latest.unit_code: latest for latest in self._returns("r.id = v.latest")}
+        return {latest.unit_code: latest for latest in self._returns("r.id = v.latest", "")}
 
     def return_of(self, receipt_id: int) -> LatestReturn | None:
         """One counting version of a unit (an approved one held against later ones), as latest_returns gives it."""
-        found = self._returns("r.id = ?", (receipt_id,))
+        unit = (  # that receipt's unit alone
+            "AND e.unit_code = (SELECT y.unit_code FROM receipts x JOIN evaluations y ON y.id = x.evaluation_id"
+            " WHERE x.id = :receipt)"
+        )
+        found = self._returns("r.id = :receipt", unit, {"receipt": receipt_id})
         return found[0] if found else None
 
-    def _returns(self, which: str, parameters: tuple[Any, ...] = ()) -> list[LatestReturn]:
+    def _returns(self, which: str, units: str, parameters: dict[str, Any] | None = None) -> list[LatestReturn]:
+        """The counting versions `which` names, of the units `units` names (all: "")."""
         rows = self.db.execute(
             f"""
             SELECT e.id, r.id, e.unit_code, r.path, v.versions, r.received_at, e.outcome, e.errors, e.warnings,
                    (SELECT COUNT(*) FROM records WHERE evaluation_id = e.id),
-                   (SELECT COUNT(*) FROM receipts x JOIN evaluations y ON y.id = x.evaluation_id
-                    WHERE y.counts AND y.unit_code = e.unit_code AND x.id <= r.id)
+                   (SELECT COUNT(*) FROM evaluations y JOIN receipts x ON x.id = y.receipt_id
+                    WHERE y.unit_code = e.unit_code AND y.counts AND x.evaluation_id = y.id AND x.id <= r.id)
             FROM (SELECT e.unit_code AS unit, MAX(r.id) AS latest, COUNT(*) AS versions
                   FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id
-                  WHERE e.counts AND e.unit_code IS NOT NULL GROUP BY e.unit_code) v
+                  WHERE e.counts AND e.unit_code IS NOT NULL {units} GROUP BY e.unit_code) v
             JOIN receipts r ON {which}
             JOIN evaluations e ON e.id = r.evaluation_id AND e.unit_code = v.unit
-            """,  # noqa: S608 (`which` is one of two constant conditions of this class)
-            parameters,
+            """,  # noqa: S608 (`which` and `units` are constant conditions of this class)
+            # (a version's number is counted from the unit's evaluations, by evaluations_by_unit and
+            # each receipt's id: receipts.evaluation_id has no index, and a count through it read
+            # every receipt for every unit)
+            parameters or {},
         ).fetchall()
         return [
             LatestReturn(
