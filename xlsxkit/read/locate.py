@@ -64,11 +64,15 @@ class TextIndex:
     def __init__(self, grid: Grid) -> None:
         self.by_text: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.too_long: list[tuple[int, int, int]] = []  # (row, col, length)
-        for r, c, text in grid.texts():
-            if len(text) <= 200:  # labels are short; long cells are values
-                self.by_text[compact(text)].append((r, c))
-            elif len(text) > MAX_CELL_TEXT:
-                self.too_long.append((r, c, len(text)))
+        by_text = self.by_text
+        for r, cells in enumerate(grid.rows):  # (Grid.texts, inlined: every filled cell of every return)
+            for c, text in enumerate(cells):
+                if type(text) is not str or not text:
+                    continue
+                if len(text) <= 200:  # labels are short; long cells are values
+                    by_text[compact(text)].append((r, c))
+                elif len(text) > MAX_CELL_TEXT:
+                    self.too_long.append((r, c, len(text)))
 
     def find(self, label: str) -> list[tuple[int, int]]:
         """The cells whose text is the label (white space aside, any text for a jinja2 part)."""

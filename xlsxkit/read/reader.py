@@ -25,7 +25,7 @@ from xlsxkit.form.stamp import Stamp, TargetLink, read_stamp
 from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
 from xlsxkit.read.locate import locate
 from xlsxkit.read.rules import check_record, implausible_amounts_across
-from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file
+from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file, read_file
 from xlsxkit.read.sheet_record import Context, SheetRecord, find_as_of, find_year, read_sheet
 from xlsxkit.template.layout import SheetLayout, cell_name, compile_layout
 from xlsxkit.template.load import builtin_template, builtin_templates
@@ -99,9 +99,10 @@ def read_return(
     With `content`, those are the file's bytes and `path` is only its name: nothing touches the disk."""
     result = ReadResult(Path(path), content=content)
     try:
-        facts = result.facts = inspect_file(result.path, limits=limits, content=content)
+        data = content if content is not None else read_file(result.path, limits)
+        facts = result.facts = inspect_file(result.path, limits=limits, content=data)
         result.findings.extend(facts.notes)
-        book = _open(result.source, facts)
+        book = _open(data, facts)
     except ReturnFileError as error:
         return _unreadable(result, error.finding)
     if RELAY_SHEET in book.sheet_names:
@@ -157,16 +158,11 @@ def _read_relay(
     return result
 
 
-def _open(source: Path | io.BytesIO, facts: FileFacts) -> python_calamine.CalamineWorkbook:
-    """The workbook in calamine: an .xlsx from its path, an .xls or .ods (or any given as bytes)
-    from its bytes (calamine tells the format from them, whatever the file's name says)."""
+def _open(data: bytes, facts: FileFacts) -> python_calamine.CalamineWorkbook:
+    """The workbook in calamine, from the bytes the guard vetted (calamine tells the format from
+    them, whatever the file's name says)."""
     try:
-        if facts.format == "xlsx" and isinstance(source, Path):
-            return python_calamine.CalamineWorkbook.from_path(str(source))
-        if isinstance(source, Path):
-            with open(source, "rb") as handle:
-                source = io.BytesIO(handle.read())
-        return python_calamine.CalamineWorkbook.from_filelike(source)
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (python_calamine.CalamineError, OSError, ValueError) as error:
         detail = str(error) or type(error).__name__
         code = Code.F_LEGACY_FORMAT if facts.format == "xls" else Code.F_BROKEN

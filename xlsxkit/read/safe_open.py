@@ -43,7 +43,15 @@ from xlsxkit.read.ole_directory import ole2_entry_names
 from xlsxkit.read.part_scans import CellExtent, MarkerScan
 from xlsxkit.read.sniff import looks_like, zip_looks_like
 
-__all__ = ["FileFacts", "ZipLimits", "custom_properties", "inspect_file", "require_defusedxml", "shown_size"]
+__all__ = [
+    "FileFacts",
+    "ZipLimits",
+    "custom_properties",
+    "inspect_file",
+    "read_file",
+    "require_defusedxml",
+    "shown_size",
+]
 
 
 def require_defusedxml() -> None:
@@ -120,7 +128,7 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
     path = Path(path)
     if path.name.startswith(LOCK_PREFIXES):
         _fail(Code.F_LOCK_FILE)
-    data = _read(path, limits) if content is None else _given(content, limits)
+    data = read_file(path, limits) if content is None else _given(content, limits)
     if data.startswith(OLE2_MAGIC):
         _ole2_verdict(data)
         return _other_format(path, data, "xls")
@@ -209,7 +217,12 @@ def _given(content: bytes, limits: ZipLimits) -> bytes:
     return content
 
 
-def _read(path: Path, limits: ZipLimits) -> bytes:
+def read_file(path: Path, limits: ZipLimits = ZipLimits()) -> bytes:
+    """A return's bytes, read once (no larger than the limits allow), or ReturnFileError saying why
+    they cannot be: what the guard vets and the readers then open are the same bytes, even where
+    the file changes on disk meanwhile. A lock file is refused by its name, unread."""
+    if path.name.startswith(LOCK_PREFIXES):
+        _fail(Code.F_LOCK_FILE)
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
