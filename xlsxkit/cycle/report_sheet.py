@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from xlsxkit.form.excel import PAPER_A3, PAPER_A4
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.text_fit import default_row_height, lines_needed
+from xlsxkit.write.xlsxwriter_internals import forget_written_rows
 
 FONT_SIZE = 10
 TITLE_SIZE = 16
@@ -40,6 +41,7 @@ LINE_POINTS = FONT_SIZE * 1.5
 ROW_PADDING = 3
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks in one sheet; past it the place is shown as text
 HEADER_ROW = 2
+FORGET_EVERY = 1024  # rows between two drops of the heights of rows already written out
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ class ReportSheet:
         the row."""
         self.row += 1
         row = self.row
+        if row % FORGET_EVERY == 0:  # xlsxwriter would keep every row's height until the workbook closes
+            forget_written_rows(self.sheet)
         height = default_row_height(FONT_SIZE)
         for value, column in zip(values, self.columns, strict=True):
             if isinstance(value, str) and column.kind in ("text", "wrap", "link"):
