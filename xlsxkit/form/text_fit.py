@@ -33,6 +33,7 @@ def default_row_height(font_size: float) -> float:
     return round(font_size * LINE_FACTOR + 0.15, 1)
 
 
+@functools.lru_cache(maxsize=16384)
 def height_for(text: str, width_chars: float, font_size: float, *, rows: int = 1) -> float:
     """Points a row (or each of `rows` merged rows) needs to show `text` whole."""
     lines = lines_needed(text, width_chars, font_size)

@@ -335,12 +335,13 @@ class _CellWriter:
         self.canvas.write_string(row, col, value, fmt)
 
     def _fit(self, box: Box, text: str) -> None:
-        width = sum(self._widths[box.col : box.last_col + 1]) if box.cols > 1 else self._widths[box.col]
-        needed = height_for(text, width, self._font_size, rows=box.rows)
+        row, rows = box.row, box.rows
+        width = sum(self._widths[box.col : box.col + box.cols]) if box.cols > 1 else self._widths[box.col]
+        needed = height_for(text, width, self._font_size, rows=rows)
         heights, default = self._heights, self._default_height
-        for row in range(box.row, box.last_row + 1):
-            if needed > heights.get(row, default):
-                heights[row] = needed
+        for each in range(row, row + rows):
+            if needed > heights.get(each, default):
+                heights[each] = needed
 
     def set_row_heights(self) -> None:
         for row, height in sorted(self._heights.items()):

@@ -43,6 +43,20 @@ class GenerateReport:
 
     files: list[Generated] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    _units_by_path: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def unit_written_to(self, path: Path) -> tuple[bool, Any]:
+        """Whether a workbook of this run was written to `path`, and for which unit code: looked
+        up, not searched (a run of 10,000 units would compare every name with every earlier one)."""
+        if len(self._units_by_path) != len(self.files):  # files added or joined from elsewhere
+            self._units_by_path = {g.path: g.unit.get("code") for g in self.files}
+        return path in self._units_by_path, self._units_by_path.get(path)
+
+    def add(self, generated: Generated) -> None:
+        """A workbook written."""
+        self.unit_written_to(generated.path)  # the index is whole before it grows by one
+        self.files.append(generated)
+        self._units_by_path[generated.path] = generated.unit.get("code")
 
 
 @dataclass
@@ -221,8 +235,8 @@ def _write_one(
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / name
-    other = next((g.unit.get("code") for g in report.files if g.path == target), None)
-    if other is not None:
+    taken, other = report.unit_written_to(target)
+    if taken:
         report.problems.append(
             Problem(
                 Code.G_OUTPUT_TAKEN,
@@ -243,7 +257,7 @@ def _write_one(
             Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
         )
         return
-    report.files.append(Generated(path=target, unit=unit, sheets=len(sheets)))
+    report.add(Generated(path=target, unit=unit, sheets=len(sheets)))
 
 
 def read_record_groups(
