@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 import xlsxkit.cycle.office_steps as office_steps
 from tests.returns import corpus_records
 from xlsxkit.cli import app
+from xlsxkit.cycle.compendium import Compilation
+from xlsxkit.cycle.compendium_apart import CompilationFailed
 from xlsxkit.cycle.consolidate import consolidate
 from xlsxkit.cycle.demo import examples_dir
 from xlsxkit.cycle.ledger import Ledger
@@ -91,6 +93,25 @@ def test_a_failure_half_way_leaves_neither_workbook_and_no_process(tmp_path):
         consolidate(failing(), [], tmp_path / "s.xlsx", compilation_file=tmp_path / "s-汇编.xlsx")
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []
     assert not [p for p in multiprocessing.active_children() if p.name == "xlsxkit-汇编"]
+
+
+def test_a_failure_in_the_drawing_process_is_told_and_leaves_neither_workbook(tmp_path, monkeypatch):
+    """The drawing process fails on the second form (the summary's side does not): consolidate
+    says so in the drawer's words, and keeps nothing."""
+    drawn = []
+
+    def failing_add(self, record):
+        drawn.append(record)
+        if len(drawn) == 2:
+            raise ValueError("磁盘已满")
+        return original(self, record)
+
+    original = Compilation.add
+    monkeypatch.setattr(Compilation, "add", failing_add)  # the drawing process is forked with it
+    with pytest.raises(CompilationFailed, match="磁盘已满"):
+        consolidate(iter(corpus_records()), [], tmp_path / "s.xlsx", compilation_file=tmp_path / "s-汇编.xlsx")
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []
+    assert drawn == [], "the summary's side only places forms; drawing is the other process's"
 
 
 @pytest.fixture(scope="module")

@@ -165,9 +165,14 @@ def consolidate(
             raise
         try:
             workbook.close()
-        finally:
             if apart is not None:  # drawn meanwhile; its file is kept only when it is whole
                 apart.finish()
+        except BaseException:
+            if export is not None:
+                export.discard()
+            if apart is not None:
+                apart.discard()
+            raise
         summary = writer.summary(target)
         summary.compilation = Path(compilation_file) if apart is not None and compilation_file else None
         if export is not None:
