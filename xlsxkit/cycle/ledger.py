@@ -329,7 +329,10 @@ class Ledger:
     def latest_counting(self, unit_code: str, *, before: int | None = None) -> tuple[str, str] | None:
         """(path, sha256) of the unit's latest counting receipt (before receipt id `before`, if given)."""
         row = self.db.execute(
-            "SELECT r.path, r.sha256 FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id"
+            # from the unit's evaluations (evaluations_by_unit) to their receipts, each the current one:
+            # walking receipts newest first read every receipt for a unit with none (a new unit)
+            "SELECT r.path, r.sha256 FROM evaluations e"
+            " JOIN receipts r ON r.id = e.receipt_id AND r.evaluation_id = e.id"
             " WHERE e.unit_code = ? AND e.counts AND r.id < ? ORDER BY r.id DESC LIMIT 1",
             (unit_code, before if before is not None else 2**62),
         ).fetchone()
