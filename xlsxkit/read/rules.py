@@ -202,22 +202,17 @@ def implausible_amounts_across(
     return findings
 
 
-_WARN_ABOVE: dict[str, dict[str, Decimal]] = {}
-
-
 def _warn_above(template: Template) -> dict[str, Decimal]:
-    """Each money field's own bound (`warn_above`), in the form's unit; worked out once per template."""
-    bounds = _WARN_ABOVE.get(template.digest)
-    if bounds is None:
-        bounds = _WARN_ABOVE[template.digest] = {
-            cell.field: Decimal(repr(cell.warn_above))  # the number as written: 0.1 stays 0.1
-            for block in template.body
-            if isinstance(block, RowsBlock)
-            for row in block.rows
-            for cell in row.cells
-            if cell.field is not None and cell.warn_above is not None
-        }
-    return bounds
+    """Each money field's own bound (`warn_above`), in the form's unit. (Not cached by the
+    template's digest: a bound is no part of it, so that returns already out read with a new one.)"""
+    return {
+        cell.field: Decimal(repr(cell.warn_above))  # the number as written: 0.1 stays 0.1
+        for block in template.body
+        if isinstance(block, RowsBlock)
+        for row in block.rows
+        for cell in row.cells
+        if cell.field is not None and cell.warn_above is not None
+    }
 
 
 def _beyond_bound(yuan: Decimal, key: str, template: Template, bounds: dict[str, Decimal]) -> str | None:
