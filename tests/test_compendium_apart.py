@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import xlsxkit.cycle.office_steps as office_steps
+from tests.libreoffice import pdf_page_texts
 from tests.returns import corpus_records
 from xlsxkit.cli import app
 from xlsxkit.cycle.compendium import Compilation
@@ -165,3 +166,15 @@ def test_collect_skips_a_compendium_put_in_the_inbox(ledger_of_demo, tmp_path):
     assert "O023" in result.output
     with Ledger(tmp_path / "r.sqlite") as ledger:
         assert ledger.latest_returns() == {}
+
+
+@pytest.mark.libreoffice
+def test_the_compendium_apart_prints_in_libreoffice_as_it_does_inside_the_summary(both, office, tmp_path):
+    inside, apart = both
+    with office.open(inside.workbook) as book:
+        compiled = [name for name in book.sheet_names if name.startswith("汇编")]
+        ours = pdf_page_texts(book.export_pdf(tmp_path / "inside.pdf", sheets=compiled))
+    with office.open(apart.compilation) as book:
+        theirs = pdf_page_texts(book.export_pdf(tmp_path / "apart.pdf", sheets=list(book.sheet_names)))
+    assert len(theirs) >= len(corpus_records())  # every form starts a page
+    assert theirs == ours
