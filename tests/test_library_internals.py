@@ -25,7 +25,8 @@ from xlsxkit.read.grid import grid_from_openpyxl
 from xlsxkit.template.layout import Box, compile_layout
 from xlsxkit.template.load import find_template
 from xlsxkit.write.canvas import FormStack, WorksheetCanvas
-from xlsxkit.write.form_writer import PrintFormats, draw_form, render_text
+from xlsxkit.write.form_drawing import PrintFormats, draw_form
+from xlsxkit.write.form_text import render_text
 from xlsxkit.write.xlsxwriter_internals import (
     TESTED_VERSIONS,
     forget_written_rows,

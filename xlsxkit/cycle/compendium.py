@@ -19,7 +19,9 @@ from xlsxkit.template.layout import Layout, SheetLayout, compile_layout
 from xlsxkit.template.load import find_template
 from xlsxkit.template.model import Page, Template
 from xlsxkit.write.canvas import FormStack
-from xlsxkit.write.form_writer import PrintFormats, draw_form, form_context, set_page, unit_context
+from xlsxkit.write.form_drawing import PrintFormats, draw_form
+from xlsxkit.write.form_text import form_context, unit_context
+from xlsxkit.write.form_writer import set_page
 from xlsxkit.write.page_metrics import column_points, printable_points
 
 

@@ -1,6 +1,6 @@
 """Where a form is drawn: the few sheet operations draw_form needs (FormCanvas), and where they go.
 
-draw_form (form_writer) draws one form in form rows, row 0 being the form's first row. A
+draw_form (form_drawing) draws one form in form rows, row 0 being the form's first row. A
 generated workbook has one form a sheet: WorksheetCanvas writes it straight onto the worksheet.
 The 汇编 (xlsxkit.cycle.compendium) stacks every form, one below the other, on sheets of a
 constant_memory workbook: FormStack gives each form a RowOrderCanvas at its row offset, which

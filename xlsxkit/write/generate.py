@@ -25,7 +25,8 @@ from xlsxkit.form.units import codes_by_name
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.model import Template
 from xlsxkit.write.follow_on import follow_on_record
-from xlsxkit.write.form_writer import SheetContent, render_text, unit_context, write_workbook
+from xlsxkit.write.form_text import render_text, unit_context
+from xlsxkit.write.form_writer import SheetContent, write_workbook
 
 
 @dataclass
