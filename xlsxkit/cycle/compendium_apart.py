@@ -41,7 +41,7 @@ class CompilationFailed(RuntimeError):
 
 class CompilationApart:
     """汇编 drawn into `path` by another process, fed one record at a time (`add`, which says where
-    the form will be); `finish` waits for it to be written whole, `discard` stops it."""
+    the form will be) until `end`; `finish` waits for it to be written whole, `discard` stops it."""
 
     def __init__(self, path: Path, *, link_file: str, template: Template | None = None) -> None:
         """Draw into `path`; the summary links to the workbook by the name `link_file` (its name
@@ -60,6 +60,7 @@ class CompilationApart:
         theirs.close()
         self.plan = CompilationPlan(template=template)
         self.batch: list[str] = []
+        self.ended = False
 
     def add(self, record: dict[str, Any], text: str | None = None) -> FormPlace:
         """Send one record (`text`: its JSON, where already made) to be drawn; where it will be."""
@@ -70,12 +71,21 @@ class CompilationApart:
             self.batch = []
         return place
 
-    def finish(self) -> None:
-        """Send what is left and wait until the workbook is written; CompilationFailed if it was not."""
+    def end(self) -> None:
+        """No more records: send what is left, so the drawing process finishes its workbook while
+        this one finishes the summary's."""
+        if self.ended:
+            return
         if self.batch:
             self._send(self.batch)
             self.batch = []
         self._send(None)
+        self.ended = True
+
+    def finish(self) -> None:
+        """Wait until the workbook is written (ending the records first, if not yet done);
+        CompilationFailed if it was not."""
+        self.end()
         try:
             answer = self.connection.recv()
         except EOFError:

@@ -156,6 +156,8 @@ def consolidate(
                 if export is not None:
                     export.add(record)
             writer.finish(statuses)
+            if apart is not None:  # its workbook is closed while this one is
+                apart.end()
         except BaseException:
             _discard(workbook)
             if export is not None:
