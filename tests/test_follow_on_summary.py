@@ -21,6 +21,7 @@ import pytest
 
 from xlsxkit.cycle.consolidate import Summary, consolidate
 from xlsxkit.cycle.status import Standing, UnitStatus
+from xlsxkit.form.record import blank_record
 from xlsxkit.template.load import builtin_template
 
 YEAR = 2026
@@ -43,16 +44,7 @@ def identity(form: str, template: str, unit: dict[str, str], project: str, numbe
         "unit": dict(unit),
         "department": None,
         "implementing_unit": None,
-        "project": {
-            "name": project,
-            "code": f"P{unit['code']}{number:02d}",
-            "attribute": None,
-            "category": None,
-            "period_years": None,
-            "start_date": None,
-            "end_date": None,
-            "purpose": None,
-        },
+        "project": {**blank_record(form)["project"], "name": project, "code": f"P{unit['code']}{number:02d}"},
         "target": {"sha256": "0" * 64, "template": {"id": "tangshan", "version": "1"}},
     }
 

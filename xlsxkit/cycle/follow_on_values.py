@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from xlsxkit.cycle.report_sheet import Column, ReportSheet
+from xlsxkit.cycle.summary_tables import COMPILATION_COLUMN
 from xlsxkit.form.record import FOLLOW_ON_FORMS
+
+# The columns every later form's report begins with, and its last where 汇编 is drawn.
+IDENTITY_COLUMNS = (Column("单位代码", 10), Column("单位名称", 16, "wrap"), Column("项目名称", 24, "wrap"))
+PLACE_COLUMN = Column(COMPILATION_COLUMN, 14, "link")
 
 
 def is_follow_on(record: dict[str, Any]) -> bool:
@@ -57,3 +63,20 @@ def total_or_none(values: Sequence[Decimal | None]) -> Decimal | None:
     """The sum of the values given; None where none is."""
     present = [v for v in values if v is not None]
     return sum(present, Decimal(0)) if present else None
+
+
+def project_identity(record: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What IDENTITY_COLUMNS show of a record: its unit's code and name, its project's name."""
+    unit, project = record_part(record, "unit"), record_part(record, "project")
+    return unit.get("code"), unit.get("name"), project.get("name")
+
+
+def add_project_row(
+    report: ReportSheet, values: tuple[Any, ...], form: tuple[str, str] | None, *, with_compilation: bool
+) -> int:
+    """A project's row of a report; with 汇编, its last cell names where `form` (the link's target
+    and its text) was drawn and links there. Returns the row."""
+    if not with_compilation:
+        return report.add_row(values)
+    target, text = form if form else (None, None)
+    return report.add_row((*values, text), links={len(values): target} if target else None)

@@ -13,9 +13,13 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlsxkit.cycle.follow_on_values import (
+    IDENTITY_COLUMNS,
+    PLACE_COLUMN,
+    add_project_row,
     as_float,
     as_fraction,
     indicator_name,
+    project_identity,
     record_as_of,
     record_indicators,
     record_part,
@@ -29,7 +33,7 @@ from xlsxkit.cycle.report_sheet import (
     ReportSheet,
     in_money_unit,
 )
-from xlsxkit.cycle.summary_tables import COMPILATION_COLUMN, report_title
+from xlsxkit.cycle.summary_tables import report_title
 from xlsxkit.form.schedule import LIGHTS, is_cumulative, light, time_share
 from xlsxkit.form.scoring import achievement, decimal_of, execution_rate
 from xlsxkit.write.follow_on_cells import LIGHT_FILLS
@@ -119,9 +123,7 @@ class MonitorSheet:
         month = _month(as_of)
         executed = f"1-{month}月执行数" if month else "执行数"
         columns = (
-            Column("单位代码", 10),
-            Column("单位名称", 16, "wrap"),
-            Column("项目名称", 24, "wrap"),
+            *IDENTITY_COLUMNS,
             Column(f"年初预算数（{money}）", 14, "money"),
             Column(f"{executed}（{money}）", 14, "money"),
             Column("执行率", 8, "percent"),
@@ -131,7 +133,7 @@ class MonitorSheet:
             Column("指标数", 6, "int"),
             Column("红灯指标", 20, "wrap"),
             Column("可能无法完成的指标", 20, "wrap"),
-            *((Column(COMPILATION_COLUMN, 14, "link"),) if with_compilation else ()),
+            *((PLACE_COLUMN,) if with_compilation else ()),
         )
         title = report_title(year, "项目支出绩效目标执行监控汇总表") + (f"（1-{month}月）" if month else "")
         self.report = ReportSheet(workbook, formats, MONITOR_SHEET, title, columns, heading, frozen_columns=3)
@@ -153,9 +155,8 @@ class MonitorSheet:
         indicators = record_indicators(record)
         red = behind_schedule(indicators, share, record.get("year"))
         unsure = at_risk(indicators)
-        location, link_text = form if form else (None, None)
         values = (
-            *self._identity(record),
+            *project_identity(record),
             in_money_unit(amounts[0], self.factor),
             in_money_unit(amounts[1], self.factor),
             as_fraction(rate),
@@ -165,10 +166,8 @@ class MonitorSheet:
             len(indicators),
             NAMES_SEPARATOR.join(red) or None,
             NAMES_SEPARATOR.join(unsure) or None,
-            *((link_text,) if self.with_compilation else ()),
         )
-        links = {len(values) - 1: location} if location and self.with_compilation else None
-        row = self.report.add_row(values, links=links)
+        row = add_project_row(self.report, values, form, with_compilation=self.with_compilation)
         self.lights.write(self.report.sheet, row, self.LIGHT_COLUMN, _rate_light(rate, share))
         for i, amount in enumerate(amounts):
             if amount is not None:
@@ -179,10 +178,6 @@ class MonitorSheet:
         self.indicators += len(indicators)
         self.red += len(red)
         self.at_risk += len(unsure)
-
-    def _identity(self, record: dict[str, Any]) -> tuple[Any, Any, Any]:
-        unit, project = record_part(record, "unit"), record_part(record, "project")
-        return unit.get("code"), unit.get("name"), project.get("name")
 
     def finish(self) -> None:
         """The autofilter over the projects, then the 合计 row: sums, 执行率 of the sums, and the

@@ -12,7 +12,17 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from xlsxkit.cycle.follow_on_values import as_float, as_fraction, record_indicators, record_part, total_or_none
+from xlsxkit.cycle.follow_on_values import (
+    IDENTITY_COLUMNS,
+    PLACE_COLUMN,
+    add_project_row,
+    as_float,
+    as_fraction,
+    project_identity,
+    record_indicators,
+    record_part,
+    total_or_none,
+)
 from xlsxkit.cycle.report_sheet import (
     Column,
     ReportFormats,
@@ -28,7 +38,7 @@ from xlsxkit.cycle.summary_stats import (
     set_chart_page,
     write_chart_page_heading,
 )
-from xlsxkit.cycle.summary_tables import COMPILATION_COLUMN, report_title
+from xlsxkit.cycle.summary_tables import report_title
 from xlsxkit.form.scoring import decimal_of, execution_rate
 
 SELF_EVALUATION_SHEET = "自评汇总"
@@ -74,9 +84,7 @@ class SelfEvaluationSheet:
     ) -> None:
         money = str(heading.money_unit)
         columns = (
-            Column("单位代码", 10),
-            Column("单位名称", 16, "wrap"),
-            Column("项目名称", 24, "wrap"),
+            *IDENTITY_COLUMNS,
             Column(f"全年预算数（{money}）", 14, "money"),
             Column(f"全年执行数（{money}）", 14, "money"),
             Column("执行率", 8, "percent"),
@@ -85,7 +93,7 @@ class SelfEvaluationSheet:
             Column("总分", 8, "number"),
             Column("按规则计算的总分", 10, "number"),
             Column("等级", 6, "text"),
-            *((Column(COMPILATION_COLUMN, 14, "link"),) if with_compilation else ()),
+            *((PLACE_COLUMN,) if with_compilation else ()),
         )
         title = report_title(year, "项目支出绩效自评汇总表")
         self.report = ReportSheet(workbook, formats, SELF_EVALUATION_SHEET, title, columns, heading, frozen_columns=3)
@@ -110,12 +118,8 @@ class SelfEvaluationSheet:
         score = decimal_of(record.get("total_score"))
         computed = decimal_of(record_part(record, "computed").get("total_score"))
         grade = grade_of(score)
-        unit, project = record_part(record, "unit"), record_part(record, "project")
-        location, link_text = form if form else (None, None)
         values = (
-            unit.get("code"),
-            unit.get("name"),
-            project.get("name"),
+            *project_identity(record),
             in_money_unit(budget, self.factor),
             in_money_unit(executed, self.factor),
             as_fraction(rate),
@@ -124,10 +128,8 @@ class SelfEvaluationSheet:
             as_float(score),
             as_float(computed),
             grade,
-            *((link_text,) if self.with_compilation else ()),
         )
-        links = {len(values) - 1: location} if location and self.with_compilation else None
-        self.report.add_row(values, links=links)
+        add_project_row(self.report, values, form, with_compilation=self.with_compilation)
         for i, amount in enumerate((budget, executed)):
             if amount is not None:
                 self.sums[i] += amount

@@ -137,23 +137,14 @@ TABLE_COLUMN_TYPES: dict[str, dict[str, dict[str, ValueType]]] = {
     "monitor": {"indicators": {"causes": ValueType.choices}},
     "self_evaluation": {"indicators": {"weight": ValueType.number, "score": ValueType.number}},
 }
-# The keys of an indicator in the order the spec gives them, per form ("parsed" follows "value").
+# The keys of an indicator in the order the spec gives them, per form: its table's columns with
+# "parsed" right after "value".
 INDICATOR_ORDER: dict[str, tuple[str, ...]] = {
-    "project": ("level1", "level2", "level3", "description", "value", "parsed", "overall_value", "basis", "note"),
-    "monitor": (
-        "level1",
-        "level2",
-        "level3",
-        "value",
-        "parsed",
-        "actual",
-        "forecast",
-        "likelihood",
-        "causes",
-        "reason",
-        "note",
-    ),
-    "self_evaluation": ("level1", "level2", "level3", "value", "parsed", "actual", "weight", "score", "reason"),
+    form: tuple(
+        key for column in tables["indicators"] for key in ((column, "parsed") if column == "value" else (column,))
+    )
+    for form, tables in TABLE_COLUMNS.items()
+    if "indicators" in tables
 }
 
 
