@@ -40,7 +40,8 @@ from xlsxkit.form.excel import FEEDBACK_SHEET, MAX_CELL_TEXT, MAX_COLUMNS, MAX_R
 from xlsxkit.form.file_names import file_name_part
 from xlsxkit.form.stamp import PROPERTY_PREFIX
 from xlsxkit.form.text_fit import display_units, height_for
-from xlsxkit.read.safe_open import MAIN_NS, inspect_file, parse_part, require_defusedxml, sheet_parts_of
+from xlsxkit.read.safe_open import inspect_file, require_defusedxml
+from xlsxkit.read.workbook_parts import MAIN_NS, parse_part, sheet_parts_of
 from xlsxkit.template.styles import INPUT_FILL
 
 __all__ = ["FEEDBACK_SHEET", "annotate", "feedback_name"]

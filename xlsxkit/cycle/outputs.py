@@ -41,7 +41,8 @@ from defusedxml import DefusedXmlException
 from xlsxkit.cycle.ledger import Ledger
 from xlsxkit.form.errors import Code, Problem, XlsxkitError
 from xlsxkit.form.stamp import PROPERTY_PREFIX
-from xlsxkit.read.safe_open import FileFacts, custom_properties
+from xlsxkit.read.safe_open import FileFacts
+from xlsxkit.read.workbook_parts import custom_properties
 
 __all__ = [
     "COMPILATION",

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from xlsxkit.form.excel import range_bounds
-from xlsxkit.read.safe_open import require_defusedxml, sheet_parts_of
+from xlsxkit.read.safe_open import require_defusedxml
+from xlsxkit.read.workbook_parts import sheet_parts_of
 from xlsxkit.template.layout import Box
 
 

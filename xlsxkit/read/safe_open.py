@@ -21,20 +21,15 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
-import posixpath
 import stat
 import struct
-import xml.etree.ElementTree as FastET
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
-from xml.etree.ElementTree import Element, ParseError
-
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
+from xml.etree.ElementTree import Element
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError
 from xlsxkit.read.formula_cells import FormulaCells
@@ -42,11 +37,11 @@ from xlsxkit.read.number_formats import PartReader, PercentCells, percent_styles
 from xlsxkit.read.ole_directory import ole2_entry_names
 from xlsxkit.read.part_scans import CellExtent, MarkerScan
 from xlsxkit.read.sniff import looks_like, zip_looks_like
+from xlsxkit.read.workbook_parts import WORKBOOK, WORKBOOK_RELS, custom_properties, date1904, parse_part, sheet_parts
 
 __all__ = [
     "FileFacts",
     "ZipLimits",
-    "custom_properties",
     "inspect_file",
     "read_file",
     "require_defusedxml",
@@ -111,14 +106,10 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 OTHER_FORMATS = {"xls": "Excel 97-2003 工作簿（.xls）", "ods": "OpenDocument 表格（.ods）"}
 STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
-WORKBOOK = "xl/workbook.xml"
 CONTENT_TYPES = "[Content_Types].xml"
 CUSTOM = "docProps/custom.xml"
-WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 STYLES = "xl/styles.xml"  # where calamine and openpyxl look for it, whatever the relationships say
 KEPT_PARTS = {WORKBOOK, WORKBOOK_RELS, CONTENT_TYPES, CUSTOM, STYLES, "mimetype"}  # the parts read after inflating
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 LOCK_PREFIXES = ("~$", ".~lock.")  # Excel/WPS, LibreOffice
 
 
@@ -164,7 +155,7 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         macros=macros,
-        date1904=_date1904(workbook),
+        date1904=date1904(workbook),
         custom_properties=custom_properties(parse_part(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
         notes=(Finding(Code.F_MACROS),) if macros else (),
         extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
@@ -449,72 +440,3 @@ def _deflated_chunks(name: str, compressed: memoryview) -> Iterator[bytes]:
                 _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据不完整")
     except zlib.error as error:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据损坏（{error}）")
-
-
-# --- the XML parts --------------------------------------------------------------------------
-
-
-def parse_part(name: str, data: bytes) -> Element:
-    """A small part we read ourselves. It has passed the DTD/entity scan while inflating, and
-    without a DTD expat defines no entity, so the C parser is safe here — and five times
-    faster than defusedxml's Python-level one. A part in another encoding (UTF-16: the scan
-    matched its spelling of the markers too) still goes through defusedxml."""
-    try:
-        if data[:1] == b"<" or data[:3] == b"\xef\xbb\xbf":
-            return FastET.fromstring(data)  # noqa: S314 (scanned for DTDs and entities while inflating)
-        return SafeET.fromstring(data)
-    except DefusedXmlException:
-        _fail(Code.F_XML_ENTITY, part=name)
-    except (ParseError, ValueError) as error:
-        _fail(Code.F_BROKEN, detail=f"{name} 不是有效的 XML（{error}）")
-
-
-def _date1904(workbook: Element) -> bool:
-    namespace = workbook.tag[: workbook.tag.index("}") + 1] if workbook.tag.startswith("{") else ""
-    properties = workbook.find(f"{namespace}workbookPr")
-    if properties is None:
-        return False
-    return properties.get("date1904", "").strip().lower() in ("1", "true")
-
-
-def sheet_parts_of(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name → its part in a workbook that has passed the guard ({} without a workbook part
-    or its relationships)."""
-    names = set(archive.namelist())
-    if WORKBOOK not in names or WORKBOOK_RELS not in names:
-        return {}
-    workbook = parse_part(WORKBOOK, archive.read(WORKBOOK))
-    return sheet_parts(workbook, parse_part(WORKBOOK_RELS, archive.read(WORKBOOK_RELS)))
-
-
-def sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
-    """Sheet name → its part, following workbook.xml.rels ("" where no relationship leads)."""
-    targets = {}
-    for relationship in relationships:
-        target = relationship.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-        targets[relationship.get("Id")] = part
-    parts: dict[str, str] = {}
-    for sheet in workbook.iter(f"{{{MAIN_NS}}}sheet"):
-        name = sheet.get("name")
-        if name is None:
-            continue
-        part = targets.get(sheet.get(RELATIONSHIP_ID), "")
-        if name.casefold() in (known.casefold() for known in parts):  # readers disagree on which one counts
-            _fail(Code.F_BROKEN, detail=f"工作簿中有两张名为「{name}」的工作表")
-        if part and part in parts.values():
-            _fail(Code.F_BROKEN, detail=f"工作表「{name}」与另一张工作表指向同一部分 {part}")
-        parts[name] = part
-    return parts
-
-
-def custom_properties(root: Element) -> dict[str, str]:
-    """name → the text of the value element (vt:lpwstr, vt:i4, vt:bool, vt:filetime …)."""
-    properties: dict[str, str] = {}
-    for element in root:
-        name = element.get("name")
-        if element.tag.rpartition("}")[2] != "property" or name is None:
-            continue
-        value = next(iter(element), None)
-        properties[name] = "".join(value.itertext()) if value is not None else ""
-    return properties
