@@ -156,6 +156,24 @@ def test_a_sheet_is_found_through_an_absolute_relationship_target(folder, good):
     assert inspect_file(path).extents == inspect_file(good).extents
 
 
+def test_a_sheet_led_to_one_of_the_workbooks_own_parts_is_still_measured(folder, good):
+    """The workbook's own parts are inflated first and not looked at for cells while inflating;
+    a relationship leading a sheet to one of them (here the custom properties) has that part
+    measured as a sheet all the same."""
+    sheet = zipfile.ZipFile(good).read("xl/worksheets/sheet2.xml")
+    far = sheet.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+
+    def to_custom(data: bytes) -> bytes:
+        return data.replace(b'Target="worksheets/sheet2.xml"', b'Target="/docProps/custom.xml"')
+
+    path = bad_files.rewrite(
+        good,
+        folder / "sheet-in-own-part.xlsx",
+        {"xl/_rels/workbook.xml.rels": to_custom, "docProps/custom.xml": lambda _: far},
+    )
+    assert inspect_file(path).extents["项目1"] == (1048576, 16384)
+
+
 # --- files that are not there, empty, or lock files ------------------------------------------------
 
 

@@ -25,10 +25,10 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from xml.etree.ElementTree import Element
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError
@@ -226,7 +226,9 @@ def read_file(path: Path, limits: ZipLimits = ZipLimits()) -> bytes:
                 detail=f"文件大小 {shown_size(info.st_size)} 超过上限 {shown_size(limits.max_file_bytes)}",
             )
         with open(path, "rb") as handle:
-            data = handle.read(limits.max_file_bytes + 1)
+            data = handle.read(info.st_size + 1)  # (asking for the limit would allocate all of it each time)
+            if len(data) > info.st_size:  # it grew after the stat
+                data += handle.read(limits.max_file_bytes + 1 - len(data))
     except FileNotFoundError:
         _fail(Code.F_UNREADABLE, detail="文件不存在")
     except PermissionError:
@@ -301,7 +303,7 @@ def _inflate_all(
             limits,
             budget,
             keep=info.filename in KEPT_PARTS,
-            cells=sheets is None or info.filename in sheets.values(),
+            cells=info.filename not in KEPT_PARTS and (sheets is None or info.filename in sheets.values()),
             percent=percent,
             formulas=formulas,
         )
@@ -311,7 +313,29 @@ def _inflate_all(
             extents[info.filename] = (extent.rows, extent.cols)
     if not sheets_known:  # no part but the workbook's own
         sheets = _sheet_parts_if_readable(kept, elements)
-    return kept, extents, percent or PercentCells(frozenset()), sheets
+    percent = percent or PercentCells(frozenset())
+    for name in KEPT_PARTS.intersection(sheets.values() if sheets is not None else KEPT_PARTS):
+        if name in kept:  # a sheet the relationships lead to one of the workbook's own parts
+            extent = _scan_cells(name, kept[name], percent, formulas)
+            if extent is not None and extent.rows:
+                extents[name] = (extent.rows, extent.cols)
+    return kept, extents, percent, sheets
+
+
+def _scan_cells(name: str, part: bytes, percent: PercentCells, formulas: dict[str, FormulaCells]) -> CellExtent | None:
+    """A part inflated whole and kept, looked at as a sheet: its cells' extent, percent cells
+    and formulas without values (None where it is no ASCII-compatible XML)."""
+    scan = MarkerScan.for_part(name, part)
+    if scan is None or not scan.ascii:
+        return None
+    extent = CellExtent()
+    extent.feed(part, last=True)
+    formats = percent.reader(name, part)
+    if formats is not None:
+        formats.feed(part, last=True)
+        formats.close()
+    formulas.setdefault(name, FormulaCells()).feed(part, last=True)
+    return extent
 
 
 def _sheet_parts_if_readable(kept: dict[str, bytes], elements: dict[str, Element]) -> dict[str, str] | None:
@@ -367,7 +391,7 @@ def _inflate(
     name = info.filename
     if info.flag_bits & 0x1:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 用 ZIP 密码加密，Excel 不会这样保存工作簿")
-    chunks: Iterator[bytes | memoryview]
+    chunks: Iterable[bytes | memoryview]
     if info.compress_type == zipfile.ZIP_STORED or not compressed:
         chunks = (compressed[i : i + CHUNK] for i in range(0, len(compressed), CHUNK))
     elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -427,9 +451,25 @@ def _inflate(
     return pieces, extent
 
 
-def _deflated_chunks(name: str, compressed: memoryview) -> Iterator[bytes]:
+def _deflated_chunks(name: str, compressed: memoryview) -> Iterable[bytes]:
+    """The entry's bytes in CHUNK pieces: most entries are one piece, inflated at once."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    pending: bytes | memoryview = compressed
+    try:
+        first = inflater.decompress(compressed, CHUNK)
+    except zlib.error as error:
+        _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据损坏（{error}）")
+    if inflater.eof:
+        return (first,) if first else ()
+    return _more_chunks(name, inflater, first)
+
+
+def _more_chunks(name: str, inflater: Any, first: bytes) -> Iterator[bytes]:
+    """The first piece, and the rest of the entry as it inflates."""
+    if first:
+        yield first
+    pending: bytes | memoryview = inflater.unconsumed_tail
+    if not first and not pending:
+        _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据不完整")
     try:
         while not inflater.eof:
             out = inflater.decompress(pending, CHUNK)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import stat
 import types
 import typing
 from importlib import resources
@@ -101,7 +102,7 @@ def builtin_template_dir() -> Path:
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file() and (root / "templates").is_dir():
         return root / "templates"
-    return Path(str(resources.files("xlsxkit"))) / "templates"
+    return Path(str(resources.files("xlsxkit"))).resolve() / "templates"
 
 
 def builtin_templates() -> list[Template]:
@@ -114,8 +115,12 @@ def builtin_template(template_id: str) -> Template | None:
     a returned workbook is untrusted: no path may reach outside templates/)."""
     if not TEMPLATE_ID.fullmatch(template_id):
         return None
-    path = builtin_template_dir() / f"{template_id}.yaml"
-    return load_template(path) if path.is_file() else None
+    path = builtin_template_dir() / f"{template_id}.yaml"  # (the folder is resolved: one stat per return read)
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return _load_cached(str(path), info.st_mtime_ns, str(path)) if stat.S_ISREG(info.st_mode) else None
 
 
 def find_template(name: str) -> Template:
