@@ -271,6 +271,8 @@ def get_path(record: dict[str, Any], key: str) -> Any:
 
     `department` as a whole is a coded name; its parts are reached as department.code/.name.
     """
+    if "." not in key:  # most keys of a table row
+        return record.get(key) if isinstance(record, dict) else None
     value: Any = record
     for part in key.split("."):
         if not isinstance(value, dict):

@@ -116,6 +116,7 @@ def make_stamp(
         ensure_ascii=False,
         sort_keys=True,
         default=str,
+        check_circular=False,  # (records are trees)
     )
     return Stamp(
         template_id=template.id,

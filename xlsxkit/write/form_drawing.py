@@ -112,30 +112,38 @@ class CellWriter:
 
     def put(self, box: Box, value: Any, fmt: Format) -> None:
         """A value into a box (merged when it spans cells) by its type; a blank box keeps its format."""
+        self.put_at(box.row, box.col, box.rows, box.cols, value, fmt)
+
+    def put_at(self, row: int, col: int, rows: int, cols: int, value: Any, fmt: Format) -> None:
+        """A value into the box of `rows` × `cols` cells from (row, col), as `put` (without making
+        the Box: a table puts hundreds)."""
         canvas = self.canvas
-        row = box.row
-        if box.merged:
-            canvas.merge_range(row, box.col, box.last_row, box.last_col, fmt)
+        merged = rows > 1 or cols > 1
+        if merged:
+            canvas.merge_range(row, col, row + rows - 1, col + cols - 1, fmt)
         if value is None or value == "":
-            if not box.merged:
-                canvas.write_blank(row, box.col, fmt)
+            if not merged:
+                canvas.write_blank(row, col, fmt)
         elif isinstance(value, str):
-            canvas.write_string(row, box.col, value, fmt)
+            canvas.write_string(row, col, value, fmt)
             if wraps_text(fmt):
-                self._fit(box, value)
+                self._fit(row, col, rows, cols, value)
         elif isinstance(value, dt.datetime):
-            canvas.write_datetime(row, box.col, value, fmt)
+            canvas.write_datetime(row, col, value, fmt)
         else:
-            canvas.write_number(row, box.col, value, fmt)
+            canvas.write_number(row, col, value, fmt)
 
     def put_string(self, row: int, col: int, value: str, fmt: Format) -> None:
         """Text into one cell, e.g. under a merge."""
         self.canvas.write_string(row, col, value, fmt)
 
-    def _fit(self, box: Box, text: str) -> None:
-        row, rows = box.row, box.rows
-        width = sum(self._widths[box.col : box.col + box.cols]) if box.cols > 1 else self._widths[box.col]
-        needed = height_for(text, width, self._font_size, rows=rows)
+    def _fit(self, row: int, col: int, rows: int, cols: int, text: str) -> None:
+        width = sum(self._widths[col : col + cols]) if cols > 1 else self._widths[col]
+        needed = (
+            height_for(text, width, self._font_size, rows=rows)
+            if rows > 1
+            else height_for(text, width, self._font_size)
+        )
         heights, default = self._heights, self._default_height
         for each in range(row, row + rows):
             if needed > heights.get(each, default):
@@ -233,7 +241,7 @@ def _write_table(
         cells.put(table.side_label.box, table.side_label.text, formats.get(table.side_label.style))
     header = formats.get("header")
     for column in table.columns:
-        cells.put(Box(table.header_row, column.col, 1, column.cols), column.header, header)
+        cells.put_at(table.header_row, column.col, 1, column.cols, column.header, header)
     rows = [_row_values(item) for item in items] if rendering else _skeleton_rows(table)
     rows += [{}] * (table.rows - len(rows))
     for column in table.columns:
@@ -244,7 +252,7 @@ def _write_table(
             value = get_path(rows[start], column.key)
             if column.type is not ValueType.text:  # a declared key: money in the form's unit, a number
                 value = to_cell(column.type, value, layout.template.money_unit)
-            cells.put(Box(table.first_row + start, column.col, length, column.cols), value, cell)
+            cells.put_at(table.first_row + start, column.col, length, column.cols, value, cell)
             for hidden in range(start + 1, start + length):  # keep each row's value under the merge
                 if value:
                     cells.put_string(table.first_row + hidden, column.col, value, cell)
@@ -269,12 +277,14 @@ def _merge_spans(rows: list[dict[str, Any]], key: str, merge: tuple[str, ...]) -
         return [(i, 1) for i in range(len(rows))]
     outer = merge[: merge.index(key) + 1]
     spans: list[tuple[int, int]] = []
+    first: tuple[Any, ...] = ()  # the signature of the current run's first row
     for index, row in enumerate(rows):
-        signature = tuple(row.get(k) for k in outer)
-        if spans and row.get(key) and signature == tuple(rows[spans[-1][0]].get(k) for k in outer):
+        signature = tuple([row.get(k) for k in outer])
+        if spans and row.get(key) and signature == first:
             spans[-1] = (spans[-1][0], spans[-1][1] + 1)
         else:
             spans.append((index, 1))
+            first = signature
     return spans
 
 

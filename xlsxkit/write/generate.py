@@ -234,8 +234,7 @@ def _write_one(
     if not is_acceptable_file_name(name):
         report.problems.append(Problem(Code.G_OUTPUT_NAME, f"{unit.get('code')}", {"name": name}))
         return
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / name
+    target = out_dir / name  # (atomic_path makes the folder)
     taken, other = report.unit_written_to(target)
     if taken:
         report.problems.append(
