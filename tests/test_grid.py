@@ -91,7 +91,7 @@ def test_what_a_person_sees_in_a_merged_range_is_its_top_left_value(small):
     assert [grid.shown(r, c) for r in (3, 4) for c in (0, 1, 2)] == ["合并"] * 6
     assert grid.value(4, 2) is None  # stored only in the top-left cell
     assert grid.shown(4, 3) is None  # just outside the range
-    assert grid.merge_at(4, 2) == Box(3, 0, 2, 3) and grid.merge_at(2, 0) is None
+    assert grid.merge_origin(4, 2) == (3, 0) and grid.merge_origin(2, 0) is None
 
 
 def test_a_blank_or_outside_cell_has_no_value_and_the_last_filled_row_is_the_last_with_text(small):

@@ -51,7 +51,7 @@ def grids(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Grid]:
 def fresh(grids: dict[str, Grid], template_id: str = "tangshan") -> Grid:
     """A copy of a grid to change."""
     grid = grids[template_id]
-    return Grid(grid.name, [list(row) for row in grid.rows], list(grid.merges))
+    return Grid(grid.name, [list(row) for row in grid.rows], list(grid.merged))
 
 
 def located(grid: Grid, template_id: str = "tangshan"):

@@ -32,10 +32,17 @@ class Grid:
 
     name: str
     rows: list[list[Any]]
-    merges: list[Box] = field(default_factory=list)
+    # the merged ranges, each (first row, first col, last row, last col), as the readers give them
+    # (making a Box of each would cost more than the rest of the grid): `merges` has the Boxes
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     # the numeric cells shown as percentages; None: not known (the file format does not tell)
     percent_cells: frozenset[tuple[int, int]] | None = None
-    _merge_of: dict[tuple[int, int], Box] | None = field(default=None, repr=False)
+    _origin_of: dict[tuple[int, int], tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def merges(self) -> list[Box]:
+        """The merged ranges."""
+        return [Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1) for r0, c0, r1, c1 in self.merged]
 
     @property
     def height(self) -> int:
@@ -51,24 +58,21 @@ class Grid:
                 return None if value == "" else value
         return None
 
-    def merge_at(self, row: int, col: int) -> Box | None:
-        """The merged range covering the cell, if any."""
-        if self._merge_of is None:
-            self._merge_of = {
-                (r, c): box
-                for box in self.merges
-                for r in range(box.row, box.last_row + 1)
-                for c in range(box.col, box.last_col + 1)
+    def merge_origin(self, row: int, col: int) -> tuple[int, int] | None:
+        """The first cell of the merged range covering the cell, if any."""
+        if self._origin_of is None:
+            self._origin_of = {
+                (r, c): (r0, c0) for r0, c0, r1, c1 in self.merged for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
             }
-        return self._merge_of.get((row, col))
+        return self._origin_of.get((row, col))
 
     def shown(self, row: int, col: int) -> Any:
         """What a person sees in a cell: its own value, or the merged range's where it is blank."""
         value = self.value(row, col)
         if value is None:
-            box = self.merge_at(row, col)
-            if box is not None:
-                return self.value(box.row, box.col)
+            origin = self.merge_origin(row, col)
+            if origin is not None:
+                return self.value(*origin)
         return value
 
     def percent(self, row: int, col: int) -> bool | None:
@@ -78,9 +82,9 @@ class Grid:
         if not self.percent_cells:  # most sheets: no percentages at all
             return False
         if self.value(row, col) is None:
-            box = self.merge_at(row, col)
-            if box is not None:
-                row, col = box.row, box.col
+            origin = self.merge_origin(row, col)
+            if origin is not None:
+                row, col = origin
         return (row, col) in self.percent_cells
 
     def texts(self) -> Iterator[tuple[int, int, str]]:
@@ -102,8 +106,8 @@ def grid_from_calamine(sheet: Any, *, percent_cells: frozenset[tuple[int, int]] 
     """A grid from a python-calamine sheet (values from A1; merged ranges), and which of its
     numbers are shown as percentages, where that is known."""
     rows = sheet.to_python(skip_empty_area=False)
-    merges = [Box(r0, c0, r1 - r0 + 1, c1 - c0 + 1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or ())]
-    return Grid(sheet.name, rows, merges, percent_cells)
+    merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or ())]
+    return Grid(sheet.name, rows, merged, percent_cells)
 
 
 def grid_from_openpyxl(
@@ -132,7 +136,7 @@ def grid_from_openpyxl(
     merges = _merged_ranges_streamed(source, sheet_name, max_rows, max_cols)
     while rows and all(v == "" for v in rows[-1]):
         rows.pop()
-    return Grid(sheet_name, rows, merges, percent_cells)
+    return Grid(sheet_name, rows, [(b.row, b.col, b.last_row, b.last_col) for b in merges], percent_cells)
 
 
 # <mergeCell ref="A1:B2"/>, with any namespace prefix (<x:mergeCell>), quote or spacing.

@@ -312,17 +312,21 @@ def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, An
     (0.95 in a percent-formatted cell is "95%")."""
     values: dict[str, Any] = {}
     cells: dict[str, str] = {}
+    line = grid.rows[row] if 0 <= row < len(grid.rows) else []  # (Grid.shown, inlined for a filled cell)
     for column, col in table.columns:
-        raw = grid.shown(row, col)
+        raw = line[col] if 0 <= col < len(line) else None
+        if raw is None or raw == "":
+            raw = grid.shown(row, col)  # a merged range's value, if any
         if raw is None:
             text = None
         elif type(raw) is str:  # most cells
             text = text_of(raw) or None
         else:
             text = text_of(raw, percent=grid.percent(row, col)) or None
-        if values.get(column.key) is None:
-            values[column.key] = text
-            cells[column.key] = cell_name(row, col)
+        key = column.key
+        if values.get(key) is None:
+            values[key] = text
+            cells[key] = cell_name(row, col)
     return values, cells
 
 
