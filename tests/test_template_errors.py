@@ -15,10 +15,13 @@ from typer.testing import CliRunner
 
 from xlsxkit.cli import app
 from xlsxkit.form.errors import Code, Problem, TemplateError
+from xlsxkit.template import yaml_source
 from xlsxkit.template.load import parse_template
 from xlsxkit.template.model import RowsBlock
+from xlsxkit.template.yaml_source import load_yaml
 
-TANGSHAN = Path(__file__).resolve().parent.parent / "templates" / "tangshan.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+TANGSHAN = ROOT / "templates" / "tangshan.yaml"
 NAME = "tangshan.yaml"
 
 
@@ -67,6 +70,21 @@ def where(line: int, path: str = "") -> str:
 def test_the_real_template_loads(base: str) -> None:
     template = parse_template(base, NAME)
     assert template.id == "tangshan"
+
+
+@pytest.mark.parametrize(
+    "path", [*sorted((ROOT / "templates").glob("*.yaml")), ROOT / "examples" / "self-evaluation.yaml"]
+)
+def test_libyamls_parser_gives_pyyamls_data_and_lines(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Templates are parsed by libyaml where PyYAML has it; every key's value and line are what
+    PyYAML's own parser gives."""
+    text = path.read_text(encoding="utf-8")
+    quick, problems = load_yaml(text, path.name)
+    monkeypatch.setattr(yaml_source, "_FAST_LOADER", None)
+    own, own_problems = load_yaml(text, path.name)
+    assert quick is not None and own is not None and yaml_source._FAST_LOADER is None
+    assert (quick.data, quick.lines, problems) == (own.data, own.lines, own_problems)
+    assert len(quick.lines) > 50  # every key of the template has its line
 
 
 # --- unknown keys ----------------------------------------------------------------------------

@@ -252,13 +252,18 @@ def _read_table(grid: Grid, table: LocatedTable, context: Context, result: Sheet
             continue
         _fill_levels(values, previous, context.template)
         previous = {key: values.get(key) for key in LEVEL_KEYS}
-        item = {key: values.get(key) for key in keys}
-        for key, kind in typed_keys.items():
-            item[key] = _typed_cell(kind, item[key], cells.get(key), column_header(table, key), context, result)
-        item["parsed"] = parse_value(item["value"], context.year)  # null for a blank 指标值 (a finding, C013)
-        if extra is not None:
+        item: dict[str, Any] = {}
+        for key in INDICATOR_ORDER[form]:  # the spec's order: the columns' keys, "parsed" after "value"
+            if key == "parsed":
+                item[key] = parse_value(item["value"], context.year)  # null for a blank 指标值 (a finding, C013)
+            elif key in typed_keys:
+                header = column_header(table, key)
+                item[key] = _typed_cell(typed_keys[key], values.get(key), cells.get(key), header, context, result)
+            else:
+                item[key] = values.get(key)
+        if extra is not None:  # the template's declared keys
             item["extra"] = extra
-        items.append(_indicator_in_order(item, form))
+        items.append(item)
     return items
 
 
@@ -370,14 +375,6 @@ def _level_names(template: Template) -> dict[str, str]:
             )
         _LEVEL_NAMES[template.digest] = names
     return names
-
-
-def _indicator_in_order(item: dict[str, Any], form: str) -> dict[str, Any]:
-    """An indicator's keys in the spec's order for its form."""
-    ordered = {key: item.get(key) for key in INDICATOR_ORDER[form]}
-    if "extra" in item:  # the template's declared keys
-        ordered["extra"] = item["extra"]
-    return ordered
 
 
 def find_year(grid: Grid, before_row: int) -> int | None:
