@@ -1,6 +1,6 @@
 """Benchmark: reading returns into checked records, against a bare calamine dump of the same files.
 
-    python benchmarks/read.py                  # 1,000 returns; memory for 1,000 vs 5,000
+    python benchmarks/read.py                  # 1,000 returns; memory for 1,000 vs 10,000
     python benchmarks/read.py --count 100 --memory-counts 100 300   # a quick check
     python benchmarks/read.py --profile        # cProfile of the xlsxkit side only
 
@@ -142,8 +142,8 @@ def main() -> None:
         "--memory-counts",
         type=int,
         nargs="*",
-        default=[1000, 5000],
-        help="returns read by each memory process (default 1,000 and 5,000)",
+        default=[1000, 10000],
+        help="returns read by each memory process (default 1,000 and 10,000)",
     )
     parser.add_argument("--profile", action="store_true", help="profile the xlsxkit side instead of timing")
     args = parser.parse_args()
