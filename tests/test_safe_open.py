@@ -84,6 +84,24 @@ def test_date1904_values(folder, good, value, expected):
     assert inspect_file(bad_files.date1904_variant(folder, good, value)).date1904 is expected
 
 
+def test_what_is_read_from_a_workbook_part_is_its_own_and_an_unreadable_one_is_refused_each_time(folder, good):
+    """The workbook part and its relationships are parsed once for each distinct pair (the
+    returns of one template share theirs): another part gives its own facts, and a part that
+    cannot be read is refused every time it is met."""
+    assert inspect_file(good).date1904 is False
+    assert inspect_file(bad_files.date1904_variant(folder, good, "1")).date1904 is True
+    assert inspect_file(good).date1904 is False
+    broken = bad_files.rewrite(good, folder / "broken-workbook.xml.xlsx", {"xl/workbook.xml": lambda d: d[:-20]})
+    for _ in range(2):
+        assert "不是有效的 XML" in rejected(broken, Code.F_BROKEN).message
+    renamed = bad_files.rewrite(
+        good,
+        folder / "renamed-sheet.xlsx",
+        {"xl/workbook.xml": lambda d: d.replace("项目1".encode(), "第一个项目".encode())},
+    )
+    assert "第一个项目" in inspect_file(renamed).extents and "项目1" in inspect_file(good).extents
+
+
 def test_macros_are_a_note_not_a_rejection(folder, good):
     facts = inspect_file(bad_files.xlsm(folder, good))
     assert facts.macros

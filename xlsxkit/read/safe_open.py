@@ -29,7 +29,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
-from xml.etree.ElementTree import Element
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError
 from xlsxkit.read.formula_cells import FormulaCells
@@ -37,7 +36,14 @@ from xlsxkit.read.number_formats import PartReader, PercentCells, percent_styles
 from xlsxkit.read.ole_directory import ole2_entry_names
 from xlsxkit.read.part_scans import CellExtent, MarkerScan
 from xlsxkit.read.sniff import looks_like, zip_looks_like
-from xlsxkit.read.workbook_parts import WORKBOOK, WORKBOOK_RELS, custom_properties, date1904, parse_part, sheet_parts
+from xlsxkit.read.workbook_parts import (
+    WORKBOOK,
+    WORKBOOK_RELS,
+    custom_properties,
+    parse_part,
+    sheet_parts_in,
+    workbook_facts,
+)
 
 __all__ = [
     "FileFacts",
@@ -105,7 +111,6 @@ RATIO_FLOOR_BYTES = 2**20  # the inflate ratio is judged only for an entry past 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 OTHER_FORMATS = {"xls": "Excel 97-2003 工作簿（.xls）", "ods": "OpenDocument 表格（.ods）"}
-STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 CONTENT_TYPES = "[Content_Types].xml"
 CUSTOM = "docProps/custom.xml"
 STYLES = "xl/styles.xml"  # where calamine and openpyxl look for it, whatever the relationships say
@@ -131,22 +136,21 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
     except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError, struct.error) as error:
         _fail(Code.F_BROKEN, detail="找不到完整的 ZIP 目录，文件可能不完整（下载或复制时被截断）", error=str(error))
     formulas: dict[str, FormulaCells] = {}
-    elements: dict[str, Element] = {}  # the workbook's own parts, each parsed once
-    kept, part_extents, percent, found_parts = _inflate_all(data, infos, limits, formulas, elements)
+    kept, part_extents, percent, found_parts = _inflate_all(data, infos, limits, formulas)
     names = {info.filename for info in infos}
     if WORKBOOK not in kept:
         if kept.get("mimetype", b"").strip() == ODS_MIMETYPE:
             return replace(_other_format(path, data, "ods"), percent_cells=percent.by_table)
         _fail(Code.F_NOT_XLSX, detail=zip_looks_like(names, kept.get("mimetype", b"")))
 
-    workbook = _element(WORKBOOK, kept, elements)
-    if workbook.tag.startswith("{" + STRICT_MAIN + "}"):
+    workbook = workbook_facts(kept[WORKBOOK])
+    if workbook.strict:
         _fail(Code.F_STRICT_OOXML)
     content_types = kept.get(CONTENT_TYPES, b"").lower()
     if found_parts is not None:
         parts = found_parts
     else:
-        parts = sheet_parts(workbook, _element(WORKBOOK_RELS, kept, elements)) if WORKBOOK_RELS in kept else {}
+        parts = sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]) if WORKBOOK_RELS in kept else {}
     macros = b"macroenabled.main+xml" in content_types or any(
         n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names
     )
@@ -155,7 +159,7 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         macros=macros,
-        date1904=date1904(workbook),
+        date1904=workbook.date1904,
         custom_properties=custom_properties(parse_part(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
         notes=(Finding(Code.F_MACROS),) if macros else (),
         extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
@@ -264,7 +268,6 @@ def _inflate_all(
     infos: list[zipfile.ZipInfo],
     limits: ZipLimits,
     formulas: dict[str, FormulaCells],
-    elements: dict[str, Element],
 ) -> tuple[dict[str, bytes], dict[str, tuple[int, int]], PercentCells, dict[str, str] | None]:
     """Inflate every entry within the limits, scanning XML parts for DTDs and entities. Back come
     the parts named in KEPT_PARTS, the cell extent of every sheet part that has cells, the
@@ -295,7 +298,7 @@ def _inflate_all(
         if percent is None and info.filename != STYLES:
             percent = PercentCells(percent_styles(kept[STYLES]) if STYLES in kept else frozenset())
         if not sheets_known and info.filename not in KEPT_PARTS:
-            sheets, sheets_known = _sheet_parts_if_readable(kept, elements), True
+            sheets, sheets_known = _sheet_parts_if_readable(kept), True
         start, end = spans_by_name[info.filename]
         pieces, extent = _inflate(
             info,
@@ -312,7 +315,7 @@ def _inflate_all(
         if extent is not None and extent.rows:
             extents[info.filename] = (extent.rows, extent.cols)
     if not sheets_known:  # no part but the workbook's own
-        sheets = _sheet_parts_if_readable(kept, elements)
+        sheets = _sheet_parts_if_readable(kept)
     percent = percent or PercentCells(frozenset())
     for name in KEPT_PARTS.intersection(sheets.values() if sheets is not None else KEPT_PARTS):
         if name in kept:  # a sheet the relationships lead to one of the workbook's own parts
@@ -338,23 +341,16 @@ def _scan_cells(name: str, part: bytes, percent: PercentCells, formulas: dict[st
     return extent
 
 
-def _sheet_parts_if_readable(kept: dict[str, bytes], elements: dict[str, Element]) -> dict[str, str] | None:
+def _sheet_parts_if_readable(kept: dict[str, bytes]) -> dict[str, str] | None:
     """Sheet name → part, as the workbook's relationships name them — the only parts whose cells
     are looked at — or None (every XML part looked at) where the workbook or its relationships are
     missing or unreadable: what is wrong with them is said after every part has been inflated."""
     if WORKBOOK not in kept or WORKBOOK_RELS not in kept:
         return None
     try:
-        return sheet_parts(_element(WORKBOOK, kept, elements), _element(WORKBOOK_RELS, kept, elements))
+        return sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS])
     except ReturnFileError:
         return None
-
-
-def _element(name: str, kept: dict[str, bytes], elements: dict[str, Element]) -> Element:
-    """A kept part parsed, once."""
-    if name not in elements:
-        elements[name] = parse_part(name, kept[name])
-    return elements[name]
 
 
 def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:

@@ -4,9 +4,11 @@ Whatever is wrong with them is a ReturnFileError carrying its catalogued Finding
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import xml.etree.ElementTree as FastET
 import zipfile
+from dataclasses import dataclass
 from typing import NoReturn
 from xml.etree.ElementTree import Element, ParseError
 
@@ -17,18 +19,23 @@ from xlsxkit.form.errors import Code, Finding, ReturnFileError
 
 __all__ = [
     "MAIN_NS",
+    "STRICT_MAIN",
     "WORKBOOK",
     "WORKBOOK_RELS",
+    "WorkbookFacts",
     "custom_properties",
     "date1904",
     "parse_part",
     "sheet_parts",
+    "sheet_parts_in",
     "sheet_parts_of",
+    "workbook_facts",
 ]
 
 WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
@@ -60,14 +67,42 @@ def date1904(workbook: Element) -> bool:
     return properties.get("date1904", "").strip().lower() in ("1", "true")
 
 
+@dataclass(frozen=True)
+class WorkbookFacts:
+    """What the guard takes from xl/workbook.xml."""
+
+    strict: bool  # a Strict OOXML workbook (its main namespace is ISO's, not the transitional one)
+    date1904: bool
+
+
+# The returns of one template share their workbook part and its relationships (the sheets, their
+# names and parts), while each parse costs 30–60 µs: each distinct pair of parts is parsed once.
+# Only what is read from them is kept, never the parsed elements; a part that cannot be read is
+# parsed (and refused) again each time.
+@functools.lru_cache(maxsize=64)
+def workbook_facts(workbook: bytes) -> WorkbookFacts:
+    """Whether the workbook part is Strict OOXML, and its date system."""
+    root = parse_part(WORKBOOK, workbook)
+    return WorkbookFacts(strict=root.tag.startswith("{" + STRICT_MAIN + "}"), date1904=date1904(root))
+
+
+def sheet_parts_in(workbook: bytes, relationships: bytes) -> dict[str, str]:
+    """Sheet name → its part, from the workbook part and its relationships (`sheet_parts`)."""
+    return dict(_sheet_parts_in(workbook, relationships))
+
+
+@functools.lru_cache(maxsize=64)
+def _sheet_parts_in(workbook: bytes, relationships: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple(sheet_parts(parse_part(WORKBOOK, workbook), parse_part(WORKBOOK_RELS, relationships)).items())
+
+
 def sheet_parts_of(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → its part in a workbook that has passed the guard ({} without a workbook part
     or its relationships)."""
     names = set(archive.namelist())
     if WORKBOOK not in names or WORKBOOK_RELS not in names:
         return {}
-    workbook = parse_part(WORKBOOK, archive.read(WORKBOOK))
-    return sheet_parts(workbook, parse_part(WORKBOOK_RELS, archive.read(WORKBOOK_RELS)))
+    return sheet_parts_in(archive.read(WORKBOOK), archive.read(WORKBOOK_RELS))
 
 
 def sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
