@@ -18,6 +18,7 @@ MAX_PERCENT_CELLS — is left out, and a reader takes a sheet left out as unknow
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from typing import Protocol
@@ -65,11 +66,13 @@ _FORMAT_CODE = re.compile(rb"""\sformatCode\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _XF_FORMAT_ID = re.compile(rb"""<(?:[\w.-]+:)?xf(?=[\s/>])(?:[^<>]*?\snumFmtId\s*=\s*["']([0-9]{1,9}))?""")
 
 
+@functools.lru_cache(maxsize=64)
 def percent_styles(styles: bytes) -> frozenset[int] | None:
     """The indices of the cell formats (cellXfs) with a percent number format, from the styles
     part (which has passed the guard's DTD and entity scan); None when that cannot be told: a
     part not in an ASCII-compatible encoding, or a default format (index 0, which a cell
-    without s has) that is a percentage, as such cells cannot be told from their tags."""
+    without s has) that is a percentage, as such cells cannot be told from their tags. Each
+    distinct styles part is read once (the returns of one template and office suite share it)."""
     if b"\0" in styles[:4]:  # UTF-16
         return None
     if b"<!--" in styles:

@@ -324,8 +324,8 @@ def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, An
             raw = grid.shown(row, col)  # a merged range's value, if any
         if raw is None:
             text = None
-        elif type(raw) is str:  # most cells
-            text = text_of(raw) or None
+        elif type(raw) is str:  # most cells (text_of, inlined: nothing but trimming to do)
+            text = (raw.strip() if "\r" not in raw else text_of(raw)) or None
         else:
             text = text_of(raw, percent=grid.percent(row, col)) or None
         key = column.key

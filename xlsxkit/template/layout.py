@@ -172,11 +172,25 @@ class SheetLayout:
 
     def field(self, key: str) -> FieldPlace | None:
         """The place of the field bound to `key`, if the form has one."""
-        return next((f for f in self.fields if f.key == key), None)
+        return self._field_by_key.get(key)
 
     def table(self, bind: str) -> TablePlace | None:
         """The place of the table bound to `bind`, if the form has one."""
-        return next((t for t in self.tables if t.bind == bind), None)
+        return self._table_by_bind.get(bind)
+
+    @functools.cached_property
+    def field_keys(self) -> frozenset[str]:
+        """The keys the form has a field for."""
+        return frozenset(self._field_by_key)
+
+    @functools.cached_property
+    def _field_by_key(self) -> dict[str, FieldPlace]:
+        """Each field by its key (the first, where a key were bound twice)."""
+        return {place.key: place for place in reversed(self.fields)}
+
+    @functools.cached_property
+    def _table_by_bind(self) -> dict[str, TablePlace]:
+        return {table.bind: table for table in reversed(self.tables)}
 
 
 @dataclass(frozen=True)
