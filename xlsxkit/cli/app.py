@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import track
 
 from xlsxkit.form.errors import Problem, XlsxkitError
 
@@ -66,4 +64,7 @@ def progress(items: list[T], what: str) -> Iterable[T]:
     """A progress bar on a terminal for long batches; the items unchanged elsewhere."""
     if len(items) < 20 or not sys.stderr.isatty():
         return items
+    from rich.console import Console  # (rich only where a bar is drawn: 30 ms of every command's start)
+    from rich.progress import track
+
     return track(items, description=what, console=Console(stderr=True), transient=True)
