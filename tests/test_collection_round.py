@@ -231,6 +231,18 @@ def test_status_shows_whole_names_that_share_a_prefix(tmp_path):
     assert "唐山市住房公积金管理中心丰南分中心" in shown.stdout and "唐山市住房公积金管理中心丰润分中心" in shown.stdout
 
 
+def test_status_shows_names_as_they_are_brackets_and_colons_included(tmp_path):
+    """A unit's name is text, never markup or an emoji code for the table it is printed in."""
+    units = [
+        {"code": "603002", "name": "[bold]丰南分中心[/bold]"},
+        {"code": "603003", "name": "[079]六安市中心 :smile:"},
+    ]
+    with ledger_with_roster(tmp_path / "r.sqlite", units):
+        pass
+    shown = runner.invoke(app, ["status", "--db", str(tmp_path / "r.sqlite")], terminal_width=80)
+    assert "[bold]丰南分中心[/bold]" in shown.stdout and "[079]六安市中心 :smile:" in shown.stdout
+
+
 def test_a_collection_refuses_another_template_or_year(tmp_path):
     inbox = tmp_path / "inbox"
     send(UNITS[0], inbox)
