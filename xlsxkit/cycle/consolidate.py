@@ -37,7 +37,7 @@ from xlsxkit.cycle.follow_on_summary import FollowOnSummary, is_follow_on
 from xlsxkit.cycle.levels import UnitTree
 from xlsxkit.cycle.outputs import SUMMARY_PROPERTIES
 from xlsxkit.cycle.parquet_export import ParquetExport
-from xlsxkit.cycle.report_sheet import ReportFormats, ReportHeading, paper_name
+from xlsxkit.cycle.report_sheet import ReportBook, ReportFormats, ReportHeading, paper_name
 from xlsxkit.cycle.status import UnitStatus
 from xlsxkit.cycle.summary_stats import StatsSheet, SummaryFigures
 from xlsxkit.cycle.summary_tables import (
@@ -216,13 +216,11 @@ class _SummaryWriter:
         # Sheets in reading order; 统计 is filled at the end, 汇编 sheets are added as templates appear.
         level1 = columns.level1
         later = template.form if template is not None and template.form in FOLLOW_ON_FORMS else None
+        book = ReportBook(workbook, formats, heading, with_compilation=bool(compilation))
         self.tables = SummaryTables(
-            workbook,
-            formats,
-            heading,
+            book,
             year=year,
             columns=columns,
-            with_compilation=bool(compilation),
             projects=later is None,  # a collection of a later form has its own reports
             status_title=STATUS_TITLES.get(later or "", STATUS_TITLES[""]),
             tree=tree,
@@ -230,14 +228,7 @@ class _SummaryWriter:
         )
         title = report_title(year, "项目支出绩效目标统计表")
         self.stats = StatsSheet(workbook, formats, heading, title, level1) if later is None else None
-        self.follow_on = FollowOnSummary(
-            workbook,
-            formats,
-            heading,
-            year=year,
-            form=template.form if template is not None else None,
-            with_compilation=bool(compilation),
-        )
+        self.follow_on = FollowOnSummary(book, year=year, form=template.form if template is not None else None)
         self.figures = SummaryFigures()
         self.compilation: Compilation | CompilationApart | None
         if isinstance(compilation, CompilationApart):

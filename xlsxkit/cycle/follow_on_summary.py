@@ -20,11 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from xlsxwriter.workbook import Workbook
-
 from xlsxkit.cycle.follow_on_values import is_follow_on, record_as_of, record_part, year_of
 from xlsxkit.cycle.monitor_report import MonitorSheet
-from xlsxkit.cycle.report_sheet import ReportFormats, ReportHeading
+from xlsxkit.cycle.report_sheet import ReportBook
 from xlsxkit.cycle.self_evaluation_report import SelfEvaluationSheet
 from xlsxkit.form.record import FOLLOW_ON_FORMS
 
@@ -36,21 +34,15 @@ class FollowOnSummary:
 
     def __init__(
         self,
-        workbook: Workbook,
-        formats: ReportFormats,
-        heading: ReportHeading,
+        book: ReportBook,
         *,
         year: int | None,
         form: str | None,
-        with_compilation: bool,
     ) -> None:
         """`form`: the collection's (its template's), whose report is made even if no record comes."""
-        self.workbook = workbook
-        self.formats = formats
-        self.heading = heading
+        self.book = book
         self.year = year
         self.expected = form if form in FOLLOW_ON_FORMS else None
-        self.with_compilation = with_compilation
         self.monitor: MonitorSheet | None = None
         self.self_evaluation: SelfEvaluationSheet | None = None
         self.count = 0
@@ -64,18 +56,9 @@ class FollowOnSummary:
     def _open(self, form: str, record: dict[str, Any] | None) -> None:
         year = self.year or (year_of(record.get("year")) if record else None)
         if form == "monitor" and self.monitor is None:
-            self.monitor = MonitorSheet(
-                self.workbook,
-                self.formats,
-                self.heading,
-                year=year,
-                as_of=record_as_of(record),
-                with_compilation=self.with_compilation,
-            )
+            self.monitor = MonitorSheet(self.book, year=year, as_of=record_as_of(record))
         elif form == "self_evaluation" and self.self_evaluation is None:
-            self.self_evaluation = SelfEvaluationSheet(
-                self.workbook, self.formats, self.heading, year=year, with_compilation=self.with_compilation
-            )
+            self.self_evaluation = SelfEvaluationSheet(self.book, year=year)
 
     def add(self, record: dict[str, Any], form: tuple[str, str] | None) -> None:
         """One follow-on record's row; `form` is where 汇编 drew it, if it did."""

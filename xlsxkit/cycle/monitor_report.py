@@ -28,9 +28,7 @@ from xlsxkit.cycle.follow_on_values import (
 from xlsxkit.cycle.report_sheet import (
     FONT_SIZE,
     Column,
-    ReportFormats,
-    ReportHeading,
-    ReportSheet,
+    ReportBook,
     in_money_unit,
 )
 from xlsxkit.cycle.summary_tables import report_title
@@ -111,15 +109,12 @@ class MonitorSheet:
 
     def __init__(
         self,
-        workbook: Workbook,
-        formats: ReportFormats,
-        heading: ReportHeading,
+        book: ReportBook,
         *,
         year: int | None,
         as_of: str | None,
-        with_compilation: bool,
     ) -> None:
-        money = str(heading.money_unit)
+        money = str(book.heading.money_unit)
         month = _month(as_of)
         executed = f"1-{month}月执行数" if month else "执行数"
         columns = (
@@ -133,13 +128,13 @@ class MonitorSheet:
             Column("指标数", 6, "int"),
             Column("红灯指标", 20, "wrap"),
             Column("可能无法完成的指标", 20, "wrap"),
-            *((PLACE_COLUMN,) if with_compilation else ()),
+            *((PLACE_COLUMN,) if book.with_compilation else ()),
         )
         title = report_title(year, "项目支出绩效目标执行监控汇总表") + (f"（1-{month}月）" if month else "")
-        self.report = ReportSheet(workbook, formats, MONITOR_SHEET, title, columns, heading, frozen_columns=3)
-        self.lights = _LightFormats(workbook)
-        self.factor = heading.money_unit.factor
-        self.with_compilation = with_compilation
+        self.report = book.sheet(MONITOR_SHEET, title, columns, frozen_columns=3)
+        self.lights = _LightFormats(book.workbook)
+        self.factor = book.heading.money_unit.factor
+        self.with_compilation = book.with_compilation
         self.sums = [Decimal(0)] * 3  # yuan: budget, executed, forecast
         self.shares: set[Decimal] = set()
         self.projects = self.indicators = self.red = self.at_risk = 0

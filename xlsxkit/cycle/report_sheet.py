@@ -221,6 +221,23 @@ class ReportSheet:
         self.sheet.autofilter(HEADER_ROW, 0, max(self.row, HEADER_ROW + 1), len(self.columns) - 1)
 
 
+@dataclass(frozen=True)
+class ReportBook:
+    """What every report of one summary workbook shares: the workbook, its formats, the heading
+    each report prints, and whether a project's row names (or links to) its form in 汇编."""
+
+    workbook: Workbook
+    formats: ReportFormats
+    heading: ReportHeading
+    with_compilation: bool
+
+    def sheet(self, name: str, title: str, columns: Sequence[Column], *, frozen_columns: int = 0) -> ReportSheet:
+        """A report sheet of this workbook."""
+        return ReportSheet(
+            self.workbook, self.formats, name, title, columns, self.heading, frozen_columns=frozen_columns
+        )
+
+
 def write_cell(
     sheet: Worksheet, formats: ReportFormats, row: int, col: int, value: Any, kind: str, style: str = "data"
 ) -> None:

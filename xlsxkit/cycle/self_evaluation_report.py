@@ -25,9 +25,9 @@ from xlsxkit.cycle.follow_on_values import (
 )
 from xlsxkit.cycle.report_sheet import (
     Column,
+    ReportBook,
     ReportFormats,
     ReportHeading,
-    ReportSheet,
     in_money_unit,
     write_cell,
 )
@@ -75,14 +75,11 @@ class SelfEvaluationSheet:
 
     def __init__(
         self,
-        workbook: Workbook,
-        formats: ReportFormats,
-        heading: ReportHeading,
+        book: ReportBook,
         *,
         year: int | None,
-        with_compilation: bool,
     ) -> None:
-        money = str(heading.money_unit)
+        money = str(book.heading.money_unit)
         columns = (
             *IDENTITY_COLUMNS,
             Column(f"全年预算数（{money}）", 14, "money"),
@@ -93,14 +90,15 @@ class SelfEvaluationSheet:
             Column("总分", 8, "number"),
             Column("按规则计算的总分", 10, "number"),
             Column("等级", 6, "text"),
-            *((PLACE_COLUMN,) if with_compilation else ()),
+            *((PLACE_COLUMN,) if book.with_compilation else ()),
         )
         title = report_title(year, "项目支出绩效自评汇总表")
-        self.report = ReportSheet(workbook, formats, SELF_EVALUATION_SHEET, title, columns, heading, frozen_columns=3)
+        self.report = book.sheet(SELF_EVALUATION_SHEET, title, columns, frozen_columns=3)
         # made now, written at the end: so it stands beside 自评汇总, before the 汇编 sheets
-        self.grades_sheet = GradeSheet(workbook, formats, heading, report_title(year, "项目支出绩效自评等级统计表"))
-        self.factor = heading.money_unit.factor
-        self.with_compilation = with_compilation
+        grades_title = report_title(year, "项目支出绩效自评等级统计表")
+        self.grades_sheet = GradeSheet(book.workbook, book.formats, book.heading, grades_title)
+        self.factor = book.heading.money_unit.factor
+        self.with_compilation = book.with_compilation
         self.sums = [Decimal(0)] * 2  # yuan: 全年预算数, 全年执行数
         self.grades: Counter[str] = Counter()
         self.projects = 0

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xlsxwriter.workbook import Workbook
-
 from xlsxkit.cycle.levels import UnitTree, count_levels
-from xlsxkit.cycle.report_sheet import Column, ReportFormats, ReportHeading, ReportSheet, in_money_unit
+from xlsxkit.cycle.report_sheet import Column, ReportBook, ReportSheet, in_money_unit
 from xlsxkit.cycle.status import UnitStatus
 from xlsxkit.form.excel import INDICATORS_SHEET, PROJECTS_SHEET, STATUS_SHEET
 from xlsxkit.form.record import ValueType
@@ -186,13 +184,10 @@ class SummaryTables:
 
     def __init__(
         self,
-        workbook: Workbook,
-        formats: ReportFormats,
-        heading: ReportHeading,
+        book: ReportBook,
         *,
         year: int | None,
         columns: SummaryColumns,
-        with_compilation: bool,
         projects: bool = True,
         status_title: str = "项目支出绩效目标填报情况表",
         tree: UnitTree | None = None,
@@ -204,33 +199,17 @@ class SummaryTables:
         each indicator's place in 汇编 as text, and only 项目汇总's rows link there (xlsxwriter holds
         every link, about 1 KiB each, until the workbook is written: a large collection's would
         be most of its memory)."""
-        self.heading = heading
+        self.heading = book.heading
         self.columns = columns
         self.level1 = columns.level1
-        self.factor = heading.money_unit.factor
-        self.status = ReportSheet(
-            workbook,
-            formats,
-            STATUS_SHEET,
-            report_title(year, status_title),
-            STATUS_COLUMNS,
-            heading,
-            frozen_columns=2,
-        )
+        self.factor = book.heading.money_unit.factor
+        self.status = book.sheet(STATUS_SHEET, report_title(year, status_title), STATUS_COLUMNS, frozen_columns=2)
         self.levels = (
-            ReportSheet(
-                workbook,
-                formats,
-                LEVELS_SHEET,
-                report_title(year, "分级填报情况表"),
-                LEVEL_COLUMNS,
-                heading,
-                frozen_columns=2,
-            )
+            book.sheet(LEVELS_SHEET, report_title(year, "分级填报情况表"), LEVEL_COLUMNS, frozen_columns=2)
             if tree is not None and tree.has_levels
             else None
         )
-        self.with_compilation = with_compilation
+        self.with_compilation = with_compilation = book.with_compilation
         self.link_indicators = link_indicators
         self.project_count = self.indicator_count = 0
         self.totals: list[Decimal] = [Decimal(0)] * len(FUND_COLUMNS)
@@ -242,13 +221,10 @@ class SummaryTables:
         self.indicators: ReportSheet | None = None
         if not projects:
             return
-        self.projects = ReportSheet(
-            workbook,
-            formats,
+        self.projects = book.sheet(
             PROJECTS_SHEET,
             report_title(year, "项目支出绩效目标汇总表"),
-            project_columns(str(heading.money_unit), columns, with_compilation=with_compilation),
-            heading,
+            project_columns(str(book.heading.money_unit), columns, with_compilation=with_compilation),
             frozen_columns=2,
         )
         indicator_columns = (
@@ -257,14 +233,8 @@ class SummaryTables:
             *INDICATOR_COLUMNS[-2:],
             *((Column(COMPILATION_COLUMN, 12, "link"),) if with_compilation else ()),
         )
-        self.indicators = ReportSheet(
-            workbook,
-            formats,
-            INDICATORS_SHEET,
-            report_title(year, "项目支出绩效指标明细表"),
-            indicator_columns,
-            heading,
-            frozen_columns=2,
+        self.indicators = book.sheet(
+            INDICATORS_SHEET, report_title(year, "项目支出绩效指标明细表"), indicator_columns, frozen_columns=2
         )
 
     # --- 填报情况 -------------------------------------------------------------------------------
