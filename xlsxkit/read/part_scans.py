@@ -1,14 +1,16 @@
 """Scans the guard (safe_open) runs over each XML part while inflating it, chunk by chunk: DTD
-and entity markers in any encoding, and how far a sheet's cells reach (what calamine would
-allocate for it)."""
+and entity markers in any encoding, and, in a sheet part, how far its cells reach (what calamine
+would allocate for it), its percent cells and its formulas without values (CellScans)."""
 
 from __future__ import annotations
 
 import re
 
 from xlsxkit.form.excel import column_index
+from xlsxkit.read.formula_cells import FormulaCells
+from xlsxkit.read.number_formats import PartReader, PercentCells
 
-__all__ = ["MARKERS_BY_ENCODING", "NEAR", "CellExtent", "MarkerScan"]
+__all__ = ["MARKERS_BY_ENCODING", "NEAR", "CellExtent", "CellScans", "MarkerScan"]
 
 XML_SUFFIXES = (".xml", ".rels", ".vml")
 MARKERS = ("<!DOCTYPE", "<!ENTITY")
@@ -98,3 +100,40 @@ class CellExtent:
             columns, rows = (set(refs) for refs in zip(*found, strict=True))  # few distinct ones
             self.rows = max(self.rows, max(map(int, rows)))
             self.cols = max(self.cols, max(column_index(letters.decode()) for letters in columns))
+
+
+class CellScans:
+    """What is learnt of a sheet part's cells as it is given chunk by chunk: how far they reach,
+    which numbers are shown as percentages (into `percent`), which formulas have no value (into
+    `formulas`)."""
+
+    def __init__(
+        self, name: str, first: bytes | memoryview, percent: PercentCells | None, formulas: dict[str, FormulaCells]
+    ) -> None:
+        self.extent = CellExtent()
+        self.formats: PartReader | None = percent.reader(name, first) if percent is not None else None
+        self.formula = formulas.setdefault(name, FormulaCells())
+
+    @classmethod
+    def of(
+        cls,
+        scan: MarkerScan | None,
+        name: str,
+        first: bytes | memoryview,
+        percent: PercentCells | None,
+        formulas: dict[str, FormulaCells],
+    ) -> CellScans | None:
+        """The scans of a part that starts with `first`, or None where it is no ASCII-compatible XML."""
+        return cls(name, first, percent, formulas) if scan is not None and scan.ascii else None
+
+    def feed(self, chunk: bytes | memoryview, last: bool) -> None:
+        """Take the next chunk (`last`: the part ends with it)."""
+        self.extent.feed(chunk, last)
+        if self.formats is not None:
+            self.formats.feed(chunk, last)
+        self.formula.feed(chunk, last)
+
+    def close(self) -> None:
+        """The part has been read whole."""
+        if self.formats is not None:
+            self.formats.close()

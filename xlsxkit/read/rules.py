@@ -202,19 +202,10 @@ def implausible_amounts_across(
     return findings
 
 
-# Each template object's bounds, worked out once (the entry holds the template, so no other object
-# can take its id meanwhile; a template never changes).
-_BOUNDS: dict[int, tuple[Template, dict[str, Decimal]]] = {}
-
-
 def _warn_above(template: Template) -> dict[str, Decimal]:
-    """Each money field's own bound (`warn_above`), in the form's unit. (Kept for the template
-    object, not by its digest: a bound is no part of it, so that returns already out read with a
-    new one.)"""
-    kept = _BOUNDS.get(id(template))
-    if kept is not None and kept[0] is template:
-        return kept[1]
-    bounds = {
+    """Each money field's own bound (`warn_above`), in the form's unit. (Not cached by the
+    template's digest: a bound is no part of it, so that returns already out read with a new one.)"""
+    return {
         cell.field: Decimal(repr(cell.warn_above))  # the number as written: 0.1 stays 0.1
         for block in template.body
         if isinstance(block, RowsBlock)
@@ -222,10 +213,6 @@ def _warn_above(template: Template) -> dict[str, Decimal]:
         for cell in row.cells
         if cell.field is not None and cell.warn_above is not None
     }
-    if len(_BOUNDS) >= 64:
-        _BOUNDS.clear()
-    _BOUNDS[id(template)] = (template, bounds)
-    return bounds
 
 
 def _beyond_bound(yuan: Decimal, key: str, template: Template, bounds: dict[str, Decimal]) -> str | None:

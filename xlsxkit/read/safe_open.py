@@ -25,16 +25,16 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from xlsxkit.form.errors import Code, Finding, ReturnFileError
 from xlsxkit.read.formula_cells import FormulaCells
-from xlsxkit.read.number_formats import PartReader, PercentCells, percent_styles
+from xlsxkit.read.number_formats import PercentCells, percent_styles
 from xlsxkit.read.ole_directory import ole2_entry_names
-from xlsxkit.read.part_scans import CellExtent, MarkerScan
+from xlsxkit.read.part_scans import CellExtent, CellScans, MarkerScan
 from xlsxkit.read.sniff import looks_like, zip_looks_like
 from xlsxkit.read.workbook_parts import (
     WORKBOOK,
@@ -326,19 +326,13 @@ def _inflate_all(
 
 
 def _scan_cells(name: str, part: bytes, percent: PercentCells, formulas: dict[str, FormulaCells]) -> CellExtent | None:
-    """A part inflated whole and kept, looked at as a sheet: its cells' extent, percent cells
-    and formulas without values (None where it is no ASCII-compatible XML)."""
-    scan = MarkerScan.for_part(name, part)
-    if scan is None or not scan.ascii:
+    """A part inflated whole and kept, looked at as a sheet (None where it is no ASCII-compatible XML)."""
+    scans = CellScans.of(MarkerScan.for_part(name, part), name, part, percent, formulas)
+    if scans is None:
         return None
-    extent = CellExtent()
-    extent.feed(part, last=True)
-    formats = percent.reader(name, part)
-    if formats is not None:
-        formats.feed(part, last=True)
-        formats.close()
-    formulas.setdefault(name, FormulaCells()).feed(part, last=True)
-    return extent
+    scans.feed(part, last=True)
+    scans.close()
+    return scans.extent
 
 
 def _sheet_parts_if_readable(kept: dict[str, bytes]) -> dict[str, str] | None:
@@ -387,7 +381,7 @@ def _inflate(
     name = info.filename
     if info.flag_bits & 0x1:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 用 ZIP 密码加密，Excel 不会这样保存工作簿")
-    chunks: Iterable[bytes | memoryview]
+    chunks: Iterator[bytes | memoryview]
     if info.compress_type == zipfile.ZIP_STORED or not compressed:
         chunks = (compressed[i : i + CHUNK] for i in range(0, len(compressed), CHUNK))
     elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -395,9 +389,7 @@ def _inflate(
     else:  # OPC (ECMA-376 part 2) allows only stored and deflated entries
         _fail(Code.F_BROKEN, detail=f"条目 {name} 使用了工作簿不允许的压缩方式（{info.compress_type}）")
     scan: MarkerScan | None = None
-    extent: CellExtent | None = None
-    formats: PartReader | None = None
-    formula: FormulaCells | None = None
+    scans: CellScans | None = None
     pieces: list[bytes] | None = [] if keep else None
     crc = 0
     count = 0
@@ -423,18 +415,11 @@ def _inflate(
             _fail(Code.F_ZIP_BOMB, detail=f"条目 {name} 解压后超过目录中记录的大小 {shown_size(info.file_size)}")
         if count == len(chunk):  # the first chunk tells whether (and how) to scan
             scan = MarkerScan.for_part(name, chunk)
-            extent = CellExtent() if cells and scan is not None and scan.ascii else None
-            formats = percent.reader(name, chunk) if extent is not None and percent is not None else None
-            formula = formulas.setdefault(name, FormulaCells()) if extent is not None else None
+            scans = CellScans.of(scan, name, chunk, percent, formulas) if cells else None
         if scan is not None and scan.found(chunk):
             _fail(Code.F_XML_ENTITY, part=name)
-        last = count == info.file_size  # (a stream going on past its size fails above)
-        if extent is not None:
-            extent.feed(chunk, last)
-        if formats is not None:
-            formats.feed(chunk, last)
-        if formula is not None:
-            formula.feed(chunk, last)
+        if scans is not None:
+            scans.feed(chunk, last=count == info.file_size)  # (a stream going on past its size fails above)
         crc = zlib.crc32(chunk, crc)
         if pieces is not None:
             pieces.append(bytes(chunk))
@@ -442,30 +427,15 @@ def _inflate(
         _fail(Code.F_BROKEN, detail=f"条目 {name} 解压后只有 {count} 字节，目录记录为 {info.file_size} 字节")
     if crc != info.CRC:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 的 CRC 校验失败，数据已损坏")
-    if formats is not None:
-        formats.close()
-    return pieces, extent
+    if scans is None:
+        return pieces, None
+    scans.close()
+    return pieces, scans.extent
 
 
-def _deflated_chunks(name: str, compressed: memoryview) -> Iterable[bytes]:
-    """The entry's bytes in CHUNK pieces: most entries are one piece, inflated at once."""
+def _deflated_chunks(name: str, compressed: memoryview) -> Iterator[bytes]:
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    try:
-        first = inflater.decompress(compressed, CHUNK)
-    except zlib.error as error:
-        _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据损坏（{error}）")
-    if inflater.eof:
-        return (first,) if first else ()
-    return _more_chunks(name, inflater, first)
-
-
-def _more_chunks(name: str, inflater: Any, first: bytes) -> Iterator[bytes]:
-    """The first piece, and the rest of the entry as it inflates."""
-    if first:
-        yield first
-    pending: bytes | memoryview = inflater.unconsumed_tail
-    if not first and not pending:
-        _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据不完整")
+    pending: bytes | memoryview = compressed
     try:
         while not inflater.eof:
             out = inflater.decompress(pending, CHUNK)

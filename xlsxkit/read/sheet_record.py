@@ -317,15 +317,12 @@ def _row_values(grid: Grid, table: LocatedTable, row: int) -> tuple[dict[str, An
     (0.95 in a percent-formatted cell is "95%")."""
     values: dict[str, Any] = {}
     cells: dict[str, str] = {}
-    line = grid.rows[row] if 0 <= row < len(grid.rows) else []  # (Grid.shown, inlined for a filled cell)
     for column, col in table.columns:
-        raw = line[col] if 0 <= col < len(line) else None
-        if raw is None or raw == "":
-            raw = grid.shown(row, col)  # a merged range's value, if any
+        raw = grid.shown(row, col)
         if raw is None:
             text = None
-        elif type(raw) is str:  # most cells (text_of, inlined: nothing but trimming to do)
-            text = (raw.strip() if "\r" not in raw else text_of(raw)) or None
+        elif type(raw) is str:  # most cells
+            text = text_of(raw) or None
         else:
             text = text_of(raw, percent=grid.percent(row, col)) or None
         key = column.key

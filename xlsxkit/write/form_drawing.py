@@ -139,11 +139,7 @@ class CellWriter:
 
     def _fit(self, row: int, col: int, rows: int, cols: int, text: str) -> None:
         width = sum(self._widths[col : col + cols]) if cols > 1 else self._widths[col]
-        needed = (
-            height_for(text, width, self._font_size, rows=rows)
-            if rows > 1
-            else height_for(text, width, self._font_size)
-        )
+        needed = height_for(text, width, self._font_size, rows=rows)
         heights, default = self._heights, self._default_height
         for each in range(row, row + rows):
             if needed > heights.get(each, default):
