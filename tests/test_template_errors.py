@@ -11,6 +11,7 @@ import string
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from xlsxkit.cli import app
@@ -78,6 +79,7 @@ def test_the_real_template_loads(base: str) -> None:
 def test_libyamls_parser_gives_pyyamls_data_and_lines(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Templates are parsed by libyaml where PyYAML has it; every key's value and line are what
     PyYAML's own parser gives."""
+    assert yaml_source._FAST_LOADER is yaml.CSafeLoader  # (PyYAML's wheels carry libyaml: two parsers compared)
     text = path.read_text(encoding="utf-8")
     quick, problems = load_yaml(text, path.name)
     monkeypatch.setattr(yaml_source, "_FAST_LOADER", None)
