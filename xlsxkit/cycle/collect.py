@@ -32,7 +32,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from xlsxkit.cycle.inbox import InboxItem, inbox_paths, items_of, refused_item, whole_item
-from xlsxkit.cycle.ledger import Collection, Evaluation, Ledger, Outcome, Receipt, Received
+from xlsxkit.cycle.ledger import Evaluation, Ledger, Outcome, Receipt, Received
+from xlsxkit.cycle.office_records import Collection
 from xlsxkit.cycle.outputs import is_compilation_workbook, is_feedback_workbook
 from xlsxkit.cycle.relay_receipts import PART_MARK, is_relayed, is_unit_part, part_of, relay_parts
 from xlsxkit.form.errors import Code, Finding, InputError, Problem, Severity

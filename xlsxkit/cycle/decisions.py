@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from xlsxkit.cycle.ledger import ACCEPTED, Decision, LatestReturn, Ledger
+from xlsxkit.cycle.ledger import ACCEPTED, LatestReturn, Ledger
+from xlsxkit.cycle.office_records import Decision
 from xlsxkit.form.errors import Code, InputError, Problem, did_you_mean
 
 APPROVED, RETURNED, REOPENED = "approved", "returned", "reopened"

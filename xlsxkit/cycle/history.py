@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from xlsxkit.cycle.ledger import Decision, Ledger, Outcome
+from xlsxkit.cycle.ledger import Ledger, Outcome
+from xlsxkit.cycle.office_records import Decision
 from xlsxkit.form.money import money_unit_of
 from xlsxkit.form.record import FIELD_TYPES, ValueType, get_path
 from xlsxkit.template.layout import compile_layout
