@@ -152,6 +152,56 @@ def test_a_cell_reference_is_found_whatever_its_spelling(folder, good):
     assert inspect_file(path).extents["项目1"] == (1048576, 16384)
 
 
+# Rows calamine reads, written as other writers (or a hostile hand) write them: references in
+# lower case, not first among the attributes, prefixed tags, cells without a reference (placed
+# after the cell before them), rows without a number. The guard's extent must cover calamine's.
+ODD_ROWS = {
+    "lower case": b'<row r="40"><c r="ab40"><v>1</v></c></row>',
+    "reference not first": b'<row r="41"><c s="0" r="AC41"><v>1</v></c></row>',
+    "prefixed cells": b'<row r="42"><x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    b' r="AD42"><x:v>1</x:v></x:c></row>',
+    "cells without a reference": b'<row r="43">' + b"<c><v>1</v></c>" * 31 + b"</row>",
+    "a far row of cells without a reference": b'<row r="1200"><c><v>1</v></c><c><v>2</v></c></row>',
+    "rows without a number": b'<row r="998"><c r="A998"><v>1</v></c></row>' + b"<row><c><v>1</v></c></row>" * 3,
+    "formatting only after cells without a reference": b'<row r="44"><c><v>1</v></c>' + b"<c/>" * 40 + b"</row>",
+}
+
+
+@pytest.mark.parametrize("spelling", ODD_ROWS)
+def test_the_extent_covers_what_calamine_reads_however_cells_are_written(folder, good, spelling):
+    path = bad_files.rewrite(
+        good,
+        folder / f"odd-{spelling}.xlsx",
+        {"xl/worksheets/sheet2.xml": lambda d: d.replace(b"</sheetData>", ODD_ROWS[spelling] + b"</sheetData>")},
+    )
+    sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("项目1")
+    rows, cols = inspect_file(path).extents["项目1"]
+    assert (sheet.height, sheet.width) > (15, 7) or spelling.startswith("formatting")  # the row did count
+    assert rows >= sheet.height and cols >= sheet.width
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        b'<row r="1048576"><c r="xfd1048576"><v>1</v></c></row>',
+        b'<row r="1048576">' + b"<c/>" * 16383 + b"<c><v>1</v></c></row>",
+        b'<row r="5"><c r="B123456789"><v>1</v></c></row>',
+        b'<row r="5"><c r="ZZZZ5"><v>1</v></c></row>',
+    ],
+    ids=["lower case", "without references", "a nine-digit row", "a four-letter column"],
+)
+def test_a_cell_calamine_would_place_out_of_reach_is_measured_so(folder, good, row):
+    """Each of these made calamine allocate the whole sheet and the process die (the guard had
+    measured them within Z999): the extent must be past the cell budget."""
+    path = bad_files.rewrite(
+        good,
+        folder / "far-odd.xlsx",
+        {"xl/worksheets/sheet2.xml": lambda d: d.replace(b"</sheetData>", row + b"</sheetData>")},
+    )
+    rows, cols = inspect_file(path).extents["项目1"]
+    assert rows * cols > 6_000_000
+
+
 def test_a_cell_split_between_chunks_counts(folder, good):
     def far_cell(data: bytes) -> bytes:
         head, tail = data.split(b"</sheetData>")
@@ -172,6 +222,86 @@ def test_a_sheet_is_found_through_an_absolute_relationship_target(folder, good):
 
     path = bad_files.rewrite(good, folder / "absolute-target.xlsx", {"xl/_rels/workbook.xml.rels": absolute})
     assert inspect_file(path).extents == inspect_file(good).extents
+
+
+FAR_ROW = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+
+
+def far(data: bytes) -> bytes:
+    return data.replace(b"</sheetData>", FAR_ROW)
+
+
+def test_a_sheet_is_measured_where_its_relationship_names_the_part_in_other_letter_case(folder, good):
+    """calamine finds xl/worksheets/sheet2.xml from "Worksheets/Sheet2.xml": so must the guard."""
+
+    def other_case(data: bytes) -> bytes:
+        return data.replace(b'Target="worksheets/sheet2.xml"', b'Target="Worksheets/Sheet2.xml"')
+
+    path = bad_files.rewrite(
+        good, folder / "target-case.xlsx", {"xl/_rels/workbook.xml.rels": other_case, "xl/worksheets/sheet2.xml": far}
+    )
+    assert inspect_file(path).extents["项目1"] == (1048576, 16384)
+
+
+def test_two_entries_differing_only_in_letter_case_are_refused(folder, good):
+    """The guard would measure one and calamine (ignoring case) might read the other."""
+    sheet = zipfile.ZipFile(good).read("xl/worksheets/sheet2.xml")
+    path = bad_files.rewrite(good, folder / "entry-case.xlsx", add=[("xl/worksheets/SHEET2.xml", far(sheet))])
+    assert "同名条目" in rejected(path, Code.F_BROKEN).message
+
+
+def test_a_sheet_naming_its_relationship_without_the_namespace_is_measured(folder, good):
+    """<sheet id="rId2"> for <sheet r:id="rId2">: calamine takes either."""
+
+    def plain_id(data: bytes) -> bytes:
+        return data.replace(b'sheetId="2" r:id="rId2"', b'sheetId="2" id="rId2"')
+
+    path = bad_files.rewrite(
+        good, folder / "plain-id.xlsx", {"xl/workbook.xml": plain_id, "xl/worksheets/sheet2.xml": far}
+    )
+    assert b'id="rId2"' in zipfile.ZipFile(path).read("xl/workbook.xml")
+    assert inspect_file(path).extents["项目1"] == (1048576, 16384)
+
+
+def test_a_part_of_any_name_starting_with_white_space_is_scanned_as_xml(folder, good):
+    def whitespace_then_dtd(data: bytes) -> bytes:
+        return b" " * 100 + b'<!DOCTYPE worksheet [<!ENTITY e "x">]>' + data.split(b"?>", 1)[1]
+
+    def renamed(data: bytes) -> bytes:
+        return data.replace(b'Target="worksheets/sheet2.xml"', b'Target="worksheets/sheet2.dat"')
+
+    sheet = zipfile.ZipFile(good).read("xl/worksheets/sheet2.xml")
+    path = bad_files.rewrite(
+        good,
+        folder / "white-space-first.xlsx",
+        {"xl/_rels/workbook.xml.rels": renamed},
+        drop=["xl/worksheets/sheet2.xml"],
+        add=[("xl/worksheets/sheet2.dat", whitespace_then_dtd(sheet))],
+    )
+    assert rejected(path, Code.F_XML_ENTITY).code is Code.F_XML_ENTITY
+
+
+def test_a_sheet_the_guard_could_not_measure_is_never_read_whole(folder, good):
+    """A sheet part in UTF-16 is no XML the guard scans for cells: it is left out of the extents
+    (once taken as empty, so calamine was asked for every cell it reached) and read in a window."""
+
+    def utf16(data: bytes) -> bytes:
+        text = far(data).decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        return b"\xff\xfe" + text.encode("utf-16-le")
+
+    path = bad_files.rewrite(good, folder / "utf16-sheet.xlsx", {"xl/worksheets/sheet2.xml": utf16})
+    facts = inspect_file(path)
+    assert "项目1" not in facts.extents and "项目2" in facts.extents
+    result = read_return(path)  # in this process: were it read whole, calamine would abort it
+    assert result.readable and "项目1" in {finding.sheet for finding in result.findings}
+
+
+def test_an_empty_part_deflated_is_no_damage(folder, good):
+    """zipfile (and Java) deflate an empty part into two bytes that inflate to nothing."""
+    path = bad_files.rewrite(good, folder / "empty-deflated.xlsx", add=[("customXml/item1.xml", b"")])
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("customXml/item1.xml").compress_size == 2
+    assert read_return(path).readable
 
 
 def test_a_sheet_led_to_one_of_the_workbooks_own_parts_is_still_measured(folder, good):

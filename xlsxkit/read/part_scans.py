@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from xlsxkit.form.excel import column_index
 from xlsxkit.read.formula_cells import FormulaCells
 from xlsxkit.read.number_formats import PartReader, PercentCells
 
@@ -15,6 +14,7 @@ __all__ = ["MARKERS_BY_ENCODING", "NEAR", "CellExtent", "CellScans", "MarkerScan
 XML_SUFFIXES = (".xml", ".rels", ".vml")
 MARKERS = ("<!DOCTYPE", "<!ENTITY")
 MARKERS_BY_ENCODING = {enc: tuple(m.encode(enc) for m in MARKERS) for enc in ("ascii", "utf-16-le", "utf-16-be")}
+XML_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(?:<|\Z)")  # XML, or white space as far as seen
 BANG = b"!"  # in every marker, in every one of these encodings
 
 
@@ -22,8 +22,9 @@ class MarkerScan:
     """Finds "<!DOCTYPE" or "<!ENTITY" in a part given chunk by chunk, also where a marker
     straddles two chunks. The encoding (ASCII-compatible or UTF-16) is judged from the start.
 
-    Scanned: parts named *.xml, *.rels, *.vml, and any other part that starts like XML (a part
-    may be named anything and still be parsed as a sheet when a relationship points to it).
+    Scanned: parts named *.xml, *.rels, *.vml, and any other part that starts like XML, after any
+    white space (a part may be named anything and still be parsed as a sheet when a relationship
+    points to it).
     Not scanned: parts that start otherwise (images, vbaProject.bin, embedded objects).
     """
 
@@ -41,7 +42,7 @@ class MarkerScan:
             return cls(MARKERS_BY_ENCODING["utf-16-le"])
         if start.startswith(b"\xfe\xff") or start[:2] == b"\0<":
             return cls(MARKERS_BY_ENCODING["utf-16-be"])
-        if name.lower().endswith(XML_SUFFIXES) or bytes(first[:64]).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        if name.lower().endswith(XML_SUFFIXES) or XML_START.match(first):
             return cls(MARKERS_BY_ENCODING["ascii"])
         return None
 
@@ -64,24 +65,36 @@ NEAR = (999, 26)  # the extent given for a sheet whose cells all lie within A1:Z
 
 
 class CellExtent:
-    """The farthest row and column of the non-empty cells in a sheet given chunk by chunk — an
-    upper bound, NEAR, when every cell reference lies within Z999 (most forms), so that the
-    common case costs one quick search instead of a look at every cell.
+    """The farthest row and column of the non-empty cells in a sheet given chunk by chunk, placed
+    as calamine places them — an upper bound, NEAR, when no cell can lie beyond Z999 (most
+    forms), so that the common case costs two quick searches instead of a look at every cell.
 
-    A cell is known by its r attribute ("A1"), whatever the attribute order, quotes or spacing;
-    only cell references have letters and digits in an r attribute (rows have digits alone). A
-    self-closing tag (<c r="Z9" s="1"/>: formatting only) is not counted: calamine leaves such
-    cells out of a sheet's range. Cells without an r attribute, which no common writer omits, are
-    not counted. A tag split between two chunks is carried over to the next.
+    A cell is placed by its r attribute ("A1", in either case, any attribute order, quotes or
+    spacing), and one without (which calamine places after the cell before it, in the row its
+    <row> says, or the row after the last) by position. The quick searches look for anything that
+    may lie beyond Z999 (a cell not led by a reference within it); where they find one, every row
+    and cell of the chunk is placed. A self-closing cell (<c r="Z9" s="1"/>: formatting only) is
+    not counted — calamine leaves such cells out of a sheet's range — though it takes its place.
+    A tag split between two chunks is carried over to the next.
     """
 
-    CELL = re.compile(rb"""r\s*=\s*["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*?(?<!/)>""")
-    FAR = re.compile(rb"""r\s*=\s*["'](?:[A-Z]{2,3}[0-9]|[A-Z][0-9]{4})""")  # a reference beyond Z999
+    # Anything that may lie beyond Z999, in two searches (literal-led, so quick): a cell not led by
+    # a reference within Z999 as common writers write it (<c r="A1"), and a cell of a prefixed
+    # tag (<x:c>). A reference elsewhere places nothing: a row's number only places the cells
+    # without one, and those are found by the first search.
+    SUSPECT = (
+        re.compile(rb"""<c(?=[\s/>])(?! r="[A-Za-z][0-9]{1,3}")"""),
+        re.compile(rb""":c(?=[\s/>])"""),
+    )
+    TAG = re.compile(rb"""<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>""")
+    REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*([A-Za-z]*)([0-9]*)""")
 
     def __init__(self) -> None:
         self.rows = 0
         self.cols = 0
         self.carry = b""
+        self.row = 0  # where the last row and cell placed lie (an upper bound after a quick chunk)
+        self.col = 0
 
     def feed(self, chunk: bytes | memoryview, last: bool = False) -> None:
         """Take the next chunk of the sheet part (`last`: the part ends with it)."""
@@ -91,15 +104,33 @@ class CellExtent:
             text, self.carry = text[:cut], text[cut:]
         else:
             self.carry = b""
-        if self.FAR.search(text) is None:  # every cell within Z999: bounded without measuring each one
+        if not any(suspect.search(text) for suspect in self.SUSPECT):  # within Z999: bounded, not placed
             if b"<c" in text:
                 self.rows, self.cols = max(self.rows, NEAR[0]), max(self.cols, NEAR[1])
+                self.row, self.col = self.rows, self.cols
             return
-        found = self.CELL.findall(text)
-        if found:
-            columns, rows = (set(refs) for refs in zip(*found, strict=True))  # few distinct ones
-            self.rows = max(self.rows, max(map(int, rows)))
-            self.cols = max(self.cols, max(column_index(letters.decode()) for letters in columns))
+        self._place(text)
+
+    def _place(self, text: bytes) -> None:
+        """Place every row and cell of `text` as calamine does, and widen the extent to them."""
+        for tag in self.TAG.finditer(text):
+            reference = self.REFERENCE.search(tag[2])
+            letters, digits = reference.groups() if reference is not None else (b"", b"")
+            if tag[1] == b"row":
+                self.row, self.col = int(digits) if digits else self.row + 1, 0
+                continue
+            self.col = _column(letters) if letters else self.col + 1
+            self.row = int(digits) if letters and digits else self.row
+            if not tag[2].endswith(b"/"):
+                self.rows, self.cols = max(self.rows, self.row), max(self.cols, self.col)
+
+
+def _column(letters: bytes) -> int:
+    """The 1-based column of letters in either case, however far ("AAAA" too: calamine would try)."""
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + letter - 64
+    return index
 
 
 class CellScans:

@@ -25,7 +25,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
@@ -95,7 +95,9 @@ class FileFacts:
     custom_properties: dict[str, str] = field(default_factory=dict)  # docProps/custom.xml name → value text
     notes: tuple[Finding, ...] = ()  # info findings, e.g. F_MACROS
     # sheet name → (rows, cols) from A1 to the farthest cell holding something (a <c> element that
-    # is not empty, as calamine counts them): what calamine would allocate for the sheet
+    # is not empty, as calamine counts them): what calamine would allocate for the sheet. A sheet
+    # not named here was not measured (its part is no XML the guard could scan, or not where the
+    # workbook says): it is never handed to calamine whole
     extents: dict[str, tuple[int, int]] = field(default_factory=dict)
     format: str = "xlsx"  # "xls" or "ods": read by calamine from the bytes, extents not measured
     # sheet name → its numeric cells shown as percentages, 0-based (row, col) from A1 (see
@@ -150,7 +152,7 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
     if found_parts is not None:
         parts = found_parts
     else:
-        parts = sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]) if WORKBOOK_RELS in kept else {}
+        parts = _in_entries(sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]), names) if WORKBOOK_RELS in kept else {}
     macros = b"macroenabled.main+xml" in content_types or any(
         n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names
     )
@@ -162,7 +164,7 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
         date1904=workbook.date1904,
         custom_properties=custom_properties(parse_part(CUSTOM, kept[CUSTOM])) if CUSTOM in kept else {},
         notes=(Finding(Code.F_MACROS),) if macros else (),
-        extents={name: part_extents.get(part, (0, 0)) for name, part in parts.items()},
+        extents={name: part_extents[part] for name, part in parts.items() if part in part_extents},
         percent_cells={name: percent.by_part[part] for name, part in parts.items() if part in percent.by_part},
         formula_cells={
             name: frozenset(formulas[part].cells)
@@ -279,9 +281,9 @@ def _inflate_all(
         _fail(Code.F_ZIP_BOMB, detail=f"压缩包含有 {len(infos)} 个条目，超过上限 {limits.max_entries}")
     seen: set[str] = set()
     for info in infos:
-        if info.filename in seen:  # readers disagree on which copy counts
-            _fail(Code.F_BROKEN, detail=f"压缩包中有两个同名条目 {info.filename}")
-        seen.add(info.filename)
+        if info.filename.casefold() in seen:  # readers disagree on which copy counts (some ignore case)
+            _fail(Code.F_BROKEN, detail=f"压缩包中有两个同名条目 {info.filename}（不计大小写）")
+        seen.add(info.filename.casefold())
     spans = sorted((info.header_offset, *_data_span(data, info), info.filename) for info in infos)
     for (_, _, end, name), (header, _, _, other) in itertools.pairwise(spans):
         if end > header:
@@ -298,7 +300,7 @@ def _inflate_all(
         if percent is None and info.filename != STYLES:
             percent = PercentCells(percent_styles(kept[STYLES]) if STYLES in kept else frozenset())
         if not sheets_known and info.filename not in KEPT_PARTS:
-            sheets, sheets_known = _sheet_parts_if_readable(kept), True
+            sheets, sheets_known = _sheet_parts_if_readable(kept, spans_by_name), True
         start, end = spans_by_name[info.filename]
         pieces, extent = _inflate(
             info,
@@ -312,15 +314,15 @@ def _inflate_all(
         )
         if pieces is not None:
             kept[info.filename] = b"".join(pieces)
-        if extent is not None and extent.rows:
+        if extent is not None:
             extents[info.filename] = (extent.rows, extent.cols)
     if not sheets_known:  # no part but the workbook's own
-        sheets = _sheet_parts_if_readable(kept)
+        sheets = _sheet_parts_if_readable(kept, spans_by_name)
     percent = percent or PercentCells(frozenset())
     for name in KEPT_PARTS.intersection(sheets.values() if sheets is not None else KEPT_PARTS):
         if name in kept:  # a sheet the relationships lead to one of the workbook's own parts
             extent = _scan_cells(name, kept[name], percent, formulas)
-            if extent is not None and extent.rows:
+            if extent is not None:
                 extents[name] = (extent.rows, extent.cols)
     return kept, extents, percent, sheets
 
@@ -335,16 +337,25 @@ def _scan_cells(name: str, part: bytes, percent: PercentCells, formulas: dict[st
     return scans.extent
 
 
-def _sheet_parts_if_readable(kept: dict[str, bytes]) -> dict[str, str] | None:
+def _sheet_parts_if_readable(kept: dict[str, bytes], names: Collection[str]) -> dict[str, str] | None:
     """Sheet name → part, as the workbook's relationships name them — the only parts whose cells
     are looked at — or None (every XML part looked at) where the workbook or its relationships are
     missing or unreadable: what is wrong with them is said after every part has been inflated."""
     if WORKBOOK not in kept or WORKBOOK_RELS not in kept:
         return None
     try:
-        return sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS])
+        return _in_entries(sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]), names)
     except ReturnFileError:
         return None
+
+
+def _in_entries(parts: dict[str, str], names: Collection[str]) -> dict[str, str]:
+    """Sheet name → part, each part named as its entry in `names` is: a relationship may name it
+    in other letter case, and calamine still finds it (entries differing in case alone are refused)."""
+    if all(part in names for part in parts.values()):
+        return parts
+    entries = {name.casefold(): name for name in names}
+    return {name: entries.get(part.casefold(), part) for name, part in parts.items()}
 
 
 def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
@@ -442,7 +453,7 @@ def _deflated_chunks(name: str, compressed: memoryview) -> Iterator[bytes]:
             pending = inflater.unconsumed_tail
             if out:
                 yield out
-            elif not pending:
+            elif not pending and not inflater.eof:  # (an empty part deflated is a stream of no bytes)
                 _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据不完整")
     except zlib.error as error:
         _fail(Code.F_BROKEN, detail=f"条目 {name} 的压缩数据损坏（{error}）")

@@ -117,7 +117,7 @@ def sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:
         name = sheet.get("name")
         if name is None:
             continue
-        part = targets.get(sheet.get(RELATIONSHIP_ID), "")
+        part = targets.get(sheet.get(RELATIONSHIP_ID, sheet.get("id")), "")  # calamine takes either
         if name.casefold() in (known.casefold() for known in parts):  # readers disagree on which one counts
             _fail(Code.F_BROKEN, detail=f"工作簿中有两张名为「{name}」的工作表")
         if part and part in parts.values():
