@@ -6,6 +6,7 @@ a merged cell; text longer than Excel allows read whole, never cut.
 from __future__ import annotations
 
 import datetime as dt
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,19 @@ def test_merged_ranges_are_found_however_the_sheet_xml_spells_them(tmp_path):
             target.writestr(item, data)
     grid = grid_from_openpyxl(spelled, "表", 10_000, 10)
     assert grid.merges == expected
+
+
+def test_a_merged_range_over_whole_columns_is_seen_without_a_key_per_cell():
+    """A clerk merging H20 to the sheet's last row and column (H20:XFD1048576) is a valid
+    workbook: its cells show H20's value, and the grid does not key 17 billion cells to say so."""
+    rows: list[list[Any]] = [[""] * 8 for _ in range(20)]
+    rows[19][7] = "合并"
+    grid = Grid("项目1", rows, merged=[(19, 7, 1_048_575, 16_383), (0, 0, 0, 1)])
+    tracemalloc.start()
+    try:
+        assert grid.shown(500_000, 9_000) == "合并" and grid.shown(19, 7) == "合并"
+        assert grid.merge_origin(0, 1) == (0, 0) and grid.merge_origin(18, 7) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000

@@ -24,6 +24,8 @@ from xlsxkit.read.safe_open import require_defusedxml
 from xlsxkit.read.workbook_parts import sheet_parts_of
 from xlsxkit.template.layout import Box
 
+WIDE_MERGE = 10_000  # a merged range of more cells is looked through, not keyed cell by cell
+
 
 @dataclass
 class Grid:
@@ -38,6 +40,7 @@ class Grid:
     # the numeric cells shown as percentages; None: not known (the file format does not tell)
     percent_cells: frozenset[tuple[int, int]] | None = None
     _origin_of: dict[tuple[int, int], tuple[int, int]] | None = field(default=None, repr=False)
+    _wide: list[tuple[int, int, int, int]] = field(default_factory=list, repr=False)  # looked through, not keyed
 
     @property
     def merges(self) -> list[Box]:
@@ -61,10 +64,20 @@ class Grid:
     def merge_origin(self, row: int, col: int) -> tuple[int, int] | None:
         """The first cell of the merged range covering the cell, if any."""
         if self._origin_of is None:
-            self._origin_of = {
-                (r, c): (r0, c0) for r0, c0, r1, c1 in self.merged for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)
-            }
-        return self._origin_of.get((row, col))
+            self._origin_of, self._wide = {}, []
+            for r0, c0, r1, c1 in self.merged:
+                if (r1 - r0 + 1) * (c1 - c0 + 1) > WIDE_MERGE:  # (A20:XFD1048576 would be 17 billion keys)
+                    self._wide.append((r0, c0, r1, c1))
+                    continue
+                for r in range(r0, r1 + 1):
+                    for c in range(c0, c1 + 1):
+                        self._origin_of[r, c] = (r0, c0)
+        origin = self._origin_of.get((row, col))
+        if origin is None:
+            for r0, c0, r1, c1 in self._wide:
+                if r0 <= row <= r1 and c0 <= col <= c1:
+                    return r0, c0
+        return origin
 
     def shown(self, row: int, col: int) -> Any:
         """What a person sees in a cell: its own value, or the merged range's where it is blank."""
