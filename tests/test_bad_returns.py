@@ -181,3 +181,19 @@ def test_a_formula_without_a_calculated_value_is_said_to_be_one(tmp_path):
     assert formulas == [(Code.R_FORMULA_NO_VALUE, "C4"), (Code.R_FORMULA_NO_VALUE, "F10")]
     assert "公式没有计算结果" in result.all_findings()[0].message
     assert Code.C_REQUIRED not in {f.code for f in result.all_findings()}
+
+
+def test_a_formula_without_a_value_in_a_cell_that_may_stay_blank_is_said_too(tmp_path):
+    """其中：财政资金 (E4) and 6月底 支出计划 (C7) may be left blank; a formula there without a result
+    is still a value the unit meant, and not known: said, never read as blank in silence."""
+    import openpyxl
+
+    path = filled_return("tangshan", [corpus_record("tangshan")], tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["项目1"]["E4"] = "=C4"
+    book["项目1"]["C7"] = "=0.5"
+    book.save(path)
+    findings = read_return(path).records[0].findings
+    said = {(f.cell, f.message) for f in findings if f.code is Code.R_FORMULA_NO_VALUE}
+    assert {cell for cell, _ in said} == {"E4", "C7"}
+    assert any("「6月底」是公式" in message for _, message in said)

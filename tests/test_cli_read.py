@@ -23,6 +23,7 @@ def returned(tmp_path):
     and a formula-looking 三级 name."""
     good = corpus_record("tangshan")
     wrong = copy.deepcopy(good)
+    wrong["project"]["code"] = "13020025P004M6910004G"  # a project of its own
     wrong["indicators"][0]["value"] = None
     wrong["indicators"][0]["parsed"] = None  # a blank 指标值 has parsed null
     wrong["indicators"][1]["level3"] = '=HYPERLINK("http://x")'

@@ -29,3 +29,14 @@ def test_formula_cells_without_a_value_are_found_whatever_the_chunk_size(size):
     for start in range(0, len(data), size):
         found.feed(data[start : start + size])
     assert found.cells == {(0, 1), (0, 4)}
+
+
+def test_formula_cells_are_found_wherever_a_part_is_cut_in_two():
+    """Every cut of a part with formula cells side by side — also one leaving only "<" or "<c"
+    of the next cell's tag at a chunk's end — finds the same cells."""
+    data = part([b'<c r="A1"><f>1+1</f></c>', b'<c r="B1"><f>A1</f></c>', b'<c r="C1" s="2"><f>B1</f></c>'])
+    for cut in range(1, len(data)):
+        found = FormulaCells()
+        found.feed(data[:cut])
+        found.feed(data[cut:], last=True)
+        assert found.cells == {(0, 0), (0, 1), (0, 2)}, cut

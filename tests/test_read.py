@@ -13,7 +13,16 @@ from openpyxl.packaging.custom import CustomPropertyList
 from typer.testing import CliRunner
 
 from tests.helpers import example_records
-from tests.returns import TEMPLATES, blank_return, corpus_records, edited, filled_return, without_source
+from tests.returns import (
+    TEMPLATES,
+    blank_return,
+    corpus_record,
+    corpus_records,
+    edited,
+    filled_return,
+    read_one,
+    without_source,
+)
 from xlsxkit.cli import app
 from xlsxkit.form.errors import Code, Severity
 from xlsxkit.form.record import blank_record
@@ -85,6 +94,43 @@ def test_a_value_refused_for_its_type_makes_a_sheet_used(tmp_path):
     result = read_return(edited(blank_return("tangshan", tmp_path), type_a_wrong_amount))
     assert [r.sheet for r in result.records] == ["项目1"]
     assert Code.R_WRONG_TYPE in {f.code for f in result.records[0].findings}
+
+
+@pytest.mark.parametrize("cell", ["C7", "F10"], ids=["a percentage field", "an indicator value"])
+def test_a_number_too_large_in_a_percent_cell_is_a_finding_at_its_cell_not_an_unreadable_file(tmp_path, cell):
+    """1e16 typed into a cell formatted as a percentage once made the whole return unreadable."""
+
+    def type_a_huge_percentage(book):
+        book["项目1"][cell] = 1e16
+        book["项目1"][cell].number_format = "0%"
+
+    result = read_one("tangshan", corpus_record("tangshan"), tmp_path, type_a_huge_percentage)
+    assert result.readable and [r.sheet for r in result.records] == ["项目1"]
+    assert Code.R_INTERNAL not in {f.code for f in result.all_findings()}
+    if cell == "C7":  # 6月底 支出计划: a percentage past any plan
+        refused = [f for f in result.records[0].findings if f.code is Code.R_WRONG_TYPE]
+        assert [(f.cell, f.details["value"]) for f in refused] == [("C7", "1000000000000000000%")]
+    else:  # the 指标值 is kept as the percentage shown
+        assert result.records[0].record["indicators"][0]["value"] == "1000000000000000000%"
+
+
+def test_a_project_entered_twice_in_a_return_is_an_error_on_the_later_sheet(tmp_path):
+    """A project sheet copied within the workbook — same 项目编码, same figures — would be summed
+    twice by every summary; projects of their own are not touched."""
+    record = corpus_record("tangshan")
+    other = {**record, "project": {**record["project"], "code": "OTHER-1", "name": "另一个项目"}}
+    result = read_return(filled_return("tangshan", [record, other, record], tmp_path))
+    repeated = [(f.code, f.sheet, f.cell) for f in result.all_findings() if f.code is Code.C_PROJECT_CODE_REPEATED]
+    assert repeated == [(Code.C_PROJECT_CODE_REPEATED, "项目3", "B3")]  # the 项目编码 cell
+    assert "项目1" in next(f.message for f in result.all_findings() if f.code is Code.C_PROJECT_CODE_REPEATED)
+
+
+def test_two_projects_without_codes_under_one_name_are_a_warning(tmp_path):
+    record = corpus_record("tangshan")
+    uncoded = {**record, "project": {**record["project"], "code": None}}
+    result = read_return(filled_return("tangshan", [uncoded, uncoded], tmp_path))
+    repeated = [f for f in result.all_findings() if f.code is Code.C_PROJECT_NAME_REPEATED]
+    assert [(f.sheet, f.severity.value) for f in repeated] == [("项目2", "warning")]
 
 
 def _without_stamp(path):

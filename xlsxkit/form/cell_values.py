@@ -133,7 +133,8 @@ def record_number(number: Decimal) -> int | float:
 def text_of(value: Any, *, percent: bool | None = False) -> str:
     """A cell's text as the record keeps it: trimmed, line breaks as "\n", a whole number
     typed into a text cell without ".0", a date as its ISO date, and a number in a cell
-    formatted as a percentage (`percent` True) as the percentage shown: 0.95 → "95%"."""
+    formatted as a percentage (`percent` True) as the percentage shown: 0.95 → "95%". Never
+    raises, whatever the number (a text shows; what it may stand for is for the caller to judge)."""
     if type(value) is str and "\r" not in value:  # most cells: nothing but trimming to do
         return value.strip()
     if percent and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -152,7 +153,8 @@ def _percent_text(number: float) -> str:
     """A number in a percent-formatted cell as the percentage it stands for: 0.95 → "95%",
     0.955 → "95.5%". Every digit is kept, whatever places the format shows (0.12345 under "0%"
     shows "12%" but is "12.345%"), up to the 15 significant digits Excel keeps (0.1 + 0.2 → "30%")."""
-    return f"{_plain(SHOWN_DIGITS.plus(_number(number, allowed=())[0] * 100))}%"
+    exact = Decimal(repr(number) if isinstance(number, float) else number)  # (no range check: only shown)
+    return f"{_plain(SHOWN_DIGITS.plus(exact * 100))}%" if exact.is_finite() else str(number)
 
 
 def _number(value: Any, allowed: tuple[str, ...]) -> tuple[Decimal, str | None]:

@@ -87,7 +87,14 @@ class FormulaCells:
         return end
 
     def _carry_unfinished(self, text: bytes, after: int) -> None:
-        """Keep a cell element begun but not ended in this chunk for the next one."""
+        """Keep a cell element begun but not ended in this chunk for the next one — also one of
+        which only "<" or "<c" made it into this chunk (a tag still open at its end)."""
         last = deque(_CELL_START.finditer(text, after), maxlen=1)
-        if last and len(text) - last[0].start() <= MAX_CARRY:
-            self.carry = text[last[0].start() :]
+        starts = [last[0].start()] if last else []
+        edge = text.rfind(b"<", after)
+        if edge != -1 and text.find(b">", edge) == -1:
+            starts.append(edge)
+        for start in sorted(starts):
+            if len(text) - start <= MAX_CARRY:
+                self.carry = text[start:]
+                return

@@ -24,6 +24,7 @@ from xlsxkit.form.relay import RelayDamaged, RelayHeading, read_relay
 from xlsxkit.form.stamp import Stamp, TargetLink, read_stamp
 from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
 from xlsxkit.read.locate import locate
+from xlsxkit.read.repeated_projects import repeated_projects
 from xlsxkit.read.rules import check_record, implausible_amounts_across
 from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file, read_file
 from xlsxkit.read.sheet_record import Context, SheetRecord, find_as_of, find_year, read_sheet
@@ -289,9 +290,9 @@ def _read_sheets(
         if template.form in FOLLOW_ON_FORMS and stamp is not None and stamp.targets and context.link is None:
             sheet_record.findings.append(Finding(Code.R_TARGET_LINK_LOST, name, details={"sheet": name}))
         sheet_record.findings.extend(check_record(sheet_record, template, layout))
-        _say_formulas(sheet_record, facts.formula_cells.get(name, frozenset()))
+        _say_formulas(sheet_record, facts.formula_cells.get(name, frozenset()), layout)
         result.records.append(sheet_record)
-    across = implausible_amounts_across(result.records, template, layout)
+    across = implausible_amounts_across(result.records, template, layout) + repeated_projects(result.records)
     for sheet_record in result.records:
         sheet_record.findings.extend(f for f in across if f.sheet == sheet_record.sheet)
     if not result.records and unused:
@@ -321,17 +322,40 @@ def _follow_on(
     return as_of, link
 
 
-def _say_formulas(sheet_record: SheetRecord, formula_cells: frozenset[tuple[int, int]]) -> None:
-    """A cell found missing that holds a formula without a result is said to be just that."""
+def _say_formulas(sheet_record: SheetRecord, formula_cells: frozenset[tuple[int, int]], layout: SheetLayout) -> None:
+    """A cell the record reads that holds a formula without a result is said to be just that:
+    where it was found missing (a required value), instead; elsewhere (an optional one, read
+    as blank — its value is not known), as a finding of its own."""
     if not formula_cells:
         return
     names = {cell_name(row, col) for row, col in formula_cells}
+    said: set[str] = set()
     for index, finding in enumerate(sheet_record.findings):
         if finding.code in MISSING and finding.cell in names:
             label = finding.details.get("label") or finding.details.get("column") or finding.cell
             sheet_record.findings[index] = Finding(
                 Code.R_FORMULA_NO_VALUE, finding.sheet, finding.cell, {"label": label}
             )
+            said.add(finding.cell)
+    for path, cell in sheet_record.cells.items():
+        if cell in names and cell not in said:
+            said.add(cell)
+            sheet_record.findings.append(
+                Finding(Code.R_FORMULA_NO_VALUE, sheet_record.sheet, cell, {"label": _label(layout, path)})
+            )
+
+
+def _label(layout: SheetLayout, path: str) -> str:
+    """What the form calls the value at `path`: a field's title, or a table column's header with
+    its row ("指标值（第 3 行）")."""
+    bind, bracket, rest = path.partition("[")
+    if not bracket:
+        place = layout.field(path)
+        return (place.title or path).rstrip("：: ") if place is not None else path
+    index, _, key = rest.partition("].")
+    table = layout.table(bind)
+    header = next((c.header for c in table.columns if c.key == key), key) if table is not None else key
+    return f"{header}（第 {int(index) + 1} 行）"
 
 
 MISSING = frozenset({Code.C_REQUIRED, Code.C_NO_VALUE, Code.C_NO_LEVEL3, Code.C_ROW_VALUE_MISSING})
