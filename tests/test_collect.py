@@ -20,7 +20,8 @@ from tests.helpers import FIXED_TIME, ROOT
 from tests.returns import TEMPLATES, corpus_records
 from xlsxkit.cycle.collect import collect
 from xlsxkit.cycle.ledger import Ledger
-from xlsxkit.cycle.status import Standing, unit_statuses
+from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
+from xlsxkit.form.errors import Code
 from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 UNITS = [{"code": f"60300{n}", "name": f"测试单位{n}"} for n in range(1, 6)]
@@ -96,9 +97,70 @@ def test_every_file_gets_exactly_one_outcome(inbox, tmp_path):
         "999999-名单外单位.xlsx": ("rejected", "L001"),
         "~$603001-测试单位1.xlsx": ("skipped", "F007"),
         "副本/copy.xlsx": ("skipped", "L003"),
-        "说明.txt": ("rejected", "F003"),
+        "说明.txt": ("skipped", "L031"),  # no workbook, nor named as one: recorded, no one's return
     }
     assert len(report.outcomes) == len(got) and report.unchanged == 0
+
+
+def test_an_attachment_that_is_no_workbook_never_becomes_its_units_version(tmp_path):
+    """A scan or a letter sent with the return, named for the unit, is recorded and shown but is
+    no version: the unit's workbook still counts. A file named as a workbook that is broken
+    (F010) or is something else (F003) is the unit's return, and the unit is told."""
+    inbox = tmp_path / "inbox"
+    send(UNITS[0], inbox)
+    (inbox / "603001-测试单位1（盖章）.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n")
+    send(UNITS[1], inbox / "603002")
+    (inbox / "603002" / "说明.docx").write_bytes(b"PK\x03\x04 not really")
+    good = send(UNITS[2], tmp_path / "three").read_bytes()
+    (inbox / "603003-测试单位3.xlsx").write_bytes(good[: len(good) // 2])  # cut short on the way
+    (inbox / "603004-测试单位4.xls").write_text("<html><table><tr><td>1</td></tr></table></html>", encoding="utf-8")
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        got = outcomes(ledger)
+        statuses = {s.code: s for s in unit_statuses(ledger)}
+    assert got["603001-测试单位1（盖章）.pdf"] == ("skipped", Code.L_NOT_A_WORKBOOK.code)
+    assert got["603002/说明.docx"] == ("skipped", Code.L_NOT_A_WORKBOOK.code)
+    assert got["603003-测试单位3.xlsx"] == ("rejected", Code.F_BROKEN.code)
+    assert got["603004-测试单位4.xls"] == ("rejected", Code.F_NOT_XLSX.code)
+    assert [(statuses[c].standing, statuses[c].versions) for c in ("603001", "603002", "603003", "603004")] == [
+        (Standing.accepted, 1),
+        (Standing.accepted, 1),
+        (Standing.errors, 1),
+        (Standing.errors, 1),
+    ]
+    assert statuses["603001"].file == "603001-测试单位1.xlsx"
+
+
+def test_files_an_operating_system_leaves_are_skipped_like_lock_files(tmp_path):
+    """A Mac zip's __MACOSX/._<name> companion, .DS_Store, Thumbs.db, desktop.ini: skipped, no
+    one's version and no 未识别文件."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    workbook = send(UNITS[0], tmp_path / "one")
+    apple = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 200
+    with zipfile.ZipFile(inbox / "603001-测试单位1.zip", "w") as archive:
+        archive.write(workbook, workbook.name)
+        archive.writestr(f"__MACOSX/._{workbook.name}", apple)
+    (inbox / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (inbox / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (inbox / "__MACOSX").mkdir()
+    (inbox / "__MACOSX" / "._603002-测试单位2.xlsx").write_bytes(apple)
+    (inbox / "desktop.ini").write_text("[.ShellClassInfo]", encoding="utf-8")
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        got = outcomes(ledger)
+        statuses = {s.code: s for s in unit_statuses(ledger)}
+        unattributed = unattributed_files(ledger)
+    system = {path for path, outcome in got.items() if outcome == ("skipped", Code.L_SYSTEM_FILE.code)}
+    assert system == {
+        f"603001-测试单位1.zip/__MACOSX/._{workbook.name}",
+        ".DS_Store",
+        "Thumbs.db",
+        "__MACOSX/._603002-测试单位2.xlsx",
+        "desktop.ini",
+    }
+    assert statuses["603001"].standing is Standing.accepted and statuses["603001"].versions == 1
+    assert statuses["603002"].standing is Standing.missing and unattributed == []
 
 
 def test_collecting_again_changes_nothing(inbox, tmp_path):

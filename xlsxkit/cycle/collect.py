@@ -49,6 +49,14 @@ WATCH_SECONDS = 0.5  # how often a reading worker looks whether its collect is s
 LEADING_CODE = re.compile(r"^\s*([0-9A-Za-z]+)")
 # Outcomes that depend on the roster, the file's name or a template not known when judged:
 # `collect` judges such a file again when it meets it once more.
+# What a file named as a workbook may be called; a file that cannot be opened as one and
+# is named otherwise (a scan "…（盖章）.pdf", a "说明.docx") is an attachment, not a version.
+WORKBOOK_SUFFIXES = frozenset(
+    {".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".xls", ".xlt", ".et", ".ett", ".ods", ".ots", ".csv", ".zip"}
+)
+# What the guard says of bytes it looked at and found no workbook in (a file refused unread — a
+# link out of the inbox, one too large — is not judged by its name: the office is told).
+NOT_A_WORKBOOK = frozenset({Code.F_EMPTY.code, Code.F_NOT_XLSX.code, Code.F_BROKEN.code})
 JUDGED_AGAIN = frozenset(
     {Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code, Code.R_NO_STAMP.code}
 )
@@ -382,6 +390,13 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
     errors = [f["code"] for f in received.findings if f["severity"] == Severity.error.value]
     if not received.readable and not errors:  # skipped on purpose (an Excel lock file)
         return verdict.done(Outcome.skipped, received.findings[0]["code"], counts=False, unit=None)
+    if not received.readable and _attachment(label, received):
+        return verdict.done_with(
+            Finding(Code.L_NOT_A_WORKBOOK, details={"detail": _why_unread(received)}),
+            counts=False,
+            unit=None,
+            outcome=Outcome.skipped,
+        )
     named = _named_unit(label, roster)
     if received.stamped:
         unit = received.unit_code
@@ -451,6 +466,22 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
     if verdict.received.count(Severity.warning.value):
         return verdict.done(Outcome.accepted_with_warnings, "", counts=True, unit=unit)
     return verdict.done(Outcome.accepted, "", counts=True, unit=unit)
+
+
+def _attachment(label: str, received: Received) -> bool:
+    """Whether a file that could not be opened as a workbook is no return at all: it is not
+    named as one (a scan, a letter, a Word file), so it says nothing about its unit's return. A
+    file named as a workbook that is broken (F010) or is something else (F003: a web page saved
+    as .xls) is its unit's return, and the unit is told."""
+    if PurePosixPath(label).suffix.lower() in WORKBOOK_SUFFIXES:
+        return False
+    codes = [f["code"] for f in received.findings if f["severity"] == Severity.error.value]
+    return bool(codes) and all(code in NOT_A_WORKBOOK for code in codes)
+
+
+def _why_unread(received: Received) -> str:
+    first = next(f for f in received.findings if f["severity"] == Severity.error.value)
+    return str(first["message"])
 
 
 class _Verdict:

@@ -28,6 +28,10 @@ ARCHIVE_SUFFIX = ".zip"
 LIMITS = ZipLimits()
 CHUNK = 1 << 20
 ARCHIVE_MARKERS = ("[Content_Types].xml", "mimetype")  # a workbook (xlsx, ods) named .zip: read as one
+# Files an operating system leaves beside the ones people put there (a Mac's resource forks and
+# folder settings, Windows' thumbnails): skipped unread, like Excel's lock files.
+SYSTEM_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localized"})
+SYSTEM_FOLDERS = frozenset({"__macosx"})
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ def items_of(inbox: Path, path: Path, *, limits: ZipLimits | None = None) -> lis
     limits = limits or LIMITS
     label = _shown(path.relative_to(inbox).as_posix())
     name = PurePosixPath(label).name
+    if is_system_file(label):
+        return [_system_item(label, name)]
     try:
         if path.is_symlink():
             target = path.resolve()
@@ -150,6 +156,8 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, limit
     shown = _member_name(member)
     member_label = f"{label}/{shown}"
     name = PurePosixPath(shown).name or shown
+    if is_system_file(shown):
+        return _system_item(member_label, name)
     if member.flag_bits & 0x1:
         return refused_item(member_label, name, Finding(Code.F_ENCRYPTED_MEMBER, details={"member": shown}))
     if member.file_size > limits.max_entry_bytes:
@@ -162,6 +170,22 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, limit
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError, RuntimeError) as error:
         detail = f"压缩包中的 {shown} 无法解压（{error}）"
         return refused_item(member_label, name, Finding(Code.F_BROKEN, details={"detail": detail}))
+
+
+def is_system_file(label: str) -> bool:
+    """Whether a path is one an operating system left there (__MACOSX/…, ._name, .DS_Store,
+    Thumbs.db, desktop.ini), no one's return."""
+    parts = PurePosixPath(label).parts
+    name = parts[-1] if parts else label
+    return (
+        name.lower() in SYSTEM_NAMES
+        or name.startswith("._")
+        or any(part.lower() in SYSTEM_FOLDERS for part in parts[:-1])
+    )
+
+
+def _system_item(label: str, name: str) -> InboxItem:
+    return refused_item(label, name, Finding(Code.L_SYSTEM_FILE, details={"name": name}))
 
 
 def _member_name(member: zipfile.ZipInfo) -> str:
