@@ -211,13 +211,13 @@ def test_collect_exits_0_only_when_every_file_is_accepted(tmp_path):
     roster.write_text("code,name\n" + "".join(f"{u['code']},{u['name']}\n" for u in UNITS), encoding="gbk")
     db = str(tmp_path / "r.sqlite")
     accepted = runner.invoke(app, ["collect", str(inbox), "--db", db, "--roster", str(roster)])
-    (inbox / "说明.txt").write_text("请查收", encoding="utf-8")
+    (inbox / "未命名.xlsx").write_text("请查收", encoding="utf-8")  # named as a workbook, no unit's
     rejected = runner.invoke(app, ["collect", str(inbox), "--db", db])
     nothing = runner.invoke(app, ["collect", str(tmp_path / "no-inbox"), "--db", db])
     status = runner.invoke(app, ["status", "--db", db, "--json"])
     assert (accepted.exit_code, rejected.exit_code, nothing.exit_code) == (0, 1, 2)
     assert status.exit_code == 1
-    assert [f["path"] for f in json.loads(status.stdout)["unattributed"]] == ["说明.txt"]
+    assert [f["path"] for f in json.loads(status.stdout)["unattributed"]] == ["未命名.xlsx"]
 
 
 def status_of_roster(folder: Path, names: list[str]) -> str:
