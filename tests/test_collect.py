@@ -184,6 +184,55 @@ def test_a_resubmission_is_a_new_version_and_the_latest_counts(inbox, tmp_path):
     assert by_code["603003"].last_received == CLOCK + dt.timedelta(days=2)
 
 
+def test_a_first_version_sent_again_under_the_same_name_counts(tmp_path):
+    """The office saves each mail's attachment under its name: v1, then v2 over it, then v1 again."""
+    inbox = tmp_path / "inbox"
+    first = send(UNITS[2], tmp_path / "v1", wrong(TANGSHAN[:2])).read_bytes()
+    second = send(UNITS[2], tmp_path / "v2").read_bytes()
+    name = inbox / "603003-测试单位3.xlsx"
+    inbox.mkdir()
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        for day, content in enumerate((first, second, first)):
+            name.write_bytes(content)
+            report = collect(inbox, ledger, now=lambda day=day: CLOCK + dt.timedelta(days=day))
+            assert (len(report.outcomes), report.unchanged) == (1, 0)
+        again = collect(inbox, ledger, now=lambda: CLOCK + dt.timedelta(days=3))
+        status = {s.code: s for s in unit_statuses(ledger)}["603003"]
+    assert (again.outcomes, again.unchanged) == ([], 1)  # collecting again changes nothing
+    assert (status.standing, status.versions) == (Standing.errors, 3)  # the latest received is the first again
+
+
+def test_within_one_collect_files_count_in_the_order_they_arrived(tmp_path):
+    """A correction "…-修改版.xlsx" sorts before the original by name but came later: it counts.
+    Files of the same time are taken by name."""
+    inbox = tmp_path / "inbox"
+    original = send(UNITS[0], inbox, wrong(TANGSHAN[:2]))
+    correction = send(UNITS[0], tmp_path / "fixed").rename(inbox / "603001-修改版.xlsx")
+    os.utime(original, (CLOCK.timestamp(),) * 2)
+    os.utime(correction, ((CLOCK + dt.timedelta(days=4)).timestamp(),) * 2)
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK + dt.timedelta(days=5))
+        versions = [(r.path, r.version, r.file_time) for r in ledger.receipts()]
+        status = {s.code: s for s in unit_statuses(ledger)}["603001"]
+    assert versions == [
+        (original.name, 1, CLOCK),
+        ("603001-修改版.xlsx", 2, CLOCK + dt.timedelta(days=4)),
+    ]
+    assert (status.standing, status.file) == (Standing.accepted, "603001-修改版.xlsx")
+
+
+def test_lateness_is_judged_by_when_the_file_arrived_not_when_it_was_collected(tmp_path):
+    inbox = tmp_path / "inbox"
+    early, late = send(UNITS[0], inbox), send(UNITS[1], inbox)
+    os.utime(early, (dt.datetime(2026, 3, 30, 17).timestamp(),) * 2)
+    os.utime(late, (dt.datetime(2026, 4, 1, 9).timestamp(),) * 2)
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        ledger.set_deadline(dt.date(2026, 3, 31))
+        collect(inbox, ledger, now=lambda: dt.datetime(2026, 4, 2, 9))  # collected after the deadline
+        late_units = [s.code for s in unit_statuses(ledger) if s.late]
+    assert late_units == ["603002"]
+
+
 def test_status_shows_every_roster_unit(inbox, tmp_path):
     with ledger_at(tmp_path / "returns.sqlite") as ledger:
         collect(inbox, ledger, now=lambda: CLOCK)

@@ -112,7 +112,7 @@ def collect(
                     receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
                     evaluation, received = judge(label, received, ledger, before=receipt_id)
                     if receipt_id is None:
-                        if ledger.record(label, received, evaluation, now()) is None:
+                        if ledger.record(label, received, evaluation, now(), file_time=item.modified) is None:
                             report.unchanged += 1
                             continue
                     elif evaluation != _current(ledger, receipt_id):

@@ -11,6 +11,7 @@ Windows, is decoded; anything still unprintable is escaped.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -47,6 +48,7 @@ class InboxItem:
     size: int
     refused: dict[str, Any] | None = None  # Finding.as_dict(): why it was not read
     receipt_id: int | None = None
+    modified: dt.datetime | None = None  # the file's modification time (a zip's members: the zip's)
 
     def recorded_as(self, receipt_id: int) -> InboxItem:
         """This item, now that the ledger holds it as receipt `receipt_id`."""
@@ -69,20 +71,41 @@ def refused_item(
 
 
 def inbox_paths(inbox: Path) -> list[Path]:
-    """Every file below `inbox` (and every link there), in name order; links are not followed
-    into folders."""
+    """Every file below `inbox` (and every link there), in the order they arrived — by their
+    modification time, the name deciding between files of the same time; links are not
+    followed into folders."""
     found = []
     for folder, folders, files in os.walk(inbox, followlinks=False):
         base = Path(folder)
         found += [base / name for name in files]
         found += [base / name for name in folders if (base / name).is_symlink()]
-    return sorted(found, key=lambda p: _shown(str(p.relative_to(inbox))))
+    return sorted(found, key=lambda p: (_mtime_ns(p), _shown(str(p.relative_to(inbox)))))
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.lstat().st_mtime_ns
+    except OSError:  # gone meanwhile: reading it says so
+        return 0
+
+
+def modified_at(path: Path) -> dt.datetime | None:
+    """A file's modification time, local and to the second (None where it cannot be known)."""
+    try:
+        return dt.datetime.fromtimestamp(path.lstat().st_mtime).replace(microsecond=0)
+    except (OSError, OverflowError, ValueError):
+        return None
 
 
 def items_of(inbox: Path, path: Path, *, limits: ZipLimits | None = None) -> list[InboxItem]:
     """The file to collect at `path`; for a .zip archive, the files inside it (within `limits`,
     by default LIMITS)."""
     limits = limits or LIMITS
+    modified = modified_at(path)
+    return [replace(item, modified=modified) for item in _items(inbox, path, limits)]
+
+
+def _items(inbox: Path, path: Path, limits: ZipLimits) -> list[InboxItem]:
     label = _shown(path.relative_to(inbox).as_posix())
     name = PurePosixPath(label).name
     if is_system_file(label):

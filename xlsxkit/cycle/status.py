@@ -102,7 +102,7 @@ def unit_statuses(ledger: Ledger) -> list[UnitStatus]:
                 decided_at=decision.decided_at if decided and decision else None,
                 reason=decision.reason if decided and decision else None,
                 held=last.versions - last.version,
-                late=deadline is not None and last.received_at.date() > deadline,
+                late=deadline is not None and last.arrived_at.date() > deadline,
             )
         )
     return statuses
