@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import openpyxl
 from openpyxl.packaging.custom import CustomPropertyList
 from typer.testing import CliRunner
 
+import xlsxkit.cycle.collect as collecting
 from tests.helpers import FIXED_TIME
 from tests.returns import TEMPLATES, corpus_records
 from xlsxkit.cli import app
@@ -93,6 +95,29 @@ def test_the_collection_takes_its_template_and_year_from_the_stamped_returns(tmp
         collect(inbox, ledger)
         collection = ledger.collection()
     assert (collection.template_id, collection.year) == ("tangshan", YEAR)
+
+
+def test_returns_without_a_stamp_before_the_first_stamped_one_are_read_with_the_template_it_settles(
+    tmp_path, monkeypatch
+):
+    """A first collect without --template: more unstamped returns than one batch come before the
+    stamped one that settles the collection; none of them is refused for want of a template."""
+    monkeypatch.setattr(collecting, "BATCH", 2)
+    inbox = tmp_path / "inbox"
+    for unit in UNITS[1:4]:  # arrived before the stamped one of 603001
+        os.utime(without_stamp(send(unit, tmp_path / "out"), inbox / f"{unit['code']} 项目表.xlsx"), (1, 1))
+    send(UNITS[0], inbox)
+    with ledger_with_roster(tmp_path / "r.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        got = outcomes(ledger)
+        history = [ledger.history(r.id) for r in ledger.receipts()]
+    assert sorted(got.values()) == [
+        ("accepted", "", "603001"),
+        ("accepted_with_warnings", "", "603002"),
+        ("accepted_with_warnings", "", "603003"),
+        ("accepted_with_warnings", "", "603004"),
+    ]
+    assert all(len(evaluations) == 1 for evaluations in history)  # judged once, with the template
 
 
 def test_a_return_without_a_stamp_is_read_with_the_collection_template_and_attributed_by_its_name(tmp_path):

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 BATCH = 64  # files read (in parallel with workers) before they are recorded
+HELD = 8 * BATCH  # files held back, at most, while the collection waits for a stamped return
 WATCH_SECONDS = 0.5  # how often a reading worker looks whether its collect is still there
 LEADING_CODE = re.compile(r"^\s*([0-9A-Za-z]+)")
 # Outcomes that depend on the roster, the file's name or a template not known when judged:
@@ -106,21 +107,21 @@ def collect(
     report = CollectReport()
     paths = inbox_paths(inbox)
     with _Readers(workers) as readers:
-        for batch in _batches(_to_judge(inbox, progress(paths), ledger, report), BATCH):
-            for item, whole in zip(batch, _read_batch(readers, batch, ledger), strict=True):
-                for label, received in relay_parts(item.label, whole):
-                    receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
-                    evaluation, received = judge(label, received, ledger, before=receipt_id)
-                    if receipt_id is None:
-                        if ledger.record(label, received, evaluation, now(), file_time=item.modified) is None:
-                            report.unchanged += 1
-                            continue
-                    elif evaluation != _current(ledger, receipt_id):
-                        ledger.reevaluate(receipt_id, received, evaluation, now())
-                    else:
+        items = _batches(_to_judge(inbox, progress(paths), ledger, report), BATCH)
+        for item, whole in _read(readers, items, ledger):
+            for label, received in relay_parts(item.label, whole):
+                receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
+                evaluation, received = judge(label, received, ledger, before=receipt_id)
+                if receipt_id is None:
+                    if ledger.record(label, received, evaluation, now(), file_time=item.modified) is None:
                         report.unchanged += 1
                         continue
-                    report.outcomes.append((label, evaluation.outcome, evaluation.reason))
+                elif evaluation != _current(ledger, receipt_id):
+                    ledger.reevaluate(receipt_id, received, evaluation, now())
+                else:
+                    report.unchanged += 1
+                    continue
+                report.outcomes.append((label, evaluation.outcome, evaluation.reason))
     return report
 
 
@@ -225,6 +226,44 @@ def _settle_from_stamps(ledger: Ledger, received: list[Received]) -> bool:
     if current.year is None and years:
         ledger.set_collection(year=max(years.items(), key=lambda pair: (pair[1], pair[0]))[0])
     return ledger.collection() != current
+
+
+def _read(
+    readers: _Readers, batches: Iterable[list[InboxItem]], ledger: Ledger
+) -> Iterator[tuple[InboxItem, Received]]:
+    """Each item with what it turned out to be, in inbox order. While the collection is not
+    settled, what is read is held back (up to HELD) until a stamped return settles it, so the
+    returns without a stamp that came first are read with its template too, not refused (R001)."""
+    held: list[tuple[InboxItem, Received]] = []
+    template = None
+    for batch in batches:
+        if not held and _settled(ledger.collection()):
+            yield from zip(batch, _read_batch(readers, batch, ledger), strict=True)
+            continue
+        template = collection_template(ledger.collection())
+        held += zip(batch, readers.read(batch, template), strict=True)
+        if _settle_from_stamps(ledger, [received for _, received in held]) or len(held) >= HELD:
+            yield from _read_again(readers, held, template, ledger)
+            held = []
+    yield from _read_again(readers, held, template, ledger)
+
+
+def _read_again(
+    readers: _Readers, held: list[tuple[InboxItem, Received]], template: Template | None, ledger: Ledger
+) -> list[tuple[InboxItem, Received]]:
+    """The returns without a stamp read again, where the template became known since they were read."""
+    now = collection_template(ledger.collection())
+    if template is not None or now is None:
+        return held
+    unstamped = [i for i, (_, received) in enumerate(held) if _no_stamp(received)]
+    again = readers.read([held[i][0] for i in unstamped], now)
+    for i, received in zip(unstamped, again, strict=True):
+        held[i] = (held[i][0], received)
+    return held
+
+
+def _settled(collection: Collection) -> bool:
+    return collection.template_id is not None and collection.year is not None
 
 
 def _read_batch(readers: _Readers, batch: list[InboxItem], ledger: Ledger) -> Iterable[Received]:
