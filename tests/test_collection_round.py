@@ -148,6 +148,24 @@ def test_a_return_without_a_stamp_is_read_with_the_collection_template_and_attri
     assert strays == ["绩效目标表（终稿）.xlsx"]
 
 
+def test_a_file_renamed_as_its_fix_asks_leaves_the_unattributed_files(tmp_path):
+    """未识别文件 can be cleared: renamed (or removed) from the inbox, a file no longer keeps
+    status failing; the ledger still holds what was received."""
+    inbox = tmp_path / "inbox"
+    stray = without_stamp(send(UNITS[1], tmp_path / "out"), inbox / "绩效目标表（终稿）.xlsx")
+    with ledger_with_roster(tmp_path / "r.sqlite") as ledger:
+        ledger.set_collection(template_id="tangshan", year=YEAR)
+        collect(inbox, ledger, now=lambda: CLOCK)
+        before = [r.path for r in unattributed_files(ledger)]
+        stray.rename(inbox / "603002-绩效目标表（终稿）.xlsx")
+        collect(inbox, ledger, now=lambda: CLOCK)
+        after = [r.path for r in unattributed_files(ledger)]
+        kept = [r.path for r in unattributed_files(ledger, every=True)]
+        statuses = {s.code: s.standing for s in unit_statuses(ledger)}
+    assert before == kept == ["绩效目标表（终稿）.xlsx"] and after == []
+    assert statuses["603002"] is Standing.warnings
+
+
 def test_last_years_workbook_and_another_form_are_rejected_saying_which(tmp_path):
     inbox = tmp_path / "inbox"
     send(UNITS[0], inbox)
