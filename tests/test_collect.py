@@ -20,7 +20,8 @@ from tests.helpers import FIXED_TIME, ROOT
 from tests.returns import TEMPLATES, corpus_records
 from xlsxkit.cycle.collect import collect
 from xlsxkit.cycle.ledger import Ledger
-from xlsxkit.cycle.status import Standing, unit_statuses
+from xlsxkit.cycle.status import Standing, unattributed_files, unit_statuses
+from xlsxkit.form.errors import Code
 from xlsxkit.write.generate import UnitRecords, generate_prefilled
 
 UNITS = [{"code": f"60300{n}", "name": f"测试单位{n}"} for n in range(1, 6)]
@@ -96,9 +97,70 @@ def test_every_file_gets_exactly_one_outcome(inbox, tmp_path):
         "999999-名单外单位.xlsx": ("rejected", "L001"),
         "~$603001-测试单位1.xlsx": ("skipped", "F007"),
         "副本/copy.xlsx": ("skipped", "L003"),
-        "说明.txt": ("rejected", "F003"),
+        "说明.txt": ("skipped", "L031"),  # no workbook, nor named as one: recorded, no one's return
     }
     assert len(report.outcomes) == len(got) and report.unchanged == 0
+
+
+def test_an_attachment_that_is_no_workbook_never_becomes_its_units_version(tmp_path):
+    """A scan or a letter sent with the return, named for the unit, is recorded and shown but is
+    no version: the unit's workbook still counts. A file named as a workbook that is broken
+    (F010) or is something else (F003) is the unit's return, and the unit is told."""
+    inbox = tmp_path / "inbox"
+    send(UNITS[0], inbox)
+    (inbox / "603001-测试单位1（盖章）.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n")
+    send(UNITS[1], inbox / "603002")
+    (inbox / "603002" / "说明.docx").write_bytes(b"PK\x03\x04 not really")
+    good = send(UNITS[2], tmp_path / "three").read_bytes()
+    (inbox / "603003-测试单位3.xlsx").write_bytes(good[: len(good) // 2])  # cut short on the way
+    (inbox / "603004-测试单位4.xls").write_text("<html><table><tr><td>1</td></tr></table></html>", encoding="utf-8")
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        got = outcomes(ledger)
+        statuses = {s.code: s for s in unit_statuses(ledger)}
+    assert got["603001-测试单位1（盖章）.pdf"] == ("skipped", Code.L_NOT_A_WORKBOOK.code)
+    assert got["603002/说明.docx"] == ("skipped", Code.L_NOT_A_WORKBOOK.code)
+    assert got["603003-测试单位3.xlsx"] == ("rejected", Code.F_BROKEN.code)
+    assert got["603004-测试单位4.xls"] == ("rejected", Code.F_NOT_XLSX.code)
+    assert [(statuses[c].standing, statuses[c].versions) for c in ("603001", "603002", "603003", "603004")] == [
+        (Standing.accepted, 1),
+        (Standing.accepted, 1),
+        (Standing.errors, 1),
+        (Standing.errors, 1),
+    ]
+    assert statuses["603001"].file == "603001-测试单位1.xlsx"
+
+
+def test_files_an_operating_system_leaves_are_skipped_like_lock_files(tmp_path):
+    """A Mac zip's __MACOSX/._<name> companion, .DS_Store, Thumbs.db, desktop.ini: skipped, no
+    one's version and no 未识别文件."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    workbook = send(UNITS[0], tmp_path / "one")
+    apple = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\0" * 200
+    with zipfile.ZipFile(inbox / "603001-测试单位1.zip", "w") as archive:
+        archive.write(workbook, workbook.name)
+        archive.writestr(f"__MACOSX/._{workbook.name}", apple)
+    (inbox / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (inbox / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (inbox / "__MACOSX").mkdir()
+    (inbox / "__MACOSX" / "._603002-测试单位2.xlsx").write_bytes(apple)
+    (inbox / "desktop.ini").write_text("[.ShellClassInfo]", encoding="utf-8")
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        got = outcomes(ledger)
+        statuses = {s.code: s for s in unit_statuses(ledger)}
+        unattributed = unattributed_files(ledger)
+    system = {path for path, outcome in got.items() if outcome == ("skipped", Code.L_SYSTEM_FILE.code)}
+    assert system == {
+        f"603001-测试单位1.zip/__MACOSX/._{workbook.name}",
+        ".DS_Store",
+        "Thumbs.db",
+        "__MACOSX/._603002-测试单位2.xlsx",
+        "desktop.ini",
+    }
+    assert statuses["603001"].standing is Standing.accepted and statuses["603001"].versions == 1
+    assert statuses["603002"].standing is Standing.missing and unattributed == []
 
 
 def test_collecting_again_changes_nothing(inbox, tmp_path):
@@ -120,6 +182,55 @@ def test_a_resubmission_is_a_new_version_and_the_latest_counts(inbox, tmp_path):
     assert versions == [("603003", 1), ("603003", 2)]  # the earlier return is kept
     assert by_code["603003"].standing is Standing.accepted and by_code["603003"].versions == 2
     assert by_code["603003"].last_received == CLOCK + dt.timedelta(days=2)
+
+
+def test_a_first_version_sent_again_under_the_same_name_counts(tmp_path):
+    """The office saves each mail's attachment under its name: v1, then v2 over it, then v1 again."""
+    inbox = tmp_path / "inbox"
+    first = send(UNITS[2], tmp_path / "v1", wrong(TANGSHAN[:2])).read_bytes()
+    second = send(UNITS[2], tmp_path / "v2").read_bytes()
+    name = inbox / "603003-测试单位3.xlsx"
+    inbox.mkdir()
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        for day, content in enumerate((first, second, first)):
+            name.write_bytes(content)
+            report = collect(inbox, ledger, now=lambda day=day: CLOCK + dt.timedelta(days=day))
+            assert (len(report.outcomes), report.unchanged) == (1, 0)
+        again = collect(inbox, ledger, now=lambda: CLOCK + dt.timedelta(days=3))
+        status = {s.code: s for s in unit_statuses(ledger)}["603003"]
+    assert (again.outcomes, again.unchanged) == ([], 1)  # collecting again changes nothing
+    assert (status.standing, status.versions) == (Standing.errors, 3)  # the latest received is the first again
+
+
+def test_within_one_collect_files_count_in_the_order_they_arrived(tmp_path):
+    """A correction "…-修改版.xlsx" sorts before the original by name but came later: it counts.
+    Files of the same time are taken by name."""
+    inbox = tmp_path / "inbox"
+    original = send(UNITS[0], inbox, wrong(TANGSHAN[:2]))
+    correction = send(UNITS[0], tmp_path / "fixed").rename(inbox / "603001-修改版.xlsx")
+    os.utime(original, (CLOCK.timestamp(),) * 2)
+    os.utime(correction, ((CLOCK + dt.timedelta(days=4)).timestamp(),) * 2)
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK + dt.timedelta(days=5))
+        versions = [(r.path, r.version, r.file_time) for r in ledger.receipts()]
+        status = {s.code: s for s in unit_statuses(ledger)}["603001"]
+    assert versions == [
+        (original.name, 1, CLOCK),
+        ("603001-修改版.xlsx", 2, CLOCK + dt.timedelta(days=4)),
+    ]
+    assert (status.standing, status.file) == (Standing.accepted, "603001-修改版.xlsx")
+
+
+def test_lateness_is_judged_by_when_the_file_arrived_not_when_it_was_collected(tmp_path):
+    inbox = tmp_path / "inbox"
+    early, late = send(UNITS[0], inbox), send(UNITS[1], inbox)
+    os.utime(early, (dt.datetime(2026, 3, 30, 17).timestamp(),) * 2)
+    os.utime(late, (dt.datetime(2026, 4, 1, 9).timestamp(),) * 2)
+    with ledger_at(tmp_path / "returns.sqlite") as ledger:
+        ledger.set_deadline(dt.date(2026, 3, 31))
+        collect(inbox, ledger, now=lambda: dt.datetime(2026, 4, 2, 9))  # collected after the deadline
+        late_units = [s.code for s in unit_statuses(ledger) if s.late]
+    assert late_units == ["603002"]
 
 
 def test_status_shows_every_roster_unit(inbox, tmp_path):

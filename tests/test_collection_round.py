@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import openpyxl
 from openpyxl.packaging.custom import CustomPropertyList
 from typer.testing import CliRunner
 
+import xlsxkit.cycle.collect as collecting
 from tests.helpers import FIXED_TIME
 from tests.returns import TEMPLATES, corpus_records
 from xlsxkit.cli import app
@@ -95,6 +97,29 @@ def test_the_collection_takes_its_template_and_year_from_the_stamped_returns(tmp
     assert (collection.template_id, collection.year) == ("tangshan", YEAR)
 
 
+def test_returns_without_a_stamp_before_the_first_stamped_one_are_read_with_the_template_it_settles(
+    tmp_path, monkeypatch
+):
+    """A first collect without --template: more unstamped returns than one batch come before the
+    stamped one that settles the collection; none of them is refused for want of a template."""
+    monkeypatch.setattr(collecting, "BATCH", 2)
+    inbox = tmp_path / "inbox"
+    for unit in UNITS[1:4]:  # arrived before the stamped one of 603001
+        os.utime(without_stamp(send(unit, tmp_path / "out"), inbox / f"{unit['code']} 项目表.xlsx"), (1, 1))
+    send(UNITS[0], inbox)
+    with ledger_with_roster(tmp_path / "r.sqlite") as ledger:
+        collect(inbox, ledger, now=lambda: CLOCK)
+        got = outcomes(ledger)
+        history = [ledger.history(r.id) for r in ledger.receipts()]
+    assert sorted(got.values()) == [
+        ("accepted", "", "603001"),
+        ("accepted_with_warnings", "", "603002"),
+        ("accepted_with_warnings", "", "603003"),
+        ("accepted_with_warnings", "", "603004"),
+    ]
+    assert all(len(evaluations) == 1 for evaluations in history)  # judged once, with the template
+
+
 def test_a_return_without_a_stamp_is_read_with_the_collection_template_and_attributed_by_its_name(tmp_path):
     inbox = tmp_path / "inbox"
     send(UNITS[0], inbox)
@@ -121,6 +146,24 @@ def test_a_return_without_a_stamp_is_read_with_the_collection_template_and_attri
     attributed = next(f for f in findings if f["code"] == Code.L_ATTRIBUTED_BY_NAME.code)
     assert "文件夹「丰润分中心」" in attributed["message"] and "603003" in attributed["message"]
     assert strays == ["绩效目标表（终稿）.xlsx"]
+
+
+def test_a_file_renamed_as_its_fix_asks_leaves_the_unattributed_files(tmp_path):
+    """未识别文件 can be cleared: renamed (or removed) from the inbox, a file no longer keeps
+    status failing; the ledger still holds what was received."""
+    inbox = tmp_path / "inbox"
+    stray = without_stamp(send(UNITS[1], tmp_path / "out"), inbox / "绩效目标表（终稿）.xlsx")
+    with ledger_with_roster(tmp_path / "r.sqlite") as ledger:
+        ledger.set_collection(template_id="tangshan", year=YEAR)
+        collect(inbox, ledger, now=lambda: CLOCK)
+        before = [r.path for r in unattributed_files(ledger)]
+        stray.rename(inbox / "603002-绩效目标表（终稿）.xlsx")
+        collect(inbox, ledger, now=lambda: CLOCK)
+        after = [r.path for r in unattributed_files(ledger)]
+        kept = [r.path for r in unattributed_files(ledger, every=True)]
+        statuses = {s.code: s.standing for s in unit_statuses(ledger)}
+    assert before == kept == ["绩效目标表（终稿）.xlsx"] and after == []
+    assert statuses["603002"] is Standing.warnings
 
 
 def test_last_years_workbook_and_another_form_are_rejected_saying_which(tmp_path):
@@ -211,13 +254,13 @@ def test_collect_exits_0_only_when_every_file_is_accepted(tmp_path):
     roster.write_text("code,name\n" + "".join(f"{u['code']},{u['name']}\n" for u in UNITS), encoding="gbk")
     db = str(tmp_path / "r.sqlite")
     accepted = runner.invoke(app, ["collect", str(inbox), "--db", db, "--roster", str(roster)])
-    (inbox / "说明.txt").write_text("请查收", encoding="utf-8")
+    (inbox / "未命名.xlsx").write_text("请查收", encoding="utf-8")  # named as a workbook, no unit's
     rejected = runner.invoke(app, ["collect", str(inbox), "--db", db])
     nothing = runner.invoke(app, ["collect", str(tmp_path / "no-inbox"), "--db", db])
     status = runner.invoke(app, ["status", "--db", db, "--json"])
     assert (accepted.exit_code, rejected.exit_code, nothing.exit_code) == (0, 1, 2)
     assert status.exit_code == 1
-    assert [f["path"] for f in json.loads(status.stdout)["unattributed"]] == ["说明.txt"]
+    assert [f["path"] for f in json.loads(status.stdout)["unattributed"]] == ["未命名.xlsx"]
 
 
 def status_of_roster(folder: Path, names: list[str]) -> str:

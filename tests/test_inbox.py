@@ -109,8 +109,8 @@ def test_odd_zip_members_each_get_one_outcome_and_the_batch_goes_on(tmp_path, go
         got = outcomes(ledger)
     long_name = long_gbk.decode("gbk")
     assert got == {
-        "603001-回执.zip/..": ("rejected", "F003"),
-        "603001-回执.zip/x/..": ("rejected", "F003"),
+        "603001-回执.zip/..": ("skipped", Code.L_NOT_A_WORKBOOK.code),  # no workbook, nor named as one
+        "603001-回执.zip/x/..": ("skipped", Code.L_NOT_A_WORKBOOK.code),
         f"603001-回执.zip/{long_name}": ("accepted", ""),
         "603001-回执.zip/secret.xlsx": ("rejected", Code.F_ENCRYPTED_MEMBER.code),
         "603001-回执.zip/\\x1b[2K\\x1b[1Aaccepted.xlsx": ("rejected", "F003"),

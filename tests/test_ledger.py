@@ -171,6 +171,49 @@ def test_the_same_file_again_is_not_recorded_twice_and_the_same_bytes_are_stored
     assert ledger.receipt_id("copy/603001.xlsx", received(b"other").sha256) is None
 
 
+def test_bytes_a_path_held_before_others_arrive_again_as_a_new_receipt(ledger):
+    """v1, then v2 under the same name, then v1 again: the third is an arrival of its own."""
+    one, two = received(b"one"), received(b"two")
+    first = ledger.record("603001.xlsx", one, judged(Outcome.accepted), AT)
+    ledger.record("603001.xlsx", two, judged(Outcome.accepted), AT)
+    assert ledger.receipt_id("603001.xlsx", one.sha256) is None  # the path holds other bytes now
+    again = ledger.record("603001.xlsx", one, judged(Outcome.accepted), AT, file_time=AT - dt.timedelta(days=1))
+    assert again is not None and again != first
+    assert ledger.receipt_id("603001.xlsx", one.sha256) == again
+    assert ledger.record("603001.xlsx", one, judged(Outcome.accepted), AT) is None
+    yesterday = AT - dt.timedelta(days=1)
+    assert [(r.version, r.file_time) for r in ledger.receipts()] == [(1, None), (2, None), (3, yesterday)]
+    assert ledger.latest_returns()["603001"].receipt_id == again
+
+
+def test_a_ledger_of_version_4_is_migrated_its_receipts_kept(tmp_path):
+    path = tmp_path / "v4.sqlite"
+    with Ledger(path) as ledger:
+        ledger.set_units(UNITS)
+        ledger.record("603001.xlsx", received(b"one"), judged(Outcome.accepted), AT)
+    with sqlite3.connect(path) as db:  # as version 4 kept its receipts: (path, sha256) unique, no file time
+        db.executescript(
+            """
+            PRAGMA foreign_keys = OFF;
+            CREATE TABLE receipts_v4 (id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL,
+                file_id INTEGER NOT NULL REFERENCES files(id), received_at TEXT NOT NULL, evaluation_id INTEGER,
+                UNIQUE (path, sha256));
+            INSERT INTO receipts_v4 SELECT id, path, sha256, file_id, received_at, evaluation_id FROM receipts;
+            DROP TABLE receipts; ALTER TABLE receipts_v4 RENAME TO receipts;
+            PRAGMA user_version = 4;
+            """
+        )
+    with Ledger(path) as ledger:
+        (version,) = ledger.db.execute("PRAGMA user_version").fetchone()
+        assert ledger.db.execute("PRAGMA foreign_key_check").fetchall() == []
+        (foreign_keys,) = ledger.db.execute("PRAGMA foreign_keys").fetchone()
+        ledger.record("603001.xlsx", received(b"two"), judged(Outcome.accepted), AT)
+        assert ledger.record("603001.xlsx", received(b"one"), judged(Outcome.accepted), AT) is not None
+        got = [(r.path, r.version, r.received_at, r.file_time) for r in ledger.receipts()]
+    assert version == SCHEMA_VERSION and foreign_keys == 1
+    assert got == [("603001.xlsx", n, AT, None) for n in (1, 2, 3)]
+
+
 def test_a_receipt_is_recorded_whole_or_not_at_all(ledger):
     """One transaction per receipt: a failure half way (here a finding without its fix) leaves
     neither the file, nor the receipt, nor its evaluation."""

@@ -125,3 +125,28 @@ def test_without_pyarrow_the_office_is_told_what_to_install_and_nothing_is_writt
     assert refused.value.problems[0].code is Code.O_PARQUET_MISSING
     assert "xlsxkit[parquet]" in refused.value.problems[0].fix
     assert not (tmp_path / "s.xlsx").exists() and not (tmp_path / "pq").exists()
+
+
+def test_one_file_per_office_and_year_relayed_or_not_never_another_offices(tmp_path):
+    out = tmp_path / "demo"
+    assert runner.invoke(app, ["demo", "--out", str(out)]).exit_code == 0
+    db, folder = str(out / "returns.sqlite"), tmp_path / "pq"
+    base = ["consolidate", "--db", db, "--out", str(tmp_path / "s.xlsx"), "--parquet", str(folder)]
+    for extra in ([], ["--no-relay"], ["--no-relay", "--office-code", "999001"]):
+        assert runner.invoke(app, [*base, *extra]).exit_code == 0
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet"))
+    office = sorted({p.rsplit("/", 1)[1] for p in files})
+    assert len(office) == 2 and "999001.parquet" in office and "summary.parquet" not in office
+    assert len(files) == 2 * len({p.rsplit("/", 1)[0] for p in files})  # each table and year: one file per office
+
+
+def test_an_office_consolidated_again_without_records_leaves_no_file_of_its_year(tmp_path):
+    folder = tmp_path / "pq"
+    records = projects_of(2026)
+    consolidate(iter(records), [], tmp_path / "a.xlsx", parquet=folder, parquet_name="603001", year=2026)
+    consolidate(iter(records), [], tmp_path / "b.xlsx", parquet=folder, parquet_name="603002", year=2026)
+    consolidate(iter([]), [], tmp_path / "c.xlsx", parquet=folder, parquet_name="603001", year=2026)
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet")) == [
+        "indicators/year=2026/603002.parquet",
+        "projects/year=2026/603002.parquet",
+    ]

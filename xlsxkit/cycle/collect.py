@@ -45,10 +45,19 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 BATCH = 64  # files read (in parallel with workers) before they are recorded
+HELD = 8 * BATCH  # files held back, at most, while the collection waits for a stamped return
 WATCH_SECONDS = 0.5  # how often a reading worker looks whether its collect is still there
 LEADING_CODE = re.compile(r"^\s*([0-9A-Za-z]+)")
 # Outcomes that depend on the roster, the file's name or a template not known when judged:
 # `collect` judges such a file again when it meets it once more.
+# What a file named as a workbook may be called; a file that cannot be opened as one and
+# is named otherwise (a scan "…（盖章）.pdf", a "说明.docx") is an attachment, not a version.
+WORKBOOK_SUFFIXES = frozenset(
+    {".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".xls", ".xlt", ".et", ".ett", ".ods", ".ots", ".csv", ".zip"}
+)
+# What the guard says of bytes it looked at and found no workbook in (a file refused unread — a
+# link out of the inbox, one too large — is not judged by its name: the office is told).
+NOT_A_WORKBOOK = frozenset({Code.F_EMPTY.code, Code.F_NOT_XLSX.code, Code.F_BROKEN.code})
 JUDGED_AGAIN = frozenset(
     {Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code, Code.R_NO_STAMP.code}
 )
@@ -98,21 +107,21 @@ def collect(
     report = CollectReport()
     paths = inbox_paths(inbox)
     with _Readers(workers) as readers:
-        for batch in _batches(_to_judge(inbox, progress(paths), ledger, report), BATCH):
-            for item, whole in zip(batch, _read_batch(readers, batch, ledger), strict=True):
-                for label, received in relay_parts(item.label, whole):
-                    receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
-                    evaluation, received = judge(label, received, ledger, before=receipt_id)
-                    if receipt_id is None:
-                        if ledger.record(label, received, evaluation, now()) is None:
-                            report.unchanged += 1
-                            continue
-                    elif evaluation != _current(ledger, receipt_id):
-                        ledger.reevaluate(receipt_id, received, evaluation, now())
-                    else:
+        items = _batches(_to_judge(inbox, progress(paths), ledger, report), BATCH)
+        for item, whole in _read(readers, items, ledger):
+            for label, received in relay_parts(item.label, whole):
+                receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
+                evaluation, received = judge(label, received, ledger, before=receipt_id)
+                if receipt_id is None:
+                    if ledger.record(label, received, evaluation, now(), file_time=item.modified) is None:
                         report.unchanged += 1
                         continue
-                    report.outcomes.append((label, evaluation.outcome, evaluation.reason))
+                elif evaluation != _current(ledger, receipt_id):
+                    ledger.reevaluate(receipt_id, received, evaluation, now())
+                else:
+                    report.unchanged += 1
+                    continue
+                report.outcomes.append((label, evaluation.outcome, evaluation.reason))
     return report
 
 
@@ -217,6 +226,44 @@ def _settle_from_stamps(ledger: Ledger, received: list[Received]) -> bool:
     if current.year is None and years:
         ledger.set_collection(year=max(years.items(), key=lambda pair: (pair[1], pair[0]))[0])
     return ledger.collection() != current
+
+
+def _read(
+    readers: _Readers, batches: Iterable[list[InboxItem]], ledger: Ledger
+) -> Iterator[tuple[InboxItem, Received]]:
+    """Each item with what it turned out to be, in inbox order. While the collection is not
+    settled, what is read is held back (up to HELD) until a stamped return settles it, so the
+    returns without a stamp that came first are read with its template too, not refused (R001)."""
+    held: list[tuple[InboxItem, Received]] = []
+    template = None
+    for batch in batches:
+        if not held and _settled(ledger.collection()):
+            yield from zip(batch, _read_batch(readers, batch, ledger), strict=True)
+            continue
+        template = collection_template(ledger.collection())
+        held += zip(batch, readers.read(batch, template), strict=True)
+        if _settle_from_stamps(ledger, [received for _, received in held]) or len(held) >= HELD:
+            yield from _read_again(readers, held, template, ledger)
+            held = []
+    yield from _read_again(readers, held, template, ledger)
+
+
+def _read_again(
+    readers: _Readers, held: list[tuple[InboxItem, Received]], template: Template | None, ledger: Ledger
+) -> list[tuple[InboxItem, Received]]:
+    """The returns without a stamp read again, where the template became known since they were read."""
+    now = collection_template(ledger.collection())
+    if template is not None or now is None:
+        return held
+    unstamped = [i for i, (_, received) in enumerate(held) if _no_stamp(received)]
+    again = readers.read([held[i][0] for i in unstamped], now)
+    for i, received in zip(unstamped, again, strict=True):
+        held[i] = (held[i][0], received)
+    return held
+
+
+def _settled(collection: Collection) -> bool:
+    return collection.template_id is not None and collection.year is not None
 
 
 def _read_batch(readers: _Readers, batch: list[InboxItem], ledger: Ledger) -> Iterable[Received]:
@@ -382,6 +429,13 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
     errors = [f["code"] for f in received.findings if f["severity"] == Severity.error.value]
     if not received.readable and not errors:  # skipped on purpose (an Excel lock file)
         return verdict.done(Outcome.skipped, received.findings[0]["code"], counts=False, unit=None)
+    if not received.readable and _attachment(label, received):
+        return verdict.done_with(
+            Finding(Code.L_NOT_A_WORKBOOK, details={"detail": _why_unread(received)}),
+            counts=False,
+            unit=None,
+            outcome=Outcome.skipped,
+        )
     named = _named_unit(label, roster)
     if received.stamped:
         unit = received.unit_code
@@ -451,6 +505,22 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
     if verdict.received.count(Severity.warning.value):
         return verdict.done(Outcome.accepted_with_warnings, "", counts=True, unit=unit)
     return verdict.done(Outcome.accepted, "", counts=True, unit=unit)
+
+
+def _attachment(label: str, received: Received) -> bool:
+    """Whether a file that could not be opened as a workbook is no return at all: it is not
+    named as one (a scan, a letter, a Word file), so it says nothing about its unit's return. A
+    file named as a workbook that is broken (F010) or is something else (F003: a web page saved
+    as .xls) is its unit's return, and the unit is told."""
+    if PurePosixPath(label).suffix.lower() in WORKBOOK_SUFFIXES:
+        return False
+    codes = [f["code"] for f in received.findings if f["severity"] == Severity.error.value]
+    return bool(codes) and all(code in NOT_A_WORKBOOK for code in codes)
+
+
+def _why_unread(received: Received) -> str:
+    first = next(f for f in received.findings if f["severity"] == Severity.error.value)
+    return str(first["message"])
 
 
 class _Verdict:

@@ -105,6 +105,7 @@ def consolidate(
     tree: UnitTree | None = None,
     relay: RelayHeading | None = None,
     parquet: Path | None = None,
+    parquet_name: str | None = None,
     finding_counts: dict[str, tuple[int, int]] | None = None,
 ) -> Summary:
     """Write the summary workbook `target` (and the exports asked for) from `records`, which
@@ -126,8 +127,9 @@ def consolidate(
         # constant_memory keeps each sheet's rows in a temporary file until close: in a folder of
         # our own, removed whatever happens
         row_files = stack.enter_context(tempfile.TemporaryDirectory(prefix="xlsxkit-rows-", ignore_cleanup_errors=True))
-        name = relay.office_code if relay is not None and relay.office_code else "summary"
-        export = ParquetExport(parquet, name=name, counts=finding_counts) if parquet is not None else None
+        # one file per office and year: named by the office's code, relayed or not
+        name = parquet_name or (relay.office_code if relay is not None and relay.office_code else "summary")
+        export = ParquetExport(parquet, name=name, counts=finding_counts, year=year) if parquet is not None else None
         workbook = Workbook(
             str(temporary),
             {**TEXT_STAYS_TEXT, "constant_memory": True, "tmpdir": row_files},

@@ -11,6 +11,7 @@ Windows, is decoded; anything still unprintable is escaped.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -28,6 +29,10 @@ ARCHIVE_SUFFIX = ".zip"
 LIMITS = ZipLimits()
 CHUNK = 1 << 20
 ARCHIVE_MARKERS = ("[Content_Types].xml", "mimetype")  # a workbook (xlsx, ods) named .zip: read as one
+# Files an operating system leaves beside the ones people put there (a Mac's resource forks and
+# folder settings, Windows' thumbnails): skipped unread, like Excel's lock files.
+SYSTEM_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".localized"})
+SYSTEM_FOLDERS = frozenset({"__macosx"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class InboxItem:
     size: int
     refused: dict[str, Any] | None = None  # Finding.as_dict(): why it was not read
     receipt_id: int | None = None
+    modified: dt.datetime | None = None  # the file's modification time (a zip's members: the zip's)
 
     def recorded_as(self, receipt_id: int) -> InboxItem:
         """This item, now that the ledger holds it as receipt `receipt_id`."""
@@ -65,22 +71,45 @@ def refused_item(
 
 
 def inbox_paths(inbox: Path) -> list[Path]:
-    """Every file below `inbox` (and every link there), in name order; links are not followed
-    into folders."""
+    """Every file below `inbox` (and every link there), in the order they arrived — by their
+    modification time, the name deciding between files of the same time; links are not
+    followed into folders."""
     found = []
     for folder, folders, files in os.walk(inbox, followlinks=False):
         base = Path(folder)
         found += [base / name for name in files]
         found += [base / name for name in folders if (base / name).is_symlink()]
-    return sorted(found, key=lambda p: _shown(str(p.relative_to(inbox))))
+    return sorted(found, key=lambda p: (_mtime_ns(p), _shown(str(p.relative_to(inbox)))))
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.lstat().st_mtime_ns
+    except OSError:  # gone meanwhile: reading it says so
+        return 0
+
+
+def modified_at(path: Path) -> dt.datetime | None:
+    """A file's modification time, local and to the second (None where it cannot be known)."""
+    try:
+        return dt.datetime.fromtimestamp(path.lstat().st_mtime).replace(microsecond=0)
+    except (OSError, OverflowError, ValueError):
+        return None
 
 
 def items_of(inbox: Path, path: Path, *, limits: ZipLimits | None = None) -> list[InboxItem]:
     """The file to collect at `path`; for a .zip archive, the files inside it (within `limits`,
     by default LIMITS)."""
     limits = limits or LIMITS
+    modified = modified_at(path)
+    return [replace(item, modified=modified) for item in _items(inbox, path, limits)]
+
+
+def _items(inbox: Path, path: Path, limits: ZipLimits) -> list[InboxItem]:
     label = _shown(path.relative_to(inbox).as_posix())
     name = PurePosixPath(label).name
+    if is_system_file(label):
+        return [_system_item(label, name)]
     try:
         if path.is_symlink():
             target = path.resolve()
@@ -150,6 +179,8 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, limit
     shown = _member_name(member)
     member_label = f"{label}/{shown}"
     name = PurePosixPath(shown).name or shown
+    if is_system_file(shown):
+        return _system_item(member_label, name)
     if member.flag_bits & 0x1:
         return refused_item(member_label, name, Finding(Code.F_ENCRYPTED_MEMBER, details={"member": shown}))
     if member.file_size > limits.max_entry_bytes:
@@ -162,6 +193,22 @@ def _member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str, limit
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError, RuntimeError) as error:
         detail = f"压缩包中的 {shown} 无法解压（{error}）"
         return refused_item(member_label, name, Finding(Code.F_BROKEN, details={"detail": detail}))
+
+
+def is_system_file(label: str) -> bool:
+    """Whether a path is one an operating system left there (__MACOSX/…, ._name, .DS_Store,
+    Thumbs.db, desktop.ini), no one's return."""
+    parts = PurePosixPath(label).parts
+    name = parts[-1] if parts else label
+    return (
+        name.lower() in SYSTEM_NAMES
+        or name.startswith("._")
+        or any(part.lower() in SYSTEM_FOLDERS for part in parts[:-1])
+    )
+
+
+def _system_item(label: str, name: str) -> InboxItem:
+    return refused_item(label, name, Finding(Code.L_SYSTEM_FILE, details={"name": name}))
 
 
 def _member_name(member: zipfile.ZipInfo) -> str:

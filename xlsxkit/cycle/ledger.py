@@ -4,8 +4,9 @@ ledger holds one collection — a template and a budget year, kept in `meta` —
 - `units`: the roster the collection is for.
 - `files`: one row per distinct content (SHA-256, unique): the original bytes, stored once (not
   for a file refused unread, e.g. one over the size limit: its hash and size only).
-- `receipts`: one row per file seen in an inbox (its path there and its SHA-256, unique
-  together), in the order received.
+- `receipts`: one row per file arriving in an inbox (its path there, its SHA-256 and its own
+  time), in the order received: a path's latest receipt says what is there now, so the same
+  bytes sent again under a name that held others since are a new receipt.
 - `evaluations`: what a receipt was judged to be — from which unit, year and template, its
   outcome (accepted, accepted_with_warnings, rejected, skipped), whether it counts as a version
   of its unit's return, its findings and records. A receipt is judged when it arrives and again
@@ -94,6 +95,7 @@ class Receipt:
     reason: str
     unit_code: str | None
     version: int | None  # its place among its unit's versions; None when it does not count
+    file_time: dt.datetime | None = None  # the file's own time in the inbox (None: not known)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,12 @@ class LatestReturn:
     errors: int
     warnings: int
     projects: int
+    file_time: dt.datetime | None = None  # the file's own time in the inbox (None: not known)
+
+    @property
+    def arrived_at(self) -> dt.datetime:
+        """When the return arrived: the file's own time where known, else when it was collected."""
+        return self.file_time or self.received_at
 
 
 class Ledger(OfficeRecords):
@@ -121,9 +129,12 @@ class Ledger(OfficeRecords):
     # --- receiving --------------------------------------------------------------------------
 
     def receipt_id(self, path: str, sha256: str) -> int | None:
-        """The receipt of this file (this path with these bytes), if it was recorded already."""
-        row = self.db.execute("SELECT id FROM receipts WHERE path = ? AND sha256 = ?", (path, sha256)).fetchone()
-        return None if row is None else int(row[0])
+        """The receipt of this file (these bytes at this path), if it is what the path's latest
+        receipt recorded; None for a new arrival (bytes the path held before others count again)."""
+        row = self.db.execute(
+            "SELECT id, sha256 FROM receipts WHERE path = ? ORDER BY id DESC LIMIT 1", (path,)
+        ).fetchone()
+        return None if row is None or row[1] != sha256 else int(row[0])
 
     def latest_counting(self, unit_code: str, *, before: int | None = None) -> tuple[str, str] | None:
         """(path, sha256) of the unit's latest counting receipt (before receipt id `before`, if given)."""
@@ -137,18 +148,27 @@ class Ledger(OfficeRecords):
         ).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def record(self, path: str, received: Received, evaluation: Evaluation, at: dt.datetime) -> int | None:
-        """Record a newly received file and its first evaluation, in one transaction; its receipt
-        id, or None when this path with these bytes was recorded already (a zip holding the same
-        member twice). Bytes already in the ledger are not stored twice."""
+    def record(
+        self,
+        path: str,
+        received: Received,
+        evaluation: Evaluation,
+        at: dt.datetime,
+        *,
+        file_time: dt.datetime | None = None,
+    ) -> int | None:
+        """Record a newly received file (with its own time, where known) and its first evaluation,
+        in one transaction; its receipt id, or None when the path's latest receipt has these bytes
+        already (a zip holding the same member twice). Bytes already in the ledger are not stored
+        twice."""
         with self._transaction():
             if self.receipt_id(path, received.sha256) is not None:
                 return None
             row = self.db.execute("SELECT id FROM files WHERE sha256 = ?", (received.sha256,)).fetchone()
             file_id = int(row[0]) if row else self._insert_file(received)
             cursor = self.db.execute(
-                "INSERT INTO receipts (path, sha256, file_id, received_at) VALUES (?, ?, ?, ?)",
-                (path, received.sha256, file_id, _time(at)),
+                "INSERT INTO receipts (path, sha256, file_id, received_at, file_time) VALUES (?, ?, ?, ?, ?)",
+                (path, received.sha256, file_id, _time(at), None if file_time is None else _time(file_time)),
             )
             receipt_id = int(cursor.lastrowid or 0)
             self._evaluate(receipt_id, received, evaluation, at)
@@ -209,17 +229,28 @@ class Ledger(OfficeRecords):
     def receipts(self) -> list[Receipt]:
         """Every receipt in the order received, with its current evaluation and version."""
         rows = self.db.execute(
-            "SELECT r.id, r.path, r.sha256, r.file_id, r.received_at, e.outcome, e.reason, e.unit_code, e.counts"
-            " FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id ORDER BY r.id"
+            "SELECT r.id, r.path, r.sha256, r.file_id, r.received_at, e.outcome, e.reason, e.unit_code, e.counts,"
+            " r.file_time FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id ORDER BY r.id"
         ).fetchall()
         versions: dict[str, int] = {}
         receipts = []
-        for rid, path, sha, file_id, at, outcome, reason, unit, counts in rows:
+        for rid, path, sha, file_id, at, outcome, reason, unit, counts, file_time in rows:
             version = None
             if counts and unit is not None:
                 version = versions[unit] = versions.get(unit, 0) + 1
             receipts.append(
-                Receipt(rid, path, sha, file_id, dt.datetime.fromisoformat(at), Outcome(outcome), reason, unit, version)
+                Receipt(
+                    rid,
+                    path,
+                    sha,
+                    file_id,
+                    dt.datetime.fromisoformat(at),
+                    Outcome(outcome),
+                    reason,
+                    unit,
+                    version,
+                    _time_or_none(file_time),
+                )
             )
         return receipts
 
@@ -251,7 +282,8 @@ class Ledger(OfficeRecords):
             SELECT e.id, r.id, e.unit_code, r.path, v.versions, r.received_at, e.outcome, e.errors, e.warnings,
                    (SELECT COUNT(*) FROM records WHERE evaluation_id = e.id),
                    (SELECT COUNT(*) FROM evaluations y JOIN receipts x ON x.id = y.receipt_id
-                    WHERE y.unit_code = e.unit_code AND y.counts AND x.evaluation_id = y.id AND x.id <= r.id)
+                    WHERE y.unit_code = e.unit_code AND y.counts AND x.evaluation_id = y.id AND x.id <= r.id),
+                   r.file_time
             FROM (SELECT e.unit_code AS unit, MAX(r.id) AS latest, COUNT(*) AS versions
                   FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id
                   WHERE e.counts AND e.unit_code IS NOT NULL {units} GROUP BY e.unit_code) v
@@ -276,6 +308,7 @@ class Ledger(OfficeRecords):
                 row[7],
                 row[8],
                 row[9],
+                _time_or_none(row[11]),
             )
             for row in rows
         ]
@@ -312,3 +345,7 @@ class Ledger(OfficeRecords):
 
 def _time(at: dt.datetime) -> str:
     return at.isoformat(timespec="seconds")
+
+
+def _time_or_none(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)

@@ -46,7 +46,6 @@ class LedgerFile:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
             self._use_write_ahead_log()
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             self._set_up()
         except BaseException:
             self.db.close()
@@ -66,12 +65,18 @@ class LedgerFile:
                 time.sleep(0.05)
 
     def _set_up(self) -> None:
+        # A migration may make a table anew (ARRIVALS): foreign keys are off meanwhile (they
+        # cannot be switched inside a transaction), and checked before it commits.
+        self.db.execute("PRAGMA foreign_keys=OFF")
         with self._transaction():
             version = self._refuse_newer(schema_version(self.db))
             scripts = [SCHEMA] if version == 0 else [MIGRATIONS[step] for step in range(version, SCHEMA_VERSION)]
             for statement in (s for script in scripts for s in statements(script)):
                 self.db.execute(statement)
+            if scripts and self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise sqlite3.IntegrityError("foreign key check failed after migrating the ledger")
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.db.execute("PRAGMA foreign_keys=ON")
 
     def _refuse_newer(self, version: int) -> int:
         """`version`, unless it is newer than this code reads (L008)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The tables of version 2 (the step from version 1 makes them).
 SCHEMA_V2 = """
@@ -75,7 +75,30 @@ LEVELS = """
 ALTER TABLE units ADD COLUMN parent TEXT;
 """
 
-SCHEMA = SCHEMA_V2 + DECISIONS + LEVELS
+# Version 5: a receipt is a file's arrival, not its (path, bytes): a unit's first version sent
+# again under the same name after a second is a new receipt (the latest receipt at a path says
+# what is there now); each receipt keeps the file's own time (its modification time in the
+# inbox), by which files of one collect are ordered and lateness is judged. SQLite cannot drop
+# a UNIQUE constraint: the table is made anew (with foreign keys off, as SQLite's own procedure
+# for changing a table says; ledger_file runs migrations so).
+ARRIVALS = """
+CREATE TABLE receipts_v5 (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    received_at TEXT NOT NULL,
+    evaluation_id INTEGER,
+    file_time TEXT
+);
+INSERT INTO receipts_v5 (id, path, sha256, file_id, received_at, evaluation_id)
+    SELECT id, path, sha256, file_id, received_at, evaluation_id FROM receipts;
+DROP TABLE receipts;
+ALTER TABLE receipts_v5 RENAME TO receipts;
+CREATE INDEX receipts_by_path ON receipts (path, id);
+"""
+
+SCHEMA = SCHEMA_V2 + DECISIONS + LEVELS + ARRIVALS
 
 # Version 1 (xlsxkit 0.1): files held the judgement, receipts the outcome; each file was judged once.
 MIGRATE_1_TO_2 = (
@@ -106,7 +129,7 @@ DROP TABLE records_v1; DROP TABLE findings_v1; DROP TABLE receipts_v1; DROP TABL
 DELETE FROM meta WHERE key = 'schema';
 """
 )
-MIGRATIONS = {1: MIGRATE_1_TO_2, 2: DECISIONS, 3: LEVELS}  # from version n to n + 1
+MIGRATIONS = {1: MIGRATE_1_TO_2, 2: DECISIONS, 3: LEVELS, 4: ARRIVALS}  # from version n to n + 1
 
 
 def schema_version(db: sqlite3.Connection) -> int:

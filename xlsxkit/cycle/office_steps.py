@@ -157,6 +157,7 @@ def write_summary(
         tree=tree,
         relay=heading if relay else None,
         parquet=parquet,
+        parquet_name=heading.office_code or None,
         finding_counts={code: (r.errors, r.warnings) for code, r in counted_returns(ledger).items()},
     )
 

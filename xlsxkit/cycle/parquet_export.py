@@ -82,10 +82,18 @@ class ParquetExport:
     """The Parquet files of one consolidation, fed one record at a time (project records only:
     a department or later form has other columns), written whole at `finish`."""
 
-    def __init__(self, folder: Path, *, name: str, counts: dict[str, tuple[int, int]] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        name: str,
+        counts: dict[str, tuple[int, int]] | None = None,
+        year: int | None = None,
+    ) -> None:
         self.pa, self.pq = _arrow()
         self.folder = Path(folder)
         self.name = _file_name(name)
+        self.year = year  # the collection's year: this office's files of that year are replaced whole
         self.counts = counts or {}  # unit code → (errors, warnings) of its counted return
         self.schemas = _schemas(self.pa)
         self.folder.mkdir(parents=True, exist_ok=True)  # the work folder beside the files, to rename from
@@ -187,6 +195,10 @@ class ParquetExport:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self._path(self.work, table, year), target)
             written.append(target)
+        if self.year is not None:  # what this office wrote of its year before and has no rows now
+            for table in self.schemas:
+                if (table, self.year) not in self.writers:
+                    self._path(self.folder, table, self.year).unlink(missing_ok=True)
         shutil.rmtree(self.work, ignore_errors=True)
         return written
 

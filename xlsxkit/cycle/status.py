@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path, PurePosixPath
 
 from xlsxkit.cycle.decisions import APPROVED, counted_returns, current_decisions
 from xlsxkit.cycle.ledger import Ledger, Outcome, Receipt
+from xlsxkit.cycle.relay_receipts import PART_MARK
 from xlsxkit.form.errors import Code
 
 
@@ -102,7 +104,7 @@ def unit_statuses(ledger: Ledger) -> list[UnitStatus]:
                 decided_at=decision.decided_at if decided and decision else None,
                 reason=decision.reason if decided and decision else None,
                 held=last.versions - last.version,
-                late=deadline is not None and last.received_at.date() > deadline,
+                late=deadline is not None and last.arrived_at.date() > deadline,
             )
         )
     return statuses
@@ -116,16 +118,41 @@ STANDING_OF = {
 }
 
 
-def unattributed_files(ledger: Ledger) -> list[Receipt]:
+def unattributed_files(ledger: Ledger, *, every: bool = False) -> list[Receipt]:
     """Files received that belong to no roster unit (未识别文件): not attributable, stamped for a
-    unit not on the roster, another unit's workbook, or unreadable with no unit in their name."""
+    unit not on the roster, another unit's workbook, or unreadable with no unit in their name —
+    those still in an inbox the collection was collected from and not replaced there since by
+    other bytes (a file renamed as its fix asks, or removed, is done with); `every`: all ever
+    received (the ledger keeps them)."""
     roster = {unit["code"] for unit in ledger.units()}
+    receipts = ledger.receipts()
+    latest_at = {receipt.path: receipt.id for receipt in receipts}
+    inboxes = ledger.inboxes()
     return [
         receipt
-        for receipt in ledger.receipts()
-        if receipt.reason in UNATTRIBUTED
-        or (receipt.outcome is Outcome.rejected and (receipt.unit_code is None or receipt.unit_code not in roster))
+        for receipt in receipts
+        if (
+            receipt.reason in UNATTRIBUTED
+            or (receipt.outcome is Outcome.rejected and (receipt.unit_code is None or receipt.unit_code not in roster))
+        )
+        and (every or (latest_at[receipt.path] == receipt.id and _still_there(receipt.path, inboxes)))
     ]
+
+
+def _still_there(label: str, inboxes: list[Path]) -> bool:
+    """Whether a receipt's file (or the .zip or summary it came in) is still in one of `inboxes`
+    (True where the ledger knows none)."""
+    if not inboxes:
+        return True
+    candidates = {label, label.rsplit(PART_MARK, 1)[0]}
+    for inbox in inboxes:
+        for candidate in candidates:
+            place = inbox
+            for part in PurePosixPath(candidate).parts:
+                place = place / part
+                if place.is_file() or place.is_symlink():
+                    return True
+    return False
 
 
 UNATTRIBUTED = frozenset({Code.L_NOT_ON_ROSTER.code, Code.L_OTHER_UNIT.code, Code.L_UNATTRIBUTED.code})
