@@ -1,16 +1,19 @@
 """Excel serial dates read as the dates Excel shows: the 1900 system with its fictitious
-1900-02-29 (serials 1–59 are not a day early), and the 1904 system."""
+1900-02-29 (serials 1–59 are not a day early), and the 1904 system. A record value the writer
+accepts reads back as the same value."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 import xlsxwriter
 
-from xlsxkit.form.cell_values import CellValueError, from_cell
+from xlsxkit.form.cell_values import CellValueError, from_cell, record_cell, to_cell
+from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import ValueType
 
 
@@ -110,3 +113,38 @@ def test_what_xlsxwriter_writes_for_a_date_reads_back_as_that_date(tmp_path: Pat
     serials = [row[0] for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True)]
     assert all(isinstance(serial, (int, float)) for serial in serials)
     assert [read_date(serial, date1904) for serial in serials] == [day.isoformat() for day in dates]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        (ValueType.money, "964700.00"),
+        (ValueType.money, "0.01"),
+        (ValueType.money, "12345678901234.5"),
+        (ValueType.percent, "33.3"),
+        (ValueType.integer, 3),
+        (ValueType.date, "1900-01-01"),
+        (ValueType.date, "2025-12-31"),
+        (ValueType.number, 8.5),
+    ],
+)
+def test_a_record_value_the_writer_accepts_reads_back_as_the_same_value(kind, value):
+    for unit in (MoneyUnit.yuan, MoneyUnit.wan):
+        cell = record_cell(kind, value, unit)
+        if isinstance(cell, dt.datetime):
+            cell = cell.date()
+        read = from_cell(kind, cell, unit)
+        assert read == value or Decimal(read) == Decimal(value)  # money: "12345678901234.50"
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", float("nan"), float("inf")])
+def test_no_cell_is_written_for_a_number_that_is_not_finite(value):
+    for kind in (ValueType.money, ValueType.percent, ValueType.integer, ValueType.number):
+        with pytest.raises(CellValueError):
+            to_cell(kind, value, MoneyUnit.wan)
+
+
+@pytest.mark.parametrize("value", ["1899-12-31", "2025-06-30T12:00:00+08:00", 20250101])
+def test_no_date_cell_is_written_for_a_date_excel_cannot_hold_or_that_is_not_an_iso_text(value):
+    with pytest.raises(CellValueError):
+        to_cell(ValueType.date, value, None)

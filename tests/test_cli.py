@@ -263,3 +263,15 @@ def test_templates_lists_the_seven_seed_layouts_and_the_two_forms_that_follow_th
     ids = {r["id"] for r in json.loads(runner.invoke(app, ["templates", "--json"]).stdout)}
     seeds = {"tianjin", "tangshan", "tangshan-department", "shanghai", "luan", "qiannan", "mof"}
     assert ids == seeds | {"monitor", "self-evaluation"}
+
+
+def test_generate_into_an_out_that_is_a_file_is_one_error_before_anything_is_generated(tmp_path):
+    out = tmp_path / "outbox"
+    out.write_text("not a folder", encoding="utf-8")
+    roster = EXAMPLES / "units.csv"
+    result = runner.invoke(app, ["generate", "tangshan", "--roster", str(roster), "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    problems = [line for line in result.stderr.splitlines() if "[" in line]
+    assert len(problems) == 1 and "[O006]" in problems[0] and str(out) in problems[0]
+    assert out.read_text(encoding="utf-8") == "not a folder"

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from tests.helpers import FIXED_TIME, example_records
+from xlsxkit.form.errors import InputError
 from xlsxkit.form.excel import INSTRUCTIONS_SHEET, LISTS_SHEET
 from xlsxkit.template.layout import compile_layout
 from xlsxkit.template.load import find_template
@@ -289,13 +290,26 @@ def test_a_template_number_format_replaces_the_type_default(tmp_path):
     assert (cell.value, cell.number_format) == (3, '0"年"')
 
 
-def test_a_unit_whose_file_name_would_be_unusable_is_reported_and_the_batch_goes_on(tangshan, tmp_path):
-    units = [{"code": "1", "name": "甲/乙"}, *UNITS]
+def test_a_unit_name_with_a_character_windows_forbids_gets_its_workbook_under_a_file_name_without_it(
+    tangshan, tmp_path
+):
+    units = [{"code": "1", "name": "财务/审计科:一"}, *UNITS]
     report = generate_blank(tangshan, units, 2026, tmp_path, generated_at=FIXED_TIME)
-    assert [g.unit["code"] for g in report.files] == ["603001", "603002"]
-    (problem,) = report.problems
-    assert (problem.code.code, problem.where) == ("G020", "1")
-    assert "1-甲/乙.xlsx" in problem.message
+    assert not report.problems
+    assert (report.files[0].unit["code"], report.files[0].path.name) == ("1", "1-财务_审计科_一.xlsx")
+    book = openpyxl.load_workbook(report.files[0].path)
+    assert _stamp(report.files[0].path)["unit_name"] == "财务/审计科:一"  # the workbook keeps the exact name
+    assert "财务/审计科:一" in book[INSTRUCTIONS_SHEET]["A2"].value
+
+
+def test_a_file_name_template_with_a_forbidden_character_of_its_own_is_reported_and_the_batch_goes_on(
+    tangshan, tmp_path
+):
+    template = tangshan.model_copy(update={"file_name": "{{ unit.code }}?.xlsx"})
+    report = generate_blank(template, UNITS, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert not report.files
+    assert [(p.code.code, p.where) for p in report.problems] == [("G020", "603001"), ("G020", "603002")]
+    assert "file_name" in report.problems[0].fix
 
 
 def test_two_units_given_the_same_file_name_are_not_overwritten(tangshan, tmp_path):
@@ -421,3 +435,275 @@ def test_with_a_roster_a_record_named_but_not_coded_takes_the_code_of_the_roster
     assert "603003、603004" in problems[1].message
     _, alone = read_record_groups(path, tangshan)
     assert [(p.code.code, p.where) for p in alone] == [("G011", f"{path}:{line}") for line in (1, 2, 3)]
+
+
+# --- records that cannot be written as they are: reported by line, the batch goes on ---------------
+
+
+def _one_problem_per_line(path: Path, tangshan) -> list[tuple[str, str, str]]:
+    groups, problems = read_record_groups(path, tangshan)
+    assert [g.unit["code"] for g in groups] == ["603009"]  # the good record after the bad ones is read
+    return [(p.code.code, p.where, p.details.get("key", "")) for p in problems]
+
+
+def test_records_lines_that_are_not_utf8_json_are_reported_by_line_and_the_lines_after_them_are_read(
+    tangshan, tmp_path
+):
+    good = {**example_records("tangshan")[0], "unit": {"code": "603009", "name": "丙"}}
+    line = json.dumps(good, ensure_ascii=False)
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(
+        b"\xff stray byte\n"
+        + line.encode("gb18030")  # a line saved as GBK
+        + b'\n{"form": "project", "year": '
+        + b"9" * 5000  # more digits than Python turns into a number
+        + b"}\n"
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"\n"
+        + line.encode("utf-8")
+        + b"\n"
+    )
+    problems = _one_problem_per_line(path, tangshan)
+    assert problems == [("G010", f"{path}:{n}", "") for n in (1, 2, 3, 4)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        (json.dumps(example_records("tangshan")[0], ensure_ascii=False) + "\n").encode("utf-16"),
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00",  # a workbook given by mistake
+    ],
+    ids=["utf-16", "xlsx"],
+)
+def test_a_records_file_that_is_no_text_at_all_is_one_error_naming_the_file(tangshan, tmp_path, data):
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as raised:
+        read_record_groups(path, tangshan)
+    assert [(p.code.code, p.where) for p in raised.value.problems] == [("G017", str(path))]
+    assert "UTF-8" in raised.value.problems[0].fix
+
+
+def _bad_record(change, template_id: str = "tangshan") -> dict:
+    record = copy.deepcopy(example_records(template_id)[0])
+    change(record)
+    return record
+
+
+def _problems_of(tangshan, tmp_path, bad: dict | str, template=None) -> list[tuple[str, str, str]]:
+    """Read a records file of `bad` (a record, or a line as written) then a good record of another unit."""
+    made_with = "tangshan" if template is None or template.form != "project" else template.id
+    good = {**example_records(made_with)[0], "unit": {"code": "603009", "name": "丙"}}
+    path = tmp_path / "records.jsonl"
+    first = bad if isinstance(bad, str) else json.dumps(bad, ensure_ascii=False)
+    path.write_text(first + "\n" + json.dumps(good, ensure_ascii=False) + "\n", encoding="utf-8")
+    groups, problems = read_record_groups(path, template or tangshan)
+    assert [g.unit["code"] for g in groups] == ["603009"]
+    report = generate_prefilled(template or tangshan, groups, None, tmp_path / "out", generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["603009"]
+    assert {p.where for p in problems} == {f"{path}:1"}
+    return [(p.code.code, p.details["key"], p.details["detail"]) for p in problems]
+
+
+def _line_with(key_text: str, number: str) -> str:
+    """The example record's line with the value of `"total": …` replaced as JSON text."""
+    line = json.dumps(example_records("tangshan")[0], ensure_ascii=False)
+    old = f'"total": {json.dumps(example_records("tangshan")[0]["funds"]["annual"]["total"])}'
+    assert old in line
+    return line.replace(old, f'"total": {number}', 1)
+
+
+@pytest.mark.parametrize("number", ['"NaN"', '"Infinity"', "1e400", "NaN", "-Infinity"])
+def test_an_amount_that_is_not_a_finite_number_is_reported_for_its_record_and_key(tangshan, tmp_path, number):
+    problems = _problems_of(tangshan, tmp_path, _line_with("total", number))
+    assert [(code, key) for code, key, _ in problems] == [("G014", "funds.annual.total")]
+
+
+def test_an_indicator_value_that_is_not_a_number_where_a_number_is_wanted_is_reported(tmp_path):
+    evaluation = find_template("self-evaluation")
+    target = example_records("tangshan")[0]
+    record = json.dumps(target, ensure_ascii=False)
+    path = tmp_path / "targets.jsonl"
+    path.write_text(record + "\n", encoding="utf-8")
+    (group,), _ = read_record_groups(path, evaluation)
+    made = group.records[0]
+    made["indicators"][0]["weight"] = float("nan")
+    made["total_score"] = float("inf")
+    path.write_text(json.dumps(made, ensure_ascii=False) + "\n", encoding="utf-8")
+    _, problems = read_record_groups(path, evaluation)
+    assert [(p.code.code, p.details["key"]) for p in problems] == [
+        ("G014", "total_score"),
+        ("G014", "indicators[0].weight"),
+    ]
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, ["产出指标"], True, 1.5], ids=["object", "list", "true", "a float"])
+def test_an_indicator_text_that_is_not_text_is_reported_for_its_row_and_column(tangshan, tmp_path, value):
+    problems = _problems_of(tangshan, tmp_path, _bad_record(lambda r: r["indicators"][1].update(level3=value)))
+    assert [(code, key) for code, key, _ in problems] == [("G014", "indicators[1].level3")]
+    assert "应为文字" in problems[0][2]
+
+
+def test_whole_numbers_in_indicator_text_are_written_as_their_digits_as_text(tangshan, tmp_path):
+    record = _bad_record(lambda r: [item.update(level1=7) for item in r["indicators"]])
+    record["indicators"][0]["level3"] = 12345678901234567890
+    report = generate_prefilled(
+        tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME
+    )
+    assert not report.problems
+    sheet = openpyxl.load_workbook(report.files[0].path)["项目1"]
+    table = compile_layout(tangshan).sheet({"indicators": len(record["indicators"])}).table("indicators")
+    first = table.first_row + 1
+    assert (sheet.cell(first, 1).value, sheet.cell(first, 1).data_type) == ("7", "s")  # merged down, as text
+    assert sheet.cell(first, 3).value == "12345678901234567890"
+    assert sheet.cell(first, 3).data_type == "s"
+
+
+def test_a_record_given_directly_with_an_object_for_a_text_is_reported_for_its_unit_and_the_batch_goes_on(
+    tangshan, tmp_path
+):
+    bad = _bad_record(lambda r: r["indicators"][0].update(level3={"a": 1}))
+    good = {**example_records("tangshan")[0], "unit": {"code": "603009", "name": "丙"}}
+    groups = [UnitRecords(bad["unit"], [bad]), UnitRecords(good["unit"], [good])]
+    report = generate_prefilled(tangshan, groups, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["603009"]
+    assert [(p.code.code, p.where) for p in report.problems] == [("G021", bad["unit"]["code"])]
+    assert not list(tmp_path.glob(".partial-*"))
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda r: r.update(indicators="产出指标 数量指标 窗口人员 ≥71人"), "indicators"),
+        (lambda r: r.update(indicators=5), "indicators"),
+        (lambda r: r.update(indicators={"level1": "产出指标", "level3": "窗口人员"}), "indicators"),
+        (lambda r: r.update(indicators=["产出指标 数量指标 窗口人员 ≥71人"]), "indicators[0]"),
+        (lambda r: r.update(goals="保障住房公积金业务正常运转"), "goals"),
+        (lambda r: r["funds"].update(annual=["964700.00"]), "funds.annual"),
+        (lambda r: r.update(project="办公楼运转经费"), "project"),
+    ],
+    ids=["indicators text", "indicators 5", "indicators object", "indicators of texts", "goals", "funds", "project"],
+)
+def test_a_record_part_of_the_wrong_shape_is_reported_by_line_and_key_not_left_blank(tangshan, tmp_path, change, key):
+    problems = _problems_of(tangshan, tmp_path, _bad_record(change))
+    assert [(code, part) for code, part, _ in problems] == [("G014", key)]
+    assert problems[0][2].startswith("应为")
+
+
+@pytest.mark.parametrize(
+    ("template_id", "change", "key"),
+    [
+        ("monitor", lambda r: r.update(funds=5), "funds"),
+        ("self-evaluation", lambda r: r.update(project="x"), "project"),
+        ("monitor", lambda r: r.update(indicators=["产出指标"]), "indicators[0]"),
+    ],
+)
+def test_a_target_with_a_part_of_the_wrong_shape_makes_no_follow_on_form_and_is_reported(
+    tangshan, tmp_path, template_id, change, key
+):
+    problems = _problems_of(tangshan, tmp_path, _bad_record(change), template=find_template(template_id))
+    assert [(code, part) for code, part, _ in problems] == [("G014", key)]
+
+
+def test_a_text_longer_than_an_excel_cell_holds_is_reported_and_never_cut_short(tangshan, tmp_path):
+    long = _bad_record(lambda r: r["project"].update(name="项" * 40_000))
+    long["indicators"][0]["level3"] = "x" * 32_768
+    problems = _problems_of(tangshan, tmp_path, long)
+    assert [(code, key) for code, key, _ in problems] == [("G014", "project.name"), ("G014", "indicators[0].level3")]
+    assert "32767" in problems[0][2]
+    report = generate_prefilled(  # given directly, not through a records file: no workbook either
+        tangshan, [UnitRecords(long["unit"], [long])], 2026, tmp_path / "direct", generated_at=FIXED_TIME
+    )
+    assert not report.files and [p.code.code for p in report.problems] == ["G021"]
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, True, ["甲", "乙"], 1.5], ids=["object", "true", "list", "float"])
+def test_a_text_field_holding_something_else_than_text_is_reported_not_written_as_python_spells_it(
+    tangshan, tmp_path, value
+):
+    problems = _problems_of(tangshan, tmp_path, _bad_record(lambda r: r["project"].update(name=value)))
+    assert [(code, key) for code, key, _ in problems] == [("G014", "project.name")]
+
+
+@pytest.mark.parametrize(
+    ("template_id", "key", "value", "detail"),
+    [
+        ("tangshan", "funds.annual.total", "123.456789", "分"),
+        ("tangshan", "funds.annual.total", "1e30", "15"),
+        ("tangshan", "funds.annual.total", "1234567890123.456", "15"),
+        ("shanghai", "project.start_date", "1899-12-31", "1900"),
+        ("shanghai", "project.start_date", "2025-06-30T12:00:00+08:00", "时区"),
+        ("shanghai", "project.start_date", 20250101, "日期"),
+        ("luan", "project.period_years", "1e20", "15"),
+        ("tangshan", "spending_plan.06", "33.33333333333333333", "15"),
+    ],
+)
+def test_a_value_the_reader_would_refuse_in_its_own_workbook_is_reported_at_generation(
+    tangshan, tmp_path, template_id, key, value, detail
+):
+    def change(record):
+        parent, last = key.rsplit(".", 1)
+        node = record
+        for part in parent.split("."):
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+        node[last] = value
+
+    template = find_template(template_id)
+    problems = _problems_of(tangshan, tmp_path, _bad_record(change, template_id), template=template)
+    assert [(code, part) for code, part, _ in problems] == [("G014", key)]
+    assert detail in problems[0][2]
+
+
+def test_a_template_text_failing_on_a_value_is_reported_for_that_unit_and_the_batch_goes_on(tangshan, tmp_path):
+    template = tangshan.model_copy(update={"instructions": "每人 {{ unit.staff // 2 }} 份"})
+    units = [{"code": "1", "name": "甲", "staff": "十"}, {"code": "2", "name": "乙", "staff": 10}]
+    report = generate_blank(template, units, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["2"]
+    assert [(p.code.code, p.where) for p in report.problems] == [("G021", "1")]
+
+
+def test_a_shanghai_record_whose_start_date_is_a_number_is_reported_and_the_other_units_are_generated(tmp_path):
+    shanghai = find_template("shanghai")
+    record = copy.deepcopy(example_records("shanghai")[0])
+    record["project"]["start_date"] = 20250101
+    other = {**example_records("shanghai")[0], "unit": {"code": "310002", "name": "第二单位"}}
+    path = _write_records(tmp_path / "records.jsonl", [record, other])
+    groups, problems = read_record_groups(path, shanghai)
+    assert [(p.code.code, p.details["key"]) for p in problems] == [("G014", "project.start_date")]
+    report = generate_prefilled(shanghai, groups, None, tmp_path / "out", generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["310002"] and not report.problems
+
+
+def test_rows_grown_for_a_very_long_text_stop_at_excels_tallest_row(tangshan, tmp_path):
+    record = _bad_record(lambda r: r["goals"].update(annual="保障住房公积金业务正常运转。" * 150))
+    report = generate_prefilled(
+        tangshan, [UnitRecords(record["unit"], [record])], 2026, tmp_path, generated_at=FIXED_TIME
+    )
+    xml = zipfile.ZipFile(report.files[0].path).read("xl/worksheets/sheet2.xml").decode()
+    heights = [float(h) for h in re.findall(r' ht="([\d.]+)"', xml)]
+    assert max(heights) <= 409
+
+
+# --- the file system: one unit's trouble is reported and the batch goes on ---------------------------
+
+
+def test_a_unit_name_too_long_for_a_file_name_is_reported_with_its_unit_and_the_batch_goes_on(tangshan, tmp_path):
+    units = [{"code": "603001", "name": "唐山市住房公积金管理中心" * 8}, UNITS[1]]
+    report = generate_blank(tangshan, units, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["603002"]
+    (problem,) = report.problems
+    assert (problem.code.code, problem.where) == ("G025", "603001")
+    assert "255" in problem.message and "unit.code" in problem.fix
+
+
+def test_a_folder_in_the_place_of_a_units_workbook_is_reported_and_the_units_after_it_are_written(tangshan, tmp_path):
+    (tmp_path / "603001-唐山市住房公积金管理中心（参公）本级.xlsx").mkdir()
+    report = generate_blank(tangshan, UNITS, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["603002"]
+    (problem,) = report.problems
+    assert (problem.code.code, problem.where) == ("G026", "603001")
+    assert "文件夹" in problem.message and str(tmp_path) in problem.message
+    assert not list(tmp_path.glob(".partial-*"))

@@ -19,7 +19,7 @@ from xlsxkit.cli.app import (
     show_problems,
 )
 from xlsxkit.cli.ledger_access import open_ledger
-from xlsxkit.form.errors import XlsxkitError
+from xlsxkit.form.errors import Code, Problem, XlsxkitError
 from xlsxkit.form.record import FOLLOW_ON_FORMS
 from xlsxkit.form.stamp import AS_OF
 
@@ -117,6 +117,7 @@ def generate(
             with open_ledger(from_db, read_only=True) as ledger:
                 groups = follow_on_groups(approved_targets(ledger), chosen, as_of=as_of)
             typer.echo(f"{from_db}: targets of {len(groups)} units", err=True)
+        _make_out_folder(out)
         source = records if records is not None else from_db  # where the prefilled forms' records come from
         if units is None:
             report = generate_prefilled(
@@ -185,6 +186,18 @@ def demo(
                 f"{out / 'year' / (form + '-inbox')}/ → {form}: {counts}; {made.workbook} ({made.follow_on} forms)"
             )
     raise typer.Exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
+
+
+def _make_out_folder(out: Path) -> None:
+    """The folder for the workbooks, made before any is written: a file in its place, or a folder
+    that cannot be made, is one error rather than one per unit."""
+    what = "存放工作簿的文件夹（--out）"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise XlsxkitError([Problem(Code.O_OUTPUT_IS_FILE, str(out), {"what": what})]) from None
+    except OSError as error:
+        raise XlsxkitError([Problem(Code.O_OUTPUT_WRITE, str(out), {"detail": error.strerror or error})]) from None
 
 
 def _report(report: GenerateReport, as_json: bool) -> None:

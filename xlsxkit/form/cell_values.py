@@ -12,11 +12,13 @@ False, or None where the reader cannot tell) decides between 0.95 and "95%".
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
+from xlsxkit.form.excel import MAX_CELL_TEXT
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import ValueType
 
@@ -26,32 +28,127 @@ class CellValueError(ValueError):
 
 
 def to_cell(kind: ValueType, value: Any, money_unit: MoneyUnit | None) -> str | float | int | dt.datetime | None:
-    """The value to write for a record value (None for a blank cell)."""
+    """The value to write for a record value (None for a blank cell). Raises CellValueError for a
+    value no cell can hold as its type: a number that is not finite, a date with a time zone or
+    before 1900, a text that is not text (an object, a list, true: never their Python spelling)."""
     if value is None:
         return None
     try:
         if kind is ValueType.money:
-            return float(Decimal(str(value)) / (money_unit or MoneyUnit.yuan).factor)
+            return float(_finite(value) / (money_unit or MoneyUnit.yuan).factor)
         if kind is ValueType.percent:
-            return float(Decimal(str(value)) / 100)
+            return float(_finite(value) / 100)
         if kind is ValueType.integer:
-            number = Decimal(str(value))
+            number = _finite(value)
             if number != number.to_integral_value():
                 raise CellValueError(f"不是整数：{value}")
             return int(number)
         if kind is ValueType.date:
-            return dt.datetime.fromisoformat(str(value))
+            return _cell_date(value)
         if kind is ValueType.coded_name:
-            return format_coded_name(value)
+            if isinstance(value, dict) and all(_is_text(value.get(k)) for k in ("code", "name")):
+                return format_coded_name(value)
+            return text_cell(value)
         if kind is ValueType.number:
-            return record_number(Decimal(str(value)))
+            return record_number(_finite(value))
         if kind is ValueType.choices:
-            if not isinstance(value, list):
-                raise CellValueError(f"不是选项列表：{value}")
-            return CHOICE_SEPARATOR.join(str(choice) for choice in value)
+            if not isinstance(value, list) or not all(isinstance(choice, str) for choice in value):
+                raise CellValueError("应为选项（文字）的列表")
+            return CHOICE_SEPARATOR.join(value)
     except (InvalidOperation, ValueError) as error:
         raise CellValueError(str(error)) from None
-    return str(value)
+    return text_cell(value)
+
+
+def text_cell(value: Any) -> str:
+    """The text a text cell shows for a record value: a text as it is, a whole number (a JSON
+    integer such as a code) as its digits; anything else (true, an object, a list, 1.5e+20) is no
+    text and raises CellValueError rather than being written as its Python spelling."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise CellValueError(f"应为文字，现为{_json_kind(value)}")
+
+
+def _is_text(value: Any) -> bool:
+    return value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _finite(value: Any) -> Decimal:
+    """A record number as Decimal; NaN and infinities are no amount (xlsxwriter cannot write them)."""
+    if isinstance(value, (bool, dict, list)):
+        raise CellValueError(f"不是数字：{shown_value(value)}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise CellValueError(f"不是数字：{shown_value(value)}") from None
+    if not number.is_finite():
+        raise CellValueError(f"不是有限的数：{value}")
+    return number
+
+
+EARLIEST_DATE = dt.datetime(1900, 1, 1)  # Excel's first day: an earlier date is no date in a cell
+
+
+def _cell_date(value: Any) -> dt.datetime:
+    """A record's ISO date as the date to write: not before 1900 and without a time zone."""
+    if not isinstance(value, str):
+        raise CellValueError(f"不是日期：{shown_value(value)}")
+    day = dt.datetime.fromisoformat(value)
+    if day.tzinfo is not None:
+        raise CellValueError(f"日期不能带时区：{value}")
+    if day < EARLIEST_DATE:
+        raise CellValueError(f"日期早于 1900-01-01，Excel 无法保存：{value}")
+    return day
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in the words the office's messages use."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "数字"
+    if isinstance(value, dict):
+        return "JSON 对象"
+    if isinstance(value, list):
+        return "列表"
+    return type(value).__name__
+
+
+SHOWN_LENGTH = 60  # characters of a value quoted in a message
+
+
+def shown_value(value: Any) -> str:
+    """A value as a message quotes it: its JSON spelling, cut after SHOWN_LENGTH characters with the
+    length said (a 40,000-character text is not repeated in a message)."""
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) <= SHOWN_LENGTH:
+        return text
+    return f"{text[:SHOWN_LENGTH]}…（共 {len(text)} 个字符）"
+
+
+def record_cell(kind: ValueType, value: Any, money_unit: MoneyUnit | None) -> Any:
+    """`to_cell` for a record value from outside (a records file), refusing what the reader
+    (`from_cell`) would refuse or read back differently: money finer than a cent, a number of more
+    than the 15 significant digits Excel keeps, a text longer than an Excel cell holds.
+    Raises CellValueError saying why."""
+    cell = to_cell(kind, value, money_unit)
+    if isinstance(cell, str):
+        if len(cell) > MAX_CELL_TEXT:
+            raise CellValueError(f"有 {len(cell)} 个字符，超过 Excel 单元格的上限 {MAX_CELL_TEXT} 个")
+    elif cell is not None and kind in (ValueType.money, ValueType.percent, ValueType.integer, ValueType.number):
+        number = _finite(value)
+        if number.adjusted() >= MAX_DIGITS:
+            raise CellValueError(f"数字超出范围（Excel 只保存 {MAX_DIGITS} 位有效数字）：{value}")
+        if len(number.normalize().as_tuple().digits) > MAX_DIGITS:
+            raise CellValueError(f"有效数字多于 Excel 能保存的 {MAX_DIGITS} 位：{value}")
+        if kind is ValueType.money and number != number.quantize(CENT):
+            raise CellValueError(f"金额精确到分以下：{value} 元")
+    return cell
 
 
 def format_coded_name(value: Any) -> str:

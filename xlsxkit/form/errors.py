@@ -158,6 +158,12 @@ class Code(Enum):
         "warning",
     )
     G_RECORD_JSON = ("G010", "第 {line} 行不是有效的 JSON：{detail}", "每行须为一条完整的 JSON 记录。")
+    G_RECORDS_NOT_TEXT = (
+        "G017",
+        "记录文件不是 UTF-8 编码的文本文件（JSON Lines），无法读取",
+        "记录文件须为 UTF-8 编码的 JSON Lines（每行一条 JSON 记录，如 xlsxkit read 的输出）；"
+        "如是 UTF-16 或其他编码，请另存为 UTF-8；工作簿须先用 xlsxkit read 读成记录。",
+    )
     G_RECORD_SHAPE = ("G011", "第 {line} 行的记录缺少 {key}", "按规范记录（见 docs/record.md）补全该键。")
     G_RECORD_FORM = (
         "G012",
@@ -191,6 +197,16 @@ class Code(Enum):
         "在 file_name 模板中加入 {{{{ unit.code }}}}，使每个单位的文件名不同。",
     )
     G_OUTPUT_NAME = ("G020", "文件名模板生成了不可用的文件名 {name!r}", "检查 file_name 模板。")
+    G_OUTPUT_NAME_LONG = (
+        "G025",
+        "单位 {unit}（{name}）的文件名有 {length} 字节，超过文件系统允许的 255 字节：{file}",
+        "在名单中缩短该单位的名称，或把模板的 file_name 改短，如 {{{{ unit.code }}}}.xlsx。",
+    )
+    G_OUTPUT_WRITE = (
+        "G026",
+        "无法写出单位 {unit} 的工作簿 {path}：{detail}",
+        "移走占用该位置的文件夹，确认输出文件夹可写、磁盘未满、文件没有被其他程序（如 Excel）打开，然后重新生成。",
+    )
 
     # --- return files: opening them safely (F) ------------------------------------------------
     F_UNREADABLE = ("F001", "无法读取文件：{detail}", "确认文件存在、未被其他程序占用，然后重新提交。")

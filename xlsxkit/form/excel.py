@@ -11,6 +11,7 @@ import re
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 MAX_CELL_TEXT = 32_767  # characters in one cell
+MAX_ROW_HEIGHT = 409  # points: the tallest a row can be
 MAX_SHEET_NAME = 31  # characters in a sheet name
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"  # characters a sheet name may not hold
 MAX_PAGE_BREAKS = 1_023  # manual page breaks in one sheet

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -279,6 +280,42 @@ def get_path(record: dict[str, Any], key: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def misshapen_parts(
+    record: dict[str, Any], keys: Iterable[str], tables: Mapping[str, tuple[str, ...]]
+) -> list[tuple[str, Any, str]]:
+    """(key, value, what it should be) for each part of a record that is not of the shape the
+    spec gives it: a part on the way to a dotted field key that is not an object (goals as a text,
+    funds.annual as a list: their fields would be silently blank), a table's part that is not a
+    list, an item of it that is not an object (a table with a `text` column, like measures, takes
+    texts too). A missing or null part is no problem."""
+    found: list[tuple[str, Any, str]] = []
+    seen: set[str] = set()
+    for key in keys:
+        parts = key.split(".")
+        value: Any = record
+        for depth in range(len(parts) - 1):
+            value = value.get(parts[depth])
+            if value is None:
+                break
+            if not isinstance(value, dict):
+                path = ".".join(parts[: depth + 1])
+                if path not in seen:
+                    seen.add(path)
+                    found.append((path, value, " JSON 对象"))
+                break
+    for bind, columns in tables.items():
+        items = record.get(bind)
+        if items is None or bind in seen:
+            continue
+        if not isinstance(items, list):
+            found.append((bind, items, "列表，每项一个 JSON 对象（表中的一行）"))
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) and not (isinstance(item, str) and "text" in columns):
+                found.append((f"{bind}[{index}]", item, " JSON 对象（表中的一行）"))
+    return found
 
 
 def canonical_json(record: dict[str, Any]) -> bytes:

@@ -13,7 +13,8 @@ from typing import Any
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from xlsxkit.form.cell_values import to_cell
+from xlsxkit.form.cell_values import CellValueError, text_cell, to_cell
+from xlsxkit.form.excel import MAX_CELL_TEXT, MAX_ROW_HEIGHT
 from xlsxkit.form.record import ValueType, get_path
 from xlsxkit.form.text_fit import default_row_height, height_for
 from xlsxkit.template.expressions import computed_value, typed_record
@@ -125,6 +126,8 @@ class CellWriter:
             if not merged:
                 canvas.write_blank(row, col, fmt)
         elif isinstance(value, str):
+            if len(value) > MAX_CELL_TEXT:  # xlsxwriter would cut it short without a word
+                raise CellValueError(f"有 {len(value)} 个字符，超过 Excel 单元格的上限 {MAX_CELL_TEXT} 个")
             canvas.write_string(row, col, value, fmt)
             if wraps_text(fmt):
                 self._fit(row, col, rows, cols, value)
@@ -139,7 +142,7 @@ class CellWriter:
 
     def _fit(self, row: int, col: int, rows: int, cols: int, text: str) -> None:
         width = sum(self._widths[col : col + cols]) if cols > 1 else self._widths[col]
-        needed = height_for(text, width, self._font_size, rows=rows)
+        needed = min(height_for(text, width, self._font_size, rows=rows), MAX_ROW_HEIGHT)  # Excel's tallest row
         heights, default = self._heights, self._default_height
         for each in range(row, row + rows):
             if needed > heights.get(each, default):
@@ -238,7 +241,7 @@ def _write_table(
     header = formats.get("header")
     for column in table.columns:
         cells.put_at(table.header_row, column.col, 1, column.cols, column.header, header)
-    rows = [_row_values(item) for item in items] if rendering else _skeleton_rows(table)
+    rows = [row_values(item) for item in items] if rendering else _skeleton_rows(table)
     rows += [{}] * (table.rows - len(rows))
     for column in table.columns:
         locked = copied and column.copied  # the target's column on a form generated from it
@@ -248,6 +251,8 @@ def _write_table(
             value = get_path(rows[start], column.key)
             if column.type is not ValueType.text:  # a declared key: money in the form's unit, a number
                 value = to_cell(column.type, value, layout.template.money_unit)
+            elif type(value) is not str and value is not None:  # never true (1) nor 1.2e+19: text, or refused
+                value = text_cell(value)
             cells.put_at(table.first_row + start, column.col, length, column.cols, value, cell)
             for hidden in range(start + 1, start + length):  # keep each row's value under the merge
                 if value:
@@ -256,7 +261,8 @@ def _write_table(
             _column_validation(cells.canvas, layout, table, column)
 
 
-def _row_values(item: Any) -> dict[str, Any]:
+def row_values(item: Any) -> dict[str, Any]:
+    """A table item as the row it fills: an object as it is, a text (a measure) in the `text` column."""
     if isinstance(item, dict):
         return item
     return {"text": item}

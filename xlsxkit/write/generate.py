@@ -7,8 +7,9 @@ run never leaves half a workbook. Problems with one unit are reported and the ba
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,21 @@ from typing import Any
 import jinja2
 
 from xlsxkit.form.atomic import atomic_path
-from xlsxkit.form.cell_values import CellValueError, to_cell
-from xlsxkit.form.errors import Code, Problem
-from xlsxkit.form.file_names import is_acceptable_file_name
-from xlsxkit.form.record import FIELD_TYPES, FOLLOW_ON_FORMS, TABLE_COLUMNS, get_path
+from xlsxkit.form.cell_values import CellValueError, record_cell, shown_value
+from xlsxkit.form.errors import Code, InputError, Problem
+from xlsxkit.form.file_names import (
+    FORBIDDEN_IN_FILE_NAMES,
+    file_name_part,
+    file_name_too_long,
+    is_acceptable_file_name,
+)
+from xlsxkit.form.record import FIELD_TYPES, FOLLOW_ON_FORMS, TABLE_COLUMNS, get_path, misshapen_parts
 from xlsxkit.form.stamp import generation_time, make_stamp
 from xlsxkit.form.units import codes_by_name
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.model import Template
 from xlsxkit.write.follow_on import follow_on_record
+from xlsxkit.write.form_drawing import row_values
 from xlsxkit.write.form_text import render_text, unit_context
 from xlsxkit.write.form_writer import SheetContent, write_workbook
 
@@ -224,40 +231,70 @@ def _write_one(
     report: GenerateReport,
 ) -> None:
     template = layout.template
+    code = unit.get("code")
     try:
-        name = render_text(template.file_name, unit_context(template, year=year, unit=unit, as_of=stamp.as_of))
-    except jinja2.TemplateError as error:
-        report.problems.append(
-            Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
+        name = render_text(
+            template.file_name, unit_context(template, year=year, unit=_in_file_name(unit), as_of=stamp.as_of)
         )
+    except RENDER_ERRORS as error:
+        report.problems.append(Problem(Code.G_RENDER, f"{code}", {"unit": code, "detail": error}))
+        return
+    if file_name_too_long(name):
+        details = {"unit": code, "name": unit.get("name") or "", "file": name, "length": len(name.encode("utf-8"))}
+        report.problems.append(Problem(Code.G_OUTPUT_NAME_LONG, f"{code}", details))
         return
     if not is_acceptable_file_name(name):
-        report.problems.append(Problem(Code.G_OUTPUT_NAME, f"{unit.get('code')}", {"name": name}))
+        report.problems.append(Problem(Code.G_OUTPUT_NAME, f"{code}", {"name": name}))
         return
     target = out_dir / name  # (atomic_path makes the folder)
     taken, other = report.unit_written_to(target)
     if taken:
-        report.problems.append(
-            Problem(
-                Code.G_OUTPUT_TAKEN,
-                f"{unit.get('code')}",
-                {
-                    "unit": unit.get("code"),
-                    "name": name,
-                    "other": other,
-                },
-            )
-        )
+        report.problems.append(Problem(Code.G_OUTPUT_TAKEN, f"{code}", {"unit": code, "name": name, "other": other}))
         return
     try:
         with atomic_path(target) as temporary:
             write_workbook(str(temporary), layout, stamp, unit, sheets, password=password)
-    except (jinja2.TemplateError, CellValueError) as error:
+    except RENDER_ERRORS as error:
+        report.problems.append(Problem(Code.G_RENDER, f"{code}", {"unit": code, "detail": error}))
+        return
+    except OSError as error:  # a folder in the workbook's place, a folder not writable, a disk full…
+        detail = _OS_ERRORS.get(error.errno or 0, error.strerror or str(error))
         report.problems.append(
-            Problem(Code.G_RENDER, f"{unit.get('code')}", {"unit": unit.get("code"), "detail": error})
+            Problem(Code.G_OUTPUT_WRITE, f"{code}", {"unit": code, "path": target, "detail": detail})
         )
         return
     report.add(Generated(path=target, unit=unit, sheets=len(sheets)))
+
+
+# What a template's texts may fail with on a unit's or a record's values: jinja2's own errors, and
+# Python's where a text does something the value does not allow ({{ project.start_date[:4] }} of a number).
+RENDER_ERRORS = (
+    jinja2.TemplateError,
+    CellValueError,
+    TypeError,
+    ValueError,
+    LookupError,
+    ArithmeticError,
+    AttributeError,
+)
+_OS_ERRORS = {
+    errno.EISDIR: "该位置已有一个同名的文件夹",
+    errno.ENOTDIR: "路径中有一段是文件而不是文件夹",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.ENOSPC: "磁盘已满",
+    errno.EROFS: "文件夹是只读的",
+    errno.ENAMETOOLONG: "文件名或路径过长",
+}
+
+
+def _in_file_name(unit: dict[str, Any]) -> dict[str, Any]:
+    """The unit as its workbook's file name names it: each character Windows forbids in a file name
+    ("财务/审计科") made _ (the workbook itself and its stamp keep the unit's exact name; returns are
+    told apart by the stamp, and a copy without it by the unit code in its name)."""
+    if not any(isinstance(value, str) and not FORBIDDEN_IN_FILE_NAMES.isdisjoint(value) for value in unit.values()):
+        return unit
+    return {key: file_name_part(value) if isinstance(value, str) else value for key, value in unit.items()}
 
 
 def read_record_groups(
@@ -278,42 +315,70 @@ def read_record_groups(
     groups: dict[str, UnitRecords] = {}
     problems: list[Problem] = []
     names = codes_by_name(roster_units) if roster_units is not None else None
-    with Path(path).open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(Problem(Code.G_RECORD_JSON, where, {"line": number, "detail": error.msg}))
-                continue
-            if only_template and isinstance(record, dict) and (record.get("template") or {}).get("id") != only_template:
-                continue
-            if names is not None:
-                record, problem = _code_from_roster(record, names, number, where)
-                if problem is not None:
-                    problems.append(problem)
-                    continue
-            problem = _record_shape_problem(record, template, number, where)
+    for number, record in _json_lines(Path(path), problems):
+        where = f"{path}:{number}"
+        if only_template and isinstance(record, dict) and _template_id(record) != only_template:
+            continue
+        if names is not None:
+            record, problem = _code_from_roster(record, names, number, where)
             if problem is not None:
                 problems.append(problem)
                 continue
-            if template.form in FOLLOW_ON_FORMS and record["form"] == "project":
-                month = as_of or default_as_of(template, record.get("year"))
-                record = follow_on_record(record, template, as_of=month)
-            value_problems = _record_value_problems(record, template, number, where)
-            if value_problems:
-                problems += value_problems
+        problem = _record_shape_problem(record, template, number, where)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        if template.form in FOLLOW_ON_FORMS and record["form"] == "project":
+            keys = [*FIELD_TYPES["project"], "template.id"]
+            part_problems = _part_problems(record, keys, TABLE_COLUMNS["project"], number, where)
+            if part_problems:  # a target whose parts are of the wrong shape makes no follow-on record
+                problems += part_problems
                 continue
-            unit = record["unit"]
-            code = str(unit["code"])
-            group = groups.setdefault(
-                code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[])
-            )
-            group.records.append(record)
-            group.lines.append(number)
+            month = as_of or default_as_of(template, record.get("year"))
+            record = follow_on_record(record, template, as_of=month)
+        value_problems = _record_value_problems(record, template, number, where)
+        if value_problems:
+            problems += value_problems
+            continue
+        unit = record["unit"]
+        code = str(unit["code"])
+        group = groups.setdefault(code, UnitRecords(unit={"code": code, "name": unit.get("name") or ""}, records=[]))
+        group.records.append(record)
+        group.lines.append(number)
     return list(groups.values()), problems
+
+
+def _json_lines(path: Path, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+    """(line number, value) of every non-blank line of a JSON Lines file that is UTF-8 JSON; a line
+    that is not is a G010 problem in `problems`, and the lines after it are read on. A file that is
+    no text at all (UTF-16, a workbook given by mistake: NUL bytes) raises InputError naming it."""
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise InputError([Problem(Code.G_RECORDS_NOT_TEXT, str(path), {})])
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    for number, raw in enumerate(data.splitlines(), start=1):  # \n, \r\n or \r, as a text file is read
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            detail = f"第 {error.start + 1} 个字节起不是 UTF-8 编码的文字（请把文件另存为 UTF-8）"
+            problems.append(Problem(Code.G_RECORD_JSON, f"{path}:{number}", {"line": number, "detail": detail}))
+            continue
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(Problem(Code.G_RECORD_JSON, f"{path}:{number}", {"line": number, "detail": error.msg}))
+        except ValueError as error:  # a number of more digits than Python converts (4,300)
+            problems.append(Problem(Code.G_RECORD_JSON, f"{path}:{number}", {"line": number, "detail": str(error)}))
+        except RecursionError:
+            detail = "JSON 嵌套层数过多"
+            problems.append(Problem(Code.G_RECORD_JSON, f"{path}:{number}", {"line": number, "detail": detail}))
+
+
+def _template_id(record: dict[str, Any]) -> Any:
+    made_with = record.get("template")
+    return made_with.get("id") if isinstance(made_with, dict) else None
 
 
 def _code_from_roster(record: Any, names: dict[str, list[str]], number: int, where: str) -> tuple[Any, Problem | None]:
@@ -362,19 +427,50 @@ def _record_shape_problem(record: Any, template: Template, number: int, where: s
 
 
 def _record_value_problems(record: dict[str, Any], template: Template, number: int, where: str) -> list[Problem]:
-    """Values that cannot be written into their typed cells (a money that is not a number…)."""
-    layout = compile_layout(template)
-    problems = []
-    for place in layout.sheet().fields:
-        value = get_path(record, place.key)
-        try:
-            to_cell(place.type, value, template.money_unit)
-        except CellValueError as error:
-            problems.append(
-                Problem(
-                    Code.G_RECORD_VALUE, where, {"line": number, "key": place.key, "value": value, "detail": str(error)}
-                )
-            )
+    """Parts of the wrong shape (goals a text, indicators not a list of objects…) and values that
+    cannot be written into their typed cells as the reader would read them back (a money that is
+    not a number or finer than a cent, a text that is an object, longer than a cell holds…)."""
+    sheet = compile_layout(template).sheet()
+    keys = [*FIELD_TYPES[template.form], *(place.key for place in sheet.fields), "template.id"]
+    problems = _part_problems(record, keys, TABLE_COLUMNS[template.form], number, where)
+    misshapen = {p.details["key"] for p in problems}
+    for place in sheet.fields:
+        if place.key.split(".")[0] not in misshapen:
+            problems += _value_problem(place.type, get_path(record, place.key), place.key, template, number, where)
+    for table in sheet.tables:
+        items = record.get(table.bind)
+        if table.bind in misshapen or not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            row = row_values(item)
+            for column in table.columns:
+                key = f"{table.bind}[{index}].{column.key}"
+                problems += _value_problem(column.type, get_path(row, column.key), key, template, number, where)
+    return problems
+
+
+def _value_problem(kind: Any, value: Any, key: str, template: Template, number: int, where: str) -> list[Problem]:
+    try:
+        record_cell(kind, value, template.money_unit)
+    except CellValueError as error:
+        details = {"line": number, "key": key, "value": shown_value(value), "detail": str(error)}
+        return [Problem(Code.G_RECORD_VALUE, where, details)]
+    return []
+
+
+def _part_problems(
+    record: dict[str, Any], keys: Iterable[str], tables: dict[str, tuple[str, ...]], number: int, where: str
+) -> list[Problem]:
+    """A G014 for each part of a record that is not of the shape the record spec gives it (docs/record.md):
+    an object on the way to a field (goals, funds.annual…), a list of objects for a table."""
+    problems = [
+        Problem(
+            Code.G_RECORD_VALUE,
+            where,
+            {"line": number, "key": key, "value": shown_value(value), "detail": f"应为{expected}"},
+        )
+        for key, value, expected in misshapen_parts(record, keys, tables)
+    ]
     return problems
 
 
@@ -388,6 +484,8 @@ def unplaced_values(layout: Layout, group: UnitRecords) -> list[Problem]:
         keys = [k for k in FIELD_TYPES[layout.template.form] if k not in placed and get_path(record, k) is not None]
         for bind, allowed in TABLE_COLUMNS[layout.template.form].items():
             items = record.get(bind) or []
+            if not isinstance(items, list):
+                continue  # a part of the wrong shape: reported where the records are read
             if items and bind not in columns:
                 keys.append(bind)  # the whole list has no table
                 continue
