@@ -157,6 +157,21 @@ class Code(Enum):
         "在名单中把该单位代码改为普通半角字符。",
         "warning",
     )
+    G_ROSTER_FILE = (
+        "G008",
+        "无法读取名单文件：{detail}",
+        "确认名单的路径正确，它是一个文件（不是文件夹）且可以读取。",
+    )
+    G_ROSTER_CSV = (
+        "G009",
+        "名单第 {row} 行无法按 CSV 读取：{detail}",
+        "用 Excel 或 WPS 打开名单，改正该行（引号须成对，一个单元格不超过 32767 个字符），另存为 CSV 或 .xlsx。",
+    )
+    G_ROSTER_SAME_MEANING = (
+        "G025",
+        "名单第 {first_column} 列「{first}」和第 {second_column} 列「{second}」都表示{meaning}，无法确定用哪一列",
+        "删除其中一列，或把它改为别的列名（如“所属科室”），使每种含义只有一列。",
+    )
     G_RECORD_JSON = ("G010", "第 {line} 行不是有效的 JSON：{detail}", "每行须为一条完整的 JSON 记录。")
     G_RECORD_SHAPE = ("G011", "第 {line} 行的记录缺少 {key}", "按规范记录（见 docs/record.md）补全该键。")
     G_RECORD_FORM = (
