@@ -413,6 +413,42 @@ def test_a_few_aliases_are_expanded_as_written(base: str) -> None:
     assert parse_template(text, NAME) == parse_template(base, NAME)
 
 
+# --- what Excel cannot take ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("width", "detail"),
+    [("0", "应 > 0.0（现为 0）"), ("-5", "应 > 0.0（现为 -5）"), ("1000", "应 ≤ 255.0（现为 1000）")],
+)
+def test_a_column_width_outside_excels_range_is_refused(base: str, width: str, detail: str) -> None:
+    """Width 0 hides the column (an input column the unit never sees); Excel takes at most 255."""
+    text = edit(base, "columns: [13, 13, 11, 11, 16, 13, 14]", f"columns: [13, 13, 11, 11, 16, 13, {width}]")
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "columns: [13"), "columns[6]")
+    assert problem.details["detail"] == f"columns[6] {detail}"
+
+
+def test_a_footer_longer_than_excel_takes_is_refused(base: str) -> None:
+    """xlsxwriter drops such a footer with no more than a warning."""
+    text = edit(base, "  orientation: portrait\n", '  orientation: portrait\n  footer: "' + "页" * 256 + '"\n')
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "footer:"), "page.footer")
+    assert "255" in problem.message and "现有 256 个" in problem.message
+    parse_template(
+        edit(base, "  orientation: portrait\n", '  orientation: portrait\n  footer: "' + "页" * 255 + '"\n'), NAME
+    )
+
+
+def test_a_file_name_that_is_no_xlsx_file_is_refused(base: str) -> None:
+    text = edit(base, 'file_name: "{{ unit.code }}-{{ unit.name }}.xlsx"', 'file_name: "{{ unit.code }}"')
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "file_name:"), "file_name")
+    assert "应以 .xlsx 结尾" in problem.message
+
+
 # --- the taxonomy ----------------------------------------------------------------------------------
 
 
