@@ -187,6 +187,11 @@ class Code(Enum):
         "名单第 {first_column} 列「{first}」和第 {second_column} 列「{second}」都表示{meaning}，无法确定用哪一列",
         "删除其中一列，或把它改为别的列名（如“所属科室”），使每种含义只有一列。",
     )
+    G_YEAR = (
+        "G026",
+        "预算年度 {year} 不可用：须为 1900 至 2099 之间的四位年份",
+        "给出四位的预算年度，如 --year 2026。",
+    )
     G_RECORD_JSON = ("G010", "第 {line} 行不是有效的 JSON：{detail}", "每行须为一条完整的 JSON 记录。")
     G_RECORD_SHAPE = ("G011", "第 {line} 行的记录缺少 {key}", "按规范记录（见 docs/record.md）补全该键。")
     G_RECORD_FORM = (
