@@ -221,6 +221,38 @@ def test_generate_with_roster_and_records_and_no_year_puts_this_year_on_every_fo
     assert {_stamped_year(book) for book in out.glob("*.xlsx")} == {str(dt.date.today().year)}
 
 
+@pytest.mark.parametrize("year", ["0", "26", "12345", "2100"])
+@pytest.mark.parametrize("command", ["generate", "demo"])
+def test_a_year_the_reader_would_not_accept_is_refused_before_anything_is_written(tmp_path, command, year):
+    """A stamp's year is 1900–2099 (what the reader accepts); --year 26 gave workbooks no return of
+    which could be identified, and --year 0 silently became this year."""
+    out = tmp_path / "out"
+    args = ["tangshan", "--roster", str(EXAMPLES / "units.csv")] if command == "generate" else []
+    result = runner.invoke(app, [command, *args, "--year", year, "--out", str(out), *TIME[: 2 if args else 0]])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"--year {int(year)}: [G028] 预算年度 {int(year)} 不可用：须为 1900 至 2099 之间的四位年份 —— "
+        "给出四位的预算年度，如 --year 2026。"
+    ]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("year", ["2026年", 2026.0, True, 26, "2026"])
+@pytest.mark.parametrize("template", ["tangshan", "monitor"])
+def test_a_record_whose_year_the_reader_would_not_accept_is_reported_by_line_and_the_rest_generated(
+    tmp_path, template, year
+):
+    records = example_records("tangshan")[:2]
+    bad = {**records[1], "unit": {"code": "999", "name": "乙"}, "year": year}
+    path = write_jsonl(tmp_path / "targets.jsonl", [records[0], bad])
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["generate", template, "--records", str(path), "--out", str(out), *TIME])
+    assert result.exit_code == 1, result.output
+    assert f"{path}:2: [G014] 第 2 行 year 的值 {year!r} 无法写入：预算年度须为 1900 至 2099" in result.stderr
+    (book,) = out.glob("*.xlsx")
+    assert _stamped_year(book) == str(records[0]["year"])
+
+
 COMMANDS = sorted(typer.main.get_group(app).commands)
 
 

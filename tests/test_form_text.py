@@ -28,7 +28,8 @@ def builtin_texts() -> list[str]:
 
 TEXTS = builtin_texts()
 EXTRA = [
-    "{{ record.items }}",  # the dict's method, in jinja2: never taken as the key
+    "{{ record.items }}",  # the key, where the record has it (else the dict's method, as jinja2 has it)
+    "{{ unit.values }}{{ unit.get }}",  # roster columns named like a dict's methods
     "{{ unit._secret }}",  # refused by the sandbox
     "{{ missing }}",
     "{{ unit.code }}{{ unit.missing }}",
@@ -47,7 +48,7 @@ VALUE = (
 CONTEXT = st.fixed_dictionaries(
     {
         "year": VALUE,
-        "unit": st.fixed_dictionaries({"code": VALUE, "name": VALUE}) | VALUE,
+        "unit": st.fixed_dictionaries({"code": VALUE, "name": VALUE}, optional={"values": VALUE, "get": VALUE}) | VALUE,
         "index": VALUE,
         "money_unit": VALUE,
         "month": VALUE,
@@ -77,7 +78,14 @@ def test_most_builtin_texts_are_put_together_without_jinja2():
     quick = [text for text in TEXTS if form_text._pieces(text) is not None]
     assert "{{ unit.code }} {{ unit.name }}" in quick and len(quick) * 2 > len(TEXTS)
     assert form_text._pieces("{% if project.name %}x{% endif %}") is None
-    assert form_text._pieces("{{ record.items }}") is None
+
+
+@pytest.mark.parametrize("column", ["values", "items", "keys", "get", "copy", "pop", "update"])
+@pytest.mark.parametrize("render", [by_render_text, by_jinja2], ids=["put together", "jinja2"])
+def test_a_roster_column_named_like_a_dict_method_shows_its_value(column, render):
+    """It used to show `<built-in method values of dict object at 0x…>`: a memory address on the form."""
+    context = {"unit": {"code": "603001", "name": "甲", column: "一类"}}
+    assert render(f"{{{{ unit.name }}}} 分类：{{{{ unit.{column} }}}}", context) == "甲 分类：一类"
 
 
 @pytest.mark.parametrize("source", TEXTS + EXTRA)

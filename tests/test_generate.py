@@ -321,6 +321,28 @@ def test_two_units_given_the_same_file_name_are_not_overwritten(tangshan, tmp_pa
     assert problem.code.code == "G022" and "unit.code" in problem.fix
 
 
+def test_a_project_sheet_named_like_one_of_xlsxkits_own_sheets_is_given_another_name(tangshan, tmp_path):
+    """A sheet_name that renders 填报说明 or _lists (sheets xlsxkit writes itself) made the workbook
+    fail (DuplicateWorksheetName); 问题清单 would be replaced by feedback. The record keeps the name."""
+    from xlsxkit.read.reader import read_return
+
+    template = tangshan.model_copy(update={"sheet_name": "{{ project.name }}"})
+    records = copy.deepcopy(example_records("tangshan")[:3])
+    for record, name in zip(records, ["填报说明", "_LISTS", "问题清单"], strict=True):
+        record["project"]["name"] = name
+    report = generate_prefilled(
+        template, [UnitRecords(records[0]["unit"], records)], None, tmp_path, generated_at=FIXED_TIME
+    )
+    assert not report.problems
+    path = report.files[0].path
+    names = openpyxl.load_workbook(path).sheetnames
+    assert names == [INSTRUCTIONS_SHEET, "填报说明(2)", "_LISTS(2)", "问题清单(2)", LISTS_SHEET, "_xlsxkit"]
+    read = read_return(path, template=template)
+    assert [(r.sheet, r.record["project"]["name"]) for r in read.records] == list(
+        zip(names[1:4], ["填报说明", "_LISTS", "问题清单"], strict=True)
+    )
+
+
 def test_a_template_text_naming_a_missing_roster_column_is_reported_per_unit(tangshan, tmp_path):
     template = tangshan.model_copy(update={"instructions": "联系人：{{ unit.contact }}"})
     units = [{"code": "1", "name": "甲", "contact": "张三"}, {"code": "2", "name": "乙"}]

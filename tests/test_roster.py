@@ -107,6 +107,29 @@ def test_an_xlsx_roster_goes_through_the_guard_returns_pass(tmp_path):
     assert problem.code is Code.G_ROSTER_UNREADABLE and "1048576" in problem.message
 
 
+def test_an_xlsx_roster_whose_sheet_the_guard_cannot_measure_is_not_loaded(tmp_path):
+    """A first sheet in UTF-16 is no XML the guard scans for cells: it might reach anywhere."""
+    import zipfile
+
+    path = tmp_path / "units.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["code", "name"])
+    book.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode().replace("encoding='UTF-8'", "encoding='UTF-16'")
+    parts["xl/worksheets/sheet1.xml"] = b"\xff\xfe" + sheet.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(
+        "utf-16-le"
+    )
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    with pytest.raises(InputError) as caught:
+        read_roster(path)
+    (problem,) = caught.value.problems
+    assert problem.code is Code.G_ROSTER_UNREADABLE and "大小" in problem.message
+
+
 def test_a_roster_that_is_no_workbook_says_so(tmp_path):
     path = tmp_path / "units.xlsx"
     path.write_text("code,name\n603001,本级\n", encoding="utf-8")
@@ -124,3 +147,46 @@ def test_a_csv_roster_in_neither_utf8_nor_gbk_is_refused(tmp_path):
     [problem] = error.value.problems
     assert (problem.code, problem.where) == (Code.G_ROSTER_ENCODING, str(path))
     assert "UTF-8" in problem.fix and "GBK" in problem.fix
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder"])
+def test_a_roster_path_that_is_no_file_is_refused_naming_it(tmp_path, kind):
+    path = tmp_path / "units.csv"
+    if kind == "folder":
+        path.mkdir()
+    with pytest.raises(InputError) as caught:
+        read_roster(path)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.where) == (Code.G_ROSTER_FILE, str(path))
+    assert ("文件夹" if kind == "folder" else "不存在") in problem.message
+
+
+def test_a_csv_cell_too_long_for_the_csv_reader_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("code,name\n603001,甲\n603002," + "名" * 200_000 + "\n603003,丙\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_roster(path)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.where) == (Code.G_ROSTER_CSV, f"{path}:3")
+    assert "第 3 行" in problem.message and "131072" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("header", "columns", "meaning"),
+    [
+        ("单位代码,单位名称,单位,代码", ("单位名称", "单位"), "单位名称"),
+        ("code,name,代码", ("code", "代码"), "单位代码"),
+        ("code,name,备注,备注", ("备注", "备注"), "「备注」"),
+    ],
+)
+def test_two_columns_that_mean_the_same_are_refused_naming_both(tmp_path, header, columns, meaning):
+    """单位代码 beside 代码 (or 单位名称 beside 单位): which one holds the unit's code is not
+    guessed (the later one used to win silently: unit 603001 became A-17)."""
+    path = tmp_path / "units.csv"
+    path.write_text(header + "\n603001,唐山市住房公积金管理中心,财务科,A-17\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_roster(path)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.where) == (Code.G_ROSTER_SAME_MEANING, f"{path}:1")
+    assert all(f"「{column}」" in problem.message for column in columns)
+    assert f"都表示{meaning}" in problem.message

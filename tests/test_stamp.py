@@ -99,6 +99,13 @@ def test_the_generation_id_is_the_same_for_the_same_inputs_and_differs_otherwise
     assert len({one.generation_id, *(s.generation_id for s in others)}) == 6
 
 
+@pytest.mark.parametrize("year", [26, 12345, 0, 1899, 2100, 2026.0, "2026", True])
+def test_no_stamp_is_made_with_a_year_the_reader_would_not_accept(year):
+    """read_stamp takes 1900–2099 only: a workbook stamped otherwise could never be identified."""
+    with pytest.raises(ValueError, match="no budget year"):
+        make_stamp(TEMPLATES["tangshan"], UNIT, year, {"records": []}, FIXED_TIME)
+
+
 def test_the_same_generation_gives_the_same_bytes(tmp_path):
     first = blank_return("tangshan", tmp_path / "a")
     second = blank_return("tangshan", tmp_path / "b")

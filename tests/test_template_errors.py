@@ -367,6 +367,86 @@ def test_an_unclosed_bracket_names_the_line_where_it_opened(base: str) -> None:
     assert problem.details["detail"] == f"方括号 [ ] 没有闭合，或各项之间缺少逗号（自第 {opened} 行开始的部分）"
 
 
+def test_a_key_that_is_a_list_is_refused_on_its_line(base: str) -> None:
+    text = edit(base, "projects: 3\n", "[a, b]: 1\nprojects: 3\n")
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "[a, b]: 1"))
+    assert problem.details["detail"] == "模板顶层的键应为文字（现为列表）"
+
+
+def test_a_value_with_an_unknown_tag_is_refused_on_its_line(base: str) -> None:
+    text = edit(base, "projects: 3\n", "projects: !count 3\n")
+    problem = problems_of(text)[0]
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "!count"), "projects")
+    assert "!count" in problem.message
+
+
+def test_an_alias_inside_its_own_anchor_is_refused_where_it_is_used(base: str) -> None:
+    """&a [13, *a] would expand for ever (it was a RecursionError)."""
+    text = edit(base, "columns: [13, 13, 11, 11, 16, 13, 14]", "columns: &a [13, *a]")
+    problem = the_problem(text)
+    assert problem.code is Code.T_ALIAS
+    assert problem.where == where(line_of(text, "columns: &a"), "columns[1]")
+    assert "引用了包含它自己的内容" in problem.message
+
+
+def test_a_billion_laughs_is_refused_at_the_alias_that_goes_past_the_limit(base: str) -> None:
+    """Aliases of aliases grow as a power: nine levels of nine repeats are 9⁹ values, minutes of
+    work under any key. Five levels (59,049 values) are enough to pass the limit, and it is said
+    where: not parsed on, nor reported as an unknown key."""
+    laughs = '  a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 5)
+    )
+    text = edit(base, "projects: 3\n", "projects: 3\nlaughs:\n" + laughs)
+    problem = the_problem(text)
+    assert problem.code is Code.T_ALIAS
+    assert problem.where == where(line_of(text, "a4: &a4"), "laughs.a4[0]")
+    assert f"超过 {yaml_source.ALIAS_REPEATS} 项" in problem.message
+
+
+def test_a_few_aliases_are_expanded_as_written(base: str) -> None:
+    text = edit(base, "columns: [13, 13, 11, 11, 16, 13, 14]", "columns: [&w 13, *w, 11, 11, 16, *w, 14]")
+    assert parse_template(text, NAME) == parse_template(base, NAME)
+
+
+# --- what Excel cannot take ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("width", "detail"),
+    [("0", "应 > 0.0（现为 0）"), ("-5", "应 > 0.0（现为 -5）"), ("1000", "应 ≤ 255.0（现为 1000）")],
+)
+def test_a_column_width_outside_excels_range_is_refused(base: str, width: str, detail: str) -> None:
+    """Width 0 hides the column (an input column the unit never sees); Excel takes at most 255."""
+    text = edit(base, "columns: [13, 13, 11, 11, 16, 13, 14]", f"columns: [13, 13, 11, 11, 16, 13, {width}]")
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "columns: [13"), "columns[6]")
+    assert problem.details["detail"] == f"columns[6] {detail}"
+
+
+def test_a_footer_longer_than_excel_takes_is_refused(base: str) -> None:
+    """xlsxwriter drops such a footer with no more than a warning."""
+    text = edit(base, "  orientation: portrait\n", '  orientation: portrait\n  footer: "' + "页" * 256 + '"\n')
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "footer:"), "page.footer")
+    assert "255" in problem.message and "现有 256 个" in problem.message
+    parse_template(
+        edit(base, "  orientation: portrait\n", '  orientation: portrait\n  footer: "' + "页" * 255 + '"\n'), NAME
+    )
+
+
+def test_a_file_name_that_is_no_xlsx_file_is_refused(base: str) -> None:
+    text = edit(base, 'file_name: "{{ unit.code }}-{{ unit.name }}.xlsx"', 'file_name: "{{ unit.code }}"')
+    problem = the_problem(text)
+    assert problem.code is Code.T_WRONG_TYPE
+    assert problem.where == where(line_of(text, "file_name:"), "file_name")
+    assert "应以 .xlsx 结尾" in problem.message
+
+
 # --- the taxonomy ----------------------------------------------------------------------------------
 
 
@@ -619,6 +699,28 @@ def test_check_template_lists_every_problem_as_file_line_and_exits_2(base: str, 
             "使用规范记录（见 docs/record.md）中的键，例如 project.name、funds.annual.total。"
         ),
     ]
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "gbk"])
+def test_check_template_says_what_is_wrong_with_a_file_it_cannot_read(base: str, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "form.yaml"
+    if kind == "folder":
+        path.mkdir()
+    if kind == "gbk":
+        path.write_bytes(base.encode("gbk"))
+    result = CliRunner().invoke(app, ["check-template", str(path)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    [line] = result.stderr.splitlines()
+    expected = {
+        "missing": f"{path}: [T070] 找不到模板 {path}",
+        "folder": f"{path}: [T071] 无法读取模板文件 {path}：这是一个文件夹",
+        "gbk": f"{path}:{_first_non_ascii_line(base)}: [T007] 模板文件不是 UTF-8 编码",
+    }[kind]
+    assert line.startswith(expected), line
+
+
+def _first_non_ascii_line(text: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), start=1) if not line.isascii())
 
 
 def test_check_template_accepts_a_good_file_and_exits_0(base: str, tmp_path: Path) -> None:

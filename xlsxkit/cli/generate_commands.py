@@ -21,7 +21,7 @@ from xlsxkit.cli.app import (
 from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.form.errors import Code, Problem, XlsxkitError
 from xlsxkit.form.record import FOLLOW_ON_FORMS
-from xlsxkit.form.stamp import AS_OF
+from xlsxkit.form.stamp import AS_OF, is_budget_year
 
 if TYPE_CHECKING:
     from xlsxkit.write.generate import GenerateReport, UnitRecords
@@ -87,6 +87,8 @@ def generate(
     if roster is None and records is None and from_db is None:
         typer.echo("Give --roster, --records, --from-db, or a roster with either.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
+    if year is not None and not is_budget_year(year):
+        raise fail(_year_error(year))
     if as_of is not None and not AS_OF.fullmatch(as_of):
         typer.echo(f"--as-of {as_of}: give a month as YYYY-MM, e.g. 2026-07.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -127,7 +129,7 @@ def generate(
             report = generate_blank(
                 chosen,
                 progress(units.units, "generating"),
-                year or dt.date.today().year,
+                year if year is not None else dt.date.today().year,
                 out,
                 projects=projects,
                 password=password,
@@ -139,7 +141,7 @@ def generate(
                 chosen,
                 progress(units.units, "generating"),
                 groups,
-                year or dt.date.today().year,
+                year if year is not None else dt.date.today().year,
                 out,
                 projects=projects,
                 password=password,
@@ -161,6 +163,8 @@ def demo(
     """The whole cycle on built-in examples: generate, simulated returns, collect, feedback, consolidate."""
     from xlsxkit.cycle.demo import run_demo
 
+    if year is not None and not is_budget_year(year):
+        raise fail(_year_error(year))
     report = run_demo(out, year=year)
     show_problems(report.problems)
     typer.echo(f"{out / 'forms'}/  every template, blank and prefilled ({len(report.forms.files)} workbooks)")
@@ -198,6 +202,11 @@ def _make_out_folder(out: Path) -> None:
         raise XlsxkitError([Problem(Code.O_OUTPUT_IS_FILE, str(out), {"what": what})]) from None
     except OSError as error:
         raise XlsxkitError([Problem(Code.O_OUTPUT_WRITE, str(out), {"detail": error.strerror or error})]) from None
+
+
+def _year_error(year: int) -> XlsxkitError:
+    """--year outside 1900–2099: its workbooks' stamps would not be read (26, 12345, 0)."""
+    return XlsxkitError([Problem(Code.G_YEAR, f"--year {year}", {"year": year})])
 
 
 def _report(report: GenerateReport, as_json: bool) -> None:

@@ -30,6 +30,16 @@ class Code(Enum):
     T_UNKNOWN_KEY = ("T003", "未知的键 {key}{suggestion}", "删除该键或改为正确的拼写。")
     T_WRONG_TYPE = ("T004", "取值不合要求：{detail}", "按模板语言说明（xlsxkit schema）填写该项。")
     T_MISSING_KEY = ("T005", "缺少必填的键 {key}", "补上该键。")
+    T_ALIAS = (
+        "T006",
+        "锚点引用（*名称）{detail}",
+        "不要用锚点（&名称）和引用（*名称）层层展开或引用自身；把需要的内容直接写出。",
+    )
+    T_ENCODING = (
+        "T007",
+        "模板文件不是 UTF-8 编码（第 {line} 行有无法按 UTF-8 识别的字节）",
+        "用文本编辑器把模板另存为 UTF-8 编码（如记事本“另存为”时选择编码 UTF-8）。",
+    )
     T_UNKNOWN_LEVEL1 = (
         "T010",
         "二级指标清单引用了未知的一级指标 {name}{suggestion}",
@@ -127,6 +137,11 @@ class Code(Enum):
     T_JINJA_SYNTAX = ("T050", "文本模板语法错误：{detail}", "检查 {{{{ }}}} 与 {{% %}} 是否成对。")
     T_FORM_MISMATCH = ("T060", "{place}不能包含 {what}", "{hint}")
     T_NOT_FOUND = ("T070", "找不到模板 {name}{suggestion}", "用 xlsxkit templates 查看内置模板，或给出模板文件路径。")
+    T_UNREADABLE = (
+        "T071",
+        "无法读取模板文件 {name}：{detail}",
+        "给出一个模板 YAML 文件的路径（不是文件夹），并确认它可以读取。",
+    )
 
     # --- generation inputs (G) -------------------------------------------------------------
     G_ROSTER_COLUMNS = ("G001", "名单缺少列 {missing}（现有列：{found}）", "名单第一行须为列名，至少包含 code,name。")
@@ -156,6 +171,26 @@ class Code(Enum):
         "第 {row} 行的单位代码「{shown}」含有不可见字符或全角字符，已按 {code} 读取",
         "在名单中把该单位代码改为普通半角字符。",
         "warning",
+    )
+    G_ROSTER_FILE = (
+        "G008",
+        "无法读取名单文件：{detail}",
+        "确认名单的路径正确，它是一个文件（不是文件夹）且可以读取。",
+    )
+    G_ROSTER_CSV = (
+        "G009",
+        "名单第 {row} 行无法按 CSV 读取：{detail}",
+        "用 Excel 或 WPS 打开名单，改正该行（引号须成对，一个单元格不超过 32767 个字符），另存为 CSV 或 .xlsx。",
+    )
+    G_ROSTER_SAME_MEANING = (
+        "G027",
+        "名单第 {first_column} 列「{first}」和第 {second_column} 列「{second}」都表示{meaning}，无法确定用哪一列",
+        "删除其中一列，或把它改为别的列名（如“所属科室”），使每种含义只有一列。",
+    )
+    G_YEAR = (
+        "G028",
+        "预算年度 {year} 不可用：须为 1900 至 2099 之间的四位年份",
+        "给出四位的预算年度，如 --year 2026。",
     )
     G_RECORD_JSON = ("G010", "第 {line} 行不是有效的 JSON：{detail}", "每行须为一条完整的 JSON 记录。")
     G_RECORDS_NOT_TEXT = (

@@ -15,6 +15,8 @@ MAX_ROW_HEIGHT = 409  # points: the tallest a row can be
 MAX_SHEET_NAME = 31  # characters in a sheet name
 SHEET_NAME_FORBIDDEN = "[]:*?/\\"  # characters a sheet name may not hold
 MAX_PAGE_BREAKS = 1_023  # manual page breaks in one sheet
+MAX_COLUMN_WIDTH = 255  # characters: the widest a column may be
+MAX_HEADER_FOOTER = 255  # characters (UTF-16 units) of a page header or footer, codes (&P) included
 
 # Paper sizes, as xlsxwriter's set_paper and openpyxl's page_setup.paperSize number them.
 PAPER_A4 = 9
@@ -35,6 +37,10 @@ INDICATORS_SHEET = "指标明细"
 STATS_SHEET = "统计"
 COMPILATION_SHEET = "汇编"
 RELAY_SHEET = "_xlsxkit_relay"  # very hidden: the summary's records, so the next level collects it as a return
+
+# The names of xlsxkit's own sheets, which no project sheet may take (the reader passes over them,
+# feedback replaces its own).
+OUR_SHEETS = (STAMP_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET, FEEDBACK_SHEET, RELAY_SHEET)
 
 _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 

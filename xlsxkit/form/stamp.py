@@ -17,7 +17,7 @@ from typing import Any
 from xlsxkit import __version__
 
 PROPERTY_PREFIX = "xlsxkit."
-YEAR = re.compile(r"(?:19|20)\d{2}")
+YEAR = re.compile(r"(?:19|20)\d{2}")  # a budget year, 1900–2099: what a stamp may carry
 AS_OF = re.compile(r"((?:19|20)\d{2})-(0[1-9]|1[0-2])")
 TARGET_PREFIX = "target:"  # a stamp-sheet row "target:<sheet name>" holds that sheet's TargetLink as JSON
 
@@ -92,6 +92,12 @@ class Stamp:
         return [(PROPERTY_PREFIX + key, value) for key, value in self.items()]
 
 
+def is_budget_year(value: Any) -> bool:
+    """Whether `value` is a year a stamp may carry (and the reader accepts): an integer 1900–2099,
+    not 26, 12345, 2026.0, "2026年" or true."""
+    return type(value) is int and YEAR.fullmatch(str(value)) is not None
+
+
 def generation_time(explicit: dt.datetime | None = None) -> dt.datetime:
     """The generation time: given, else SOURCE_DATE_EPOCH (reproducible builds), else now.
     Whole seconds, UTC, naive (as xlsx document times are)."""
@@ -110,7 +116,10 @@ def make_stamp(
     template: Any, unit: dict[str, Any], year: int, content: Any, generated_at: dt.datetime, *, as_of: str = ""
 ) -> Stamp:
     """A stamp whose generation id is a hash of everything the workbook is made from, so the
-    same inputs give the same id (and the same bytes)."""
+    same inputs give the same id (and the same bytes). A year the reader would not accept (see
+    `is_budget_year`) is a ValueError: the callers check the year where it comes in."""
+    if not is_budget_year(year):
+        raise ValueError(f"{year!r} is no budget year (an integer 1900-2099)")
     basis = json.dumps(
         [template.digest, unit.get("code"), year, content, generated_at.isoformat()],
         ensure_ascii=False,

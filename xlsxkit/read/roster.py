@@ -49,6 +49,9 @@ def read_roster(path: Path) -> Roster:
     """The units of a CSV or XLSX roster; a file that cannot be used raises InputError."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if not path.is_file():
+        detail = "这是一个文件夹，不是名单文件" if path.is_dir() else "文件不存在"
+        raise InputError([Problem(Code.G_ROSTER_FILE, str(path), {"detail": detail})])
     if suffix == ".csv":
         rows, encoding = _csv_rows(path)
     elif suffix == ".xlsx":
@@ -59,7 +62,10 @@ def read_roster(path: Path) -> Roster:
 
 
 def _csv_rows(path: Path) -> tuple[list[list[str]], str]:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError([Problem(Code.G_ROSTER_FILE, str(path), {"detail": error.strerror or str(error)})]) from None
     for encoding in ENCODINGS:
         try:
             text = data.decode(encoding)
@@ -67,8 +73,21 @@ def _csv_rows(path: Path) -> tuple[list[list[str]], str]:
             continue
         bom = data.startswith(b"\xef\xbb\xbf")
         shown = ("utf-8 (BOM)" if bom else "utf-8") if encoding == "utf-8-sig" else "gbk"
-        return list(csv.reader(io.StringIO(text))), shown
+        return _parsed_csv(path, text), shown
     raise InputError([Problem(Code.G_ROSTER_ENCODING, str(path))])
+
+
+def _parsed_csv(path: Path, text: str) -> list[list[str]]:
+    """The rows of a CSV text; a row the csv module cannot take (a cell over its 131,072
+    characters, a stray NUL) makes the roster unusable, said with its line."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as error:
+        line = reader.line_num
+        too_long = "field larger than field limit" in str(error)
+        detail = f"有一个单元格超过 {csv.field_size_limit()} 个字符" if too_long else str(error)
+        raise InputError([Problem(Code.G_ROSTER_CSV, f"{path}:{line}", {"row": line, "detail": detail})]) from None
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
@@ -81,7 +100,10 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     try:
         facts = inspect_file(path)
         workbook = CalamineWorkbook.from_path(str(path))
-        extent = facts.extents.get(workbook.sheet_names[0], (0, 0)) if workbook.sheet_names else (0, 0)
+        extent = facts.extents.get(workbook.sheet_names[0]) if workbook.sheet_names else (0, 0)
+        if extent is None:  # a sheet the guard could not measure is never loaded whole
+            detail = "无法确定第一张工作表的大小（工作表不是可检查的 XML）"
+            raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": detail})])
         if extent[0] * extent[1] > ROSTER_CELLS:
             detail = f"第一张工作表的单元格延伸到第 {extent[0]} 行、第 {extent[1]} 列"
             raise InputError([Problem(Code.G_ROSTER_UNREADABLE, str(path), {"detail": detail})])
@@ -103,6 +125,7 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
     rows = [(number, row) for number, row in enumerate(all_rows, start=1) if any(cell.strip() for cell in row)]
     names = rows[0][1] if rows else []
     header = [COLUMN_ALIASES.get(cell.strip().lower(), cell.strip()) for cell in names]
+    _refuse_same_meaning(path, rows[0][0] if rows else 1, names, header)
     missing = [name for name in ("code", "name") if name not in header]
     if missing:
         raise InputError(
@@ -161,6 +184,30 @@ def _units(path: Path, all_rows: list[list[str]], encoding: str) -> Roster:
         units.append(unit)
     problems += _parent_problems(path, units, first_row)
     return Roster(units=units, encoding=encoding, problems=problems)
+
+
+_MEANINGS = {"code": "单位代码", "name": "单位名称", "parent": "上级单位代码"}
+
+
+def _refuse_same_meaning(path: Path, line: int, names: list[str], header: list[str]) -> None:
+    """Two columns that mean the same (单位代码 and 代码, or a column named twice) leave it open
+    which one a unit's value comes from: the roster is refused, naming both, rather than one of
+    them silently winning."""
+    first: dict[str, int] = {}
+    for index, key in enumerate(header):
+        if not key:
+            continue
+        if key in first:
+            earlier = first[key]
+            details = {
+                "first_column": earlier + 1,
+                "first": names[earlier].strip(),
+                "second_column": index + 1,
+                "second": names[index].strip(),
+                "meaning": _MEANINGS.get(key, f"「{key}」"),
+            }
+            raise InputError([Problem(Code.G_ROSTER_SAME_MEANING, f"{path}:{line}", details)])
+        first[key] = index
 
 
 def _parent_problems(path: Path, units: list[dict[str, Any]], rows: dict[str, int]) -> list[Problem]:

@@ -86,13 +86,34 @@ def load_template(path: Path) -> Template:
     """The template in a YAML file, checked (cached by path and modification time); TemplateError
     lists every problem as file:line."""
     path = Path(path)
-    return _load_cached(str(path.resolve()), path.stat().st_mtime_ns, str(path))
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise TemplateError([Problem(Code.T_NOT_FOUND, str(path), {"name": str(path), "suggestion": ""})]) from None
+    except OSError as error:
+        raise TemplateError([_unreadable(str(path), error.strerror or str(error))]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise TemplateError([_unreadable(str(path), "这是一个文件夹")])
+    return _load_cached(str(path.resolve()), info.st_mtime_ns, str(path))
 
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(resolved: str, _mtime_ns: int, shown: str) -> Template:
     """Parsed once per path and modification time (the time is only part of the cache key)."""
-    return parse_template(Path(resolved).read_text(encoding="utf-8"), shown)
+    try:
+        data = Path(resolved).read_bytes()
+    except OSError as error:
+        raise TemplateError([_unreadable(shown, error.strerror or str(error))]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise TemplateError([Problem(Code.T_ENCODING, f"{shown}:{line}", {"line": line}, line=line)]) from None
+    return parse_template(text, shown)
+
+
+def _unreadable(name: str, detail: str) -> Problem:
+    return Problem(Code.T_UNREADABLE, name, {"name": name, "detail": detail})
 
 
 @functools.cache
@@ -127,9 +148,7 @@ def find_template(name: str) -> Template:
     """A built-in template by id, or a template file by path."""
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.is_file():
-        if not path.is_file():
-            raise TemplateError([Problem(Code.T_NOT_FOUND, name, {"name": name, "suggestion": ""})])
-        return load_template(path)
+        return load_template(path)  # (a path that is missing or no file: T070, T071)
     builtin = builtin_template(name)
     if builtin is not None:
         return builtin

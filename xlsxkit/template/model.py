@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from xlsxkit.form.excel import MAX_COLUMN_WIDTH, MAX_HEADER_FOOTER
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import FIELD_TYPES, TABLE_COLUMNS, ValueType, table_column_type
 
@@ -62,6 +63,14 @@ class Page(Strict):
         "&C第 &P 页，共 &N 页",
         description="Excel page footer codes (&P page, &N pages); null for none.",
     )
+
+    @field_validator("footer")
+    @classmethod
+    def _footer_fits(cls, value: str | None) -> str | None:
+        length = len(value.encode("utf-16-le")) // 2 if value else 0  # as Excel counts
+        if length > MAX_HEADER_FOOTER:
+            raise ValueError(f"超过 Excel 页脚的上限 {MAX_HEADER_FOOTER} 个字符（现有 {length} 个），页脚会被丢弃")
+        return value
 
 
 class Style(Strict):
@@ -316,12 +325,16 @@ class Template(Strict):
     money_unit: MoneyUnit | None = None
     title: str = Field(description="Title printed on each sheet (jinja2: year, unit, project, index).")
     sheet_name: str = "项目{{ index }}"
-    file_name: str = "{{ unit.code }}-{{ unit.name }}.xlsx"
+    file_name: str = Field(
+        "{{ unit.code }}-{{ unit.name }}.xlsx", description="Each workbook's file name (jinja2), *.xlsx."
+    )
     projects: int = Field(1, ge=1, le=100, description="Blank project sheets per unit workbook.")
     password: str | None = None
     font: Font = Font()
     page: Page = Page()
-    columns: list[float] = Field(min_length=1, description="Column widths (characters), A onwards.")
+    columns: list[Annotated[float, Field(gt=0, le=MAX_COLUMN_WIDTH)]] = Field(
+        min_length=1, description="Column widths (characters, above 0 and at most 255), A onwards."
+    )
     styles: dict[str, Style] = Field(default_factory=dict)
     lists: dict[str, list[str]] = Field(default_factory=dict)
     taxonomy: Taxonomy | None = None
@@ -332,6 +345,13 @@ class Template(Strict):
     )
     rules: list[Rule] = Field(default_factory=list, exclude=True, description="审核公式: checks of the form's own.")
     scoring: Scoring | None = Field(None, description="Self-evaluation forms: the 分值 (default 10/50/30/10).")
+
+    @field_validator("file_name")
+    @classmethod
+    def _an_xlsx_file(cls, value: str) -> str:
+        if not value.strip().lower().endswith(".xlsx"):
+            raise ValueError(f"应以 .xlsx 结尾（现为“{value}”），否则写出的工作簿没有扩展名")
+        return value
 
     @cached_property
     def digest(self) -> str:

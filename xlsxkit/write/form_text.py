@@ -13,14 +13,23 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from xlsxkit.template.model import Template
 
-_ENV = SandboxedEnvironment(
-    undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False
-)
+
+class _FormEnvironment(SandboxedEnvironment):
+    """jinja2's sandbox, where a dict's key wins over the dict's own methods: a roster column named
+    `values` (or `items`, `get` …) is `{{ unit.values }}`, not `<built-in method values of dict …>`."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`obj.attribute` in a text: the key of a dict that has it, else as jinja2 looks it up."""
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENV = _FormEnvironment(undefined=jinja2.StrictUndefined, finalize=lambda v: "" if v is None else v, autoescape=False)
 _COMPILED: dict[str, jinja2.Template] = {}
 # A text that is nothing but literal pieces and names ("{{ unit.code }} {{ unit.name }}",
 # "（{{ year }}年度）": most of them) → its pieces, a name as its dotted path; None for any other.
 _PIECES: dict[str, tuple[str | tuple[str, ...], ...] | None] = {}
-_DICT_ATTRIBUTES = frozenset(dir(dict))  # {{ record.items }} is the dict's method in jinja2, not a key
 
 
 def render_text(source: str, context: dict[str, Any]) -> str:
@@ -56,7 +65,7 @@ def _pieces(source: str) -> tuple[str | tuple[str, ...], ...] | None:
             pieces.append(node.data)
             continue
         path: list[str] = []
-        while isinstance(node, nodes.Getattr) and node.attr not in _DICT_ATTRIBUTES and not node.attr.startswith("_"):
+        while isinstance(node, nodes.Getattr) and not node.attr.startswith("_"):
             path.append(node.attr)
             node = node.node
         if not isinstance(node, nodes.Name):

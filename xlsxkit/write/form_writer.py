@@ -18,6 +18,7 @@ from xlsxkit.form.excel import (
     INSTRUCTIONS_SHEET,
     LISTS_SHEET,
     MAX_SHEET_NAME,
+    OUR_SHEETS,
     PAPER_A4,
     SHEET_NAME_FORBIDDEN,
     STAMP_SHEET,
@@ -73,7 +74,7 @@ def write_workbook(
     formats = FormatCache(workbook, template)
     base = unit_context(template, year=stamp.year, unit=unit, as_of=stamp.as_of)
     _write_instructions(workbook.add_worksheet(INSTRUCTIONS_SHEET), formats, template, base, password)
-    names: set[str] = set()
+    names = {name.lower() for name in OUR_SHEETS}  # a project sheet named 填报说明 becomes 填报说明(2)
     project_sheets = []
     links: list[tuple[str, TargetLink]] = []
     for content in sheets:

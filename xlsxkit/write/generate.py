@@ -26,7 +26,7 @@ from xlsxkit.form.file_names import (
     is_acceptable_file_name,
 )
 from xlsxkit.form.record import FIELD_TYPES, FOLLOW_ON_FORMS, TABLE_COLUMNS, get_path, misshapen_parts
-from xlsxkit.form.stamp import generation_time, make_stamp
+from xlsxkit.form.stamp import generation_time, is_budget_year, make_stamp
 from xlsxkit.form.units import codes_by_name
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.model import Template
@@ -412,6 +412,11 @@ def _record_shape_problem(record: Any, template: Template, number: int, where: s
             return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": key})
     if not isinstance(record["unit"], dict) or not record["unit"].get("code"):
         return Problem(Code.G_RECORD_SHAPE, where, {"line": number, "key": "unit.code"})
+    if record.get("year") is not None and not is_budget_year(record["year"]):  # the reader's rule for a stamp
+        detail = "预算年度须为 1900 至 2099 之间的整数年份，如 2026"
+        return Problem(
+            Code.G_RECORD_VALUE, where, {"line": number, "key": "year", "value": record["year"], "detail": detail}
+        )
     if record["form"] != template.form and not (template.form in FOLLOW_ON_FORMS and record["form"] == "project"):
         return Problem(
             Code.G_RECORD_FORM,
