@@ -588,6 +588,11 @@ class Code(Enum):
         "info",
     )
     L_SYSTEM_FILE = ("L032", "这是操作系统生成的文件（{name}），已跳过", "无需处理。", "info")
+    L_RELAY_WITHDRAWN = (
+        "L033",
+        "{office} 新报送的汇总表中已没有单位 {unit} 的报表（已退回或撤回），此前经其转报的 {earlier} 不再计入",
+        "等该单位重新报送（直接报送，或经 {office} 再次转报）后重新收取；如属误漏，请 {office} 补入后重新报送汇总表。",
+    )
     L_REVIEW_SHEET_CHOICE = ("L028", "审核意见「{value}」不是“通过”或“退回”", "从下拉列表中选择“通过”或“退回”。")
     L_REVIEW_NOT_APPROVED = (
         "L024",
