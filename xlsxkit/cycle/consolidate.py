@@ -54,6 +54,7 @@ from xlsxkit.cycle.summary_tables import (
     report_title,
 )
 from xlsxkit.form.atomic import atomic_path, atomic_text
+from xlsxkit.form.errors import Problem
 from xlsxkit.form.excel import RELAY_SHEET
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import FOLLOW_ON_FORMS
@@ -86,6 +87,7 @@ class Summary:
     papers: dict[str, str] = field(default_factory=dict)  # table sheet → "A4" or "A3" (landscape)
     parquet: list[Path] = field(default_factory=list)  # the Parquet files written
     compilation: Path | None = None  # 汇编 in its own workbook, where it was drawn apart
+    problems: list[Problem] = field(default_factory=list)  # exports asked for and not written (O024)
 
 
 def consolidate(

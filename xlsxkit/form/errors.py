@@ -678,6 +678,13 @@ class Code(Enum):
         "info",
     )
 
+    O_EXPORT_TARGETS_ONLY = (
+        "O024",
+        "{option} 只导出绩效目标表的项目和指标，本次收取的是{form}，未写出",
+        "{form}的数据见汇总表的{report}；逐条记录可用 --jsonl 导出。去掉 {option} 即不再提示。",
+        "warning",
+    )
+
     O_PARQUET_MISSING = (
         "O022",
         "写 Parquet 需要 pyarrow，本机没有安装",
