@@ -35,7 +35,7 @@ from xlsxkit.cycle.compendium_apart import CompilationApart
 from xlsxkit.cycle.export import csv_safe
 from xlsxkit.cycle.follow_on_summary import FollowOnSummary, is_follow_on
 from xlsxkit.cycle.levels import UnitTree
-from xlsxkit.cycle.outputs import SUMMARY_PROPERTIES
+from xlsxkit.cycle.outputs import PARTIAL_FILE, SUMMARY_PROPERTIES, clear_leftovers
 from xlsxkit.cycle.parquet_export import ParquetExport
 from xlsxkit.cycle.report_sheet import ReportBook, ReportFormats, ReportHeading, paper_name
 from xlsxkit.cycle.status import UnitStatus
@@ -122,6 +122,8 @@ def consolidate(
     money_unit = MoneyUnit(money_unit)  # ValueError for another unit, before anything is written
     target = Path(target)
     csv_paths = [Path(csv_dir) / name for name in CSV_FILES] if csv_dir is not None else []
+    for path in {Path(p).parent for p in (target, jsonl, compilation_file, *csv_paths) if p is not None}:
+        clear_leftovers(path, PARTIAL_FILE)  # the temporary files of a consolidate killed half way
     with ExitStack() as stack:
         temporary = stack.enter_context(atomic_path(target))
         jsonl_stream = stack.enter_context(atomic_text(Path(jsonl))) if jsonl is not None else None
