@@ -160,7 +160,7 @@ def consolidate(
             for record in records:
                 writer.add(record)
                 if export is not None:
-                    export.add(record)
+                    export.add(writer.as_on_roster(record))
             writer.finish(statuses)
             if apart is not None:  # its workbook is closed while this one is
                 apart.end()
@@ -257,10 +257,22 @@ class _SummaryWriter:
         self.columns = columns
         self.departments = 0
         self.relay = _RelaySheet(workbook, relay) if relay is not None else None
+        self.roster_names: dict[str, str] = {}
 
     def write_statuses(self, statuses: Sequence[UnitStatus]) -> None:
         """填报情况."""
         self.tables.write_statuses(statuses)
+        self.roster_names = {status.code: status.name for status in statuses}
+
+    def as_on_roster(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record as the summary's tables show it: its unit named as the roster names it now
+        (as 填报情况 does, after a unit is renamed); the record itself — JSONL, the relay, 汇编 —
+        keeps the name the unit wrote."""
+        unit = record.get("unit")
+        if not isinstance(unit, dict):
+            return record
+        name = self.roster_names.get(str(unit.get("code") or ""))
+        return record if name is None or name == unit.get("name") else {**record, "unit": {**unit, "name": name}}
 
     def add(self, record: dict[str, Any]) -> None:
         """One record into every sheet and export."""
@@ -281,6 +293,7 @@ class _SummaryWriter:
         if record.get("form") == "department":
             self.departments += 1
             return
+        record = self.as_on_roster(record)
         if follow_on:
             self.follow_on.add(record, form)
             return
