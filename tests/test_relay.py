@@ -375,3 +375,24 @@ def test_a_unit_of_a_relay_is_judged_again_by_collect_once_the_roster_has_it(tmp
     _, out = cli("collect", inbox, "--db", db, "--roster", city_roster(tmp_path / "units.csv"))
     assert f"{summary.name}#5103  accepted" in out  # like any file whose outcome depended on the roster
     assert sum(1 for r in summarised(db) if r["unit"]["code"] == "5103") == 2
+
+
+def test_an_earlier_summary_judged_again_withdraws_nothing_a_later_one_carries(tmp_path, returns):
+    county = tmp_path / "5100"
+    (county / "inbox").mkdir(parents=True)
+    for code in ("5101", "5103"):  # 5102 has not reported to the county yet
+        shutil.copy(returns[code], county / "inbox")
+    db = county / "returns.sqlite"
+    cli("collect", county / "inbox", "--db", db, "--roster", county_roster(county / "units.csv", "5100"))
+    city = tmp_path / "city"
+    for number in (1, 2):
+        summary = city / "inbox" / str(number) / f"5100-{COUNTIES['5100']}-汇总表.xlsx"
+        assert cli("consolidate", "--db", db, "--out", summary)[0] == 0
+        shutil.copy(returns["5102"], county / "inbox")  # the second summary carries 5102 too
+        cli("collect", county / "inbox", "--db", db)
+    units = [CITY, *((c, n, CITY[0]) for c, n in COUNTIES.items()), *((c, n, p) for c, (n, p) in UNITS.items())]
+    without = roster(tmp_path / "without-5103.csv", [u for u in units if u[0] != "5103"])
+    cli("collect", city / "inbox", "--db", city / "r.sqlite", "--roster", without)
+    _, out = cli("collect", city / "inbox", "--db", city / "r.sqlite", "--roster", city_roster(tmp_path / "u.csv"))
+    assert "#5103  accepted" in out and "#5102" not in out  # the first summary judged again, 5102 left alone
+    assert sum(1 for r in summarised(city / "r.sqlite") if r["unit"]["code"] == "5102") == 2

@@ -118,6 +118,8 @@ def collect(
         for item, whole in _read(readers, items, ledger):
             for label, received in relay_parts(item.label, whole):
                 receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
+                if receipt_id is None and item.receipt_id is not None and is_withdrawal(received):
+                    continue  # a summary judged again withdraws nothing: it did so, or not, when it arrived
                 evaluation, received = judge(label, received, ledger, before=receipt_id)
                 if receipt_id is None and is_withdrawal(received) and not evaluation.counts:
                     continue  # a unit the summary carries nothing of, and nothing of it to withdraw
