@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import datetime as dt
 import json
 import zipfile
@@ -183,3 +184,18 @@ def test_a_number_no_cell_can_hold_is_written_whole_as_text_not_a_crash(tmp_path
     consolidate(iter([odd]), STATUSES, tmp_path / "s.xlsx", compilation=False)
     rows = list(openpyxl.load_workbook(tmp_path / "s.xlsx")["指标明细"].iter_rows(values_only=True))
     assert "1" * 401 in {cell for row in rows for cell in row if isinstance(cell, str) and cell.startswith("111")}
+
+
+def test_a_unit_renamed_on_the_roster_is_named_so_in_every_table_while_its_records_keep_what_it_wrote(tmp_path):
+    renamed = [dataclasses.replace(STATUSES[0], name="唐山市住房公积金管理中心本级（更名）"), STATUSES[1]]
+    mine = [r for r in records() if r["unit"]["code"] == "603001"]
+    wrote = mine[0]["unit"]["name"]
+    made = consolidate(
+        iter(mine), renamed, tmp_path / "汇总表.xlsx", jsonl=tmp_path / "r.jsonl", csv_dir=tmp_path / "csv"
+    )
+    book = openpyxl.load_workbook(made.workbook)
+    column = _header(book["项目汇总"]).index("单位名称")
+    assert {row[column] for row in _projects(_rows(book["项目汇总"]))} == {"唐山市住房公积金管理中心本级（更名）"}
+    shown = {row["单位名称"] for row in csv.DictReader(made.csv[0].read_text(encoding="utf-8-sig").splitlines())}
+    assert shown == {"唐山市住房公积金管理中心本级（更名）"}
+    assert {json.loads(line)["unit"]["name"] for line in made.jsonl.read_text(encoding="utf-8").splitlines()} == {wrote}

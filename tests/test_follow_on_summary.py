@@ -18,8 +18,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from typer.testing import CliRunner
 
+from xlsxkit.cli import app
 from xlsxkit.cycle.consolidate import Summary, consolidate
+from xlsxkit.cycle.ledger import Ledger
 from xlsxkit.cycle.status import Standing, UnitStatus
 from xlsxkit.form.record import blank_record
 from xlsxkit.template.load import builtin_template
@@ -518,3 +521,17 @@ def test_records_make_their_report_without_the_collection_template(tmp_path):
     summary = summarise([*monitor_records(), *evaluation_records()], tmp_path, None, compilation=False)
     assert {"监控汇总", "自评汇总", "自评统计"} <= set(summary.sheets)
     assert summary.follow_on == 8
+
+
+@pytest.mark.parametrize(("template", "report"), [("monitor", "监控汇总"), ("self-evaluation", "自评汇总")])
+def test_csv_and_parquet_of_a_later_form_are_not_written_empty_and_the_office_is_told(tmp_path, template, report):
+    db = tmp_path / "returns.sqlite"
+    with Ledger(db) as ledger:
+        ledger.set_collection(template_id=template, year=2025)
+        ledger.set_units([{"code": "603001", "name": "测试单位"}])
+    exports = ["--csv", str(tmp_path / "csv"), "--parquet", str(tmp_path / "parquet")]
+    result = CliRunner().invoke(app, ["consolidate", "--db", str(db), "--out", str(tmp_path / "汇总表.xlsx"), *exports])
+    assert result.exit_code == 1
+    assert (tmp_path / "汇总表.xlsx").exists()  # the summary is written
+    assert not (tmp_path / "csv").exists() and not (tmp_path / "parquet").exists()
+    assert result.output.count("O024") == 2 and report in result.output

@@ -155,8 +155,8 @@ def test_a_units_versions_are_its_counting_receipts_in_the_order_received_the_la
     assert (mine.receipt_id, mine.path, mine.version, mine.versions) == (second, "603001-v2.xlsx", 2, 2)
     assert (mine.outcome, mine.errors, mine.warnings, mine.projects) == (Outcome.accepted_with_warnings, 0, 2, 3)
     assert [r["n"] for r in ledger.records_of([mine.evaluation_id])] == [1, 2, 3]
-    assert ledger.latest_counting("603001") == ("603001-v2.xlsx", received(b"two").sha256)
-    assert ledger.latest_counting("603001", before=second) == ("603001-v1.xlsx", received(b"one").sha256)
+    assert ledger.latest_counting("603001") == ("603001-v2.xlsx", received(b"two").sha256, "")
+    assert ledger.latest_counting("603001", before=second) == ("603001-v1.xlsx", received(b"one").sha256, "C013")
     assert ledger.latest_counting("603001", before=first) is None
 
 

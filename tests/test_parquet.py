@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import os
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -150,3 +152,25 @@ def test_an_office_consolidated_again_without_records_leaves_no_file_of_its_year
         "indicators/year=2026/603002.parquet",
         "projects/year=2026/603002.parquet",
     ]
+
+
+def test_what_a_consolidate_killed_half_way_left_is_cleared_at_the_next_run_once_old(tmp_path):
+    warehouse, out = tmp_path / "warehouse", tmp_path / "out"
+    warehouse.mkdir()
+    out.mkdir()
+    day_ago = time.time() - 24 * 3600
+    old = [out / ".partial-k9x_2abc.xlsx", out / ".partial-k9x_2abd.jsonl", warehouse / "xlsxkit-parquet-k9x_2abc"]
+    running = [out / ".partial-n0w1abcd.xlsx", warehouse / "xlsxkit-parquet-n0w1abcd"]  # a run still going
+    others = [out / ".partial-notes.txt", out / "说明.xlsx", warehouse / "xlsxkit-parquet-mine-keep"]
+    for path in old + running + others:
+        if path.name.startswith("xlsxkit-parquet-"):
+            path.mkdir()
+            (path / "projects").mkdir()
+        else:
+            path.write_bytes(b"")
+    for path in old + others:
+        os.utime(path, (day_ago, day_ago))
+    records = projects_of(2025)
+    consolidate(iter(records), [], out / "汇总表.xlsx", parquet=warehouse, jsonl=out / "r.jsonl", compilation=False)
+    assert [path for path in old if path.exists()] == []
+    assert all(path.exists() for path in running + others)

@@ -292,3 +292,107 @@ def test_a_relay_of_things_that_are_no_records_is_refused_even_when_sealed(tmp_p
     rows.append(sealed.end())
     with pytest.raises(RelayDamaged, match="不是一个单位的记录"):
         read_relay(rows)
+
+
+# --- a county's summaries over time: sent again, withdrawing a unit, judged again ---------------------
+
+
+def test_a_county_summary_mailed_again_does_not_undo_a_units_direct_return(tmp_path, returns):
+    summary = county_summary(tmp_path, "5100", returns)
+    city = city_round(tmp_path, returns, {"5100": summary})
+    inbox = city.parent / "inbox"
+    (inbox / "直接").mkdir()
+    shutil.copy(returns["5101"], inbox / "直接" / "5101-甲县一所.xlsx")  # the unit's own return, after the relay
+    cli("collect", inbox, "--db", city)
+    (inbox / "重发").mkdir()
+    shutil.copy(summary, inbox / "重发")  # the county mails the same summary again
+    _, out = cli("collect", inbox, "--db", city)
+    assert f"重发/{summary.name}#5101  skipped  L003" in out
+    with Ledger(city) as ledger:
+        latest = ledger.latest_returns()
+        assert latest["5101"].path == "直接/5101-甲县一所.xlsx"  # still the unit's own return
+        assert (latest["5101"].versions, latest["5102"].versions) == (2, 1)  # nothing new from anyone
+
+
+def test_a_county_summary_without_a_unit_it_returned_withdraws_that_units_part(tmp_path, returns):
+    summary = county_summary(tmp_path, "5100", returns)
+    city = city_round(tmp_path, returns, {"5100": summary})
+    county = tmp_path / "5100" / "returns.sqlite"
+    assert cli("review", "--db", county, "--unit", "5102", "--return", "资金测算不实")[0] == 0
+    newer = tmp_path / "5100" / "第二次" / summary.name
+    assert cli("consolidate", "--db", county, "--out", newer)[0] == 0  # now without 5102
+    inbox = city.parent / "inbox"
+    (inbox / "第二次").mkdir()
+    shutil.copy(newer, inbox / "第二次")
+    _, out = cli("collect", inbox, "--db", city)
+    assert f"第二次/{summary.name}#5102  rejected  L033" in out
+    assert out.count("rejected") == 1  # the units it still carries count as before
+    assert {r["unit"]["code"] for r in summarised(city)} == {"5101", "5103", "5300"}
+    with Ledger(city) as ledger:
+        latest = ledger.latest_returns()["5102"]
+        (finding,) = ledger.findings_of(latest.evaluation_id)
+    assert finding["code"] == "L033" and "5100（甲县管理部）" in finding["message"]
+    assert f"{summary.name}#5102" in finding["message"]  # the part that no longer counts
+    assert cli("recheck", "--db", city)[0] in (0, 1)
+    assert "5102" not in {r["unit"]["code"] for r in summarised(city)}  # recheck comes to the same
+    (inbox / "第三次").mkdir()
+    shutil.copy(newer, inbox / "第三次")  # the same summary again: nothing more to withdraw
+    _, out = cli("collect", inbox, "--db", city)
+    assert "#5102" not in out
+    (inbox / "直接").mkdir()
+    shutil.copy(returns["5102"], inbox / "直接" / "5102-甲县二所.xlsx")  # the unit reports directly later
+    cli("collect", inbox, "--db", city)
+    assert sum(1 for r in summarised(city) if r["unit"]["code"] == "5102") == 2
+
+
+def test_a_summary_missing_a_unit_that_never_came_through_it_changes_nothing_for_that_unit(tmp_path, returns):
+    summary = county_summary(tmp_path, "5100", returns)
+    inbox = tmp_path / "city" / "inbox"
+    inbox.mkdir(parents=True)
+    shutil.copy(returns["5102"], inbox / "5102-甲县二所.xlsx")  # 5102 reports to the city directly
+    db = tmp_path / "city" / "returns.sqlite"
+    cli("collect", inbox, "--db", db, "--roster", city_roster(tmp_path / "city" / "units.csv"))
+    county = tmp_path / "5100" / "returns.sqlite"
+    assert cli("review", "--db", county, "--unit", "5102", "--return", "资金测算不实")[0] == 0
+    assert cli("consolidate", "--db", county, "--out", summary)[0] == 0  # without 5102
+    shutil.copy(summary, inbox)
+    _, out = cli("collect", inbox, "--db", db)
+    assert "#5102" not in out
+    with Ledger(db) as ledger:
+        assert ledger.latest_returns()["5102"].path == "5102-甲县二所.xlsx"
+
+
+def test_a_unit_of_a_relay_is_judged_again_by_collect_once_the_roster_has_it(tmp_path, returns):
+    summary = county_summary(tmp_path, "5100", returns)
+    inbox = tmp_path / "city" / "inbox"
+    inbox.mkdir(parents=True)
+    shutil.copy(summary, inbox)
+    db = tmp_path / "city" / "returns.sqlite"
+    units = [CITY, *((c, n, CITY[0]) for c, n in COUNTIES.items()), *((c, n, p) for c, (n, p) in UNITS.items())]
+    without = roster(tmp_path / "without-5103.csv", [u for u in units if u[0] != "5103"])
+    _, out = cli("collect", inbox, "--db", db, "--roster", without)
+    assert f"{summary.name}#5103  rejected  L001" in out
+    _, out = cli("collect", inbox, "--db", db, "--roster", city_roster(tmp_path / "units.csv"))
+    assert f"{summary.name}#5103  accepted" in out  # like any file whose outcome depended on the roster
+    assert sum(1 for r in summarised(db) if r["unit"]["code"] == "5103") == 2
+
+
+def test_an_earlier_summary_judged_again_withdraws_nothing_a_later_one_carries(tmp_path, returns):
+    county = tmp_path / "5100"
+    (county / "inbox").mkdir(parents=True)
+    for code in ("5101", "5103"):  # 5102 has not reported to the county yet
+        shutil.copy(returns[code], county / "inbox")
+    db = county / "returns.sqlite"
+    cli("collect", county / "inbox", "--db", db, "--roster", county_roster(county / "units.csv", "5100"))
+    city = tmp_path / "city"
+    for number in (1, 2):
+        summary = city / "inbox" / str(number) / f"5100-{COUNTIES['5100']}-汇总表.xlsx"
+        assert cli("consolidate", "--db", db, "--out", summary)[0] == 0
+        shutil.copy(returns["5102"], county / "inbox")  # the second summary carries 5102 too
+        cli("collect", county / "inbox", "--db", db)
+    units = [CITY, *((c, n, CITY[0]) for c, n in COUNTIES.items()), *((c, n, p) for c, (n, p) in UNITS.items())]
+    without = roster(tmp_path / "without-5103.csv", [u for u in units if u[0] != "5103"])
+    cli("collect", city / "inbox", "--db", city / "r.sqlite", "--roster", without)
+    _, out = cli("collect", city / "inbox", "--db", city / "r.sqlite", "--roster", city_roster(tmp_path / "u.csv"))
+    assert "#5103  accepted" in out and "#5102" not in out  # the first summary judged again, 5102 left alone
+    assert sum(1 for r in summarised(city / "r.sqlite") if r["unit"]["code"] == "5102") == 2

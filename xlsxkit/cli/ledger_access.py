@@ -33,12 +33,21 @@ def open_ledger(db: Path, *, read_only: bool = False, create: bool = False) -> I
         typer.echo(f"{db}: no ledger here; run xlsxkit collect first.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     try:
-        with _connected(db, read_only) if db.exists() else Ledger(db) as ledger:
+        with Ledger(db) if create and _fresh(db) else _connected(db, read_only) as ledger:
             yield ledger
     except XlsxkitError as error:
         raise fail(error) from None
     except sqlite3.DatabaseError as error:
         raise fail(InputError([ledger_problem(db, error)])) from None
+
+
+def _fresh(db: Path) -> bool:
+    """Where a new ledger goes: no file yet, or an empty one (made by touch, or a copy that failed),
+    with no write-ahead log beside it holding what is not in the file yet."""
+    if not db.exists():
+        return True
+    wal = db.with_name(f"{db.name}-wal")
+    return db.is_file() and db.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0)
 
 
 def _connected(db: Path, read_only: bool) -> Ledger:

@@ -215,7 +215,9 @@ def consolidate_command(
     and its collect counts it for this office and for every unit below it (--no-relay leaves the
     records out).
 
-    No output may be the ledger or lie in an inbox; a file xlsxkit did not write is replaced only with --force."""
+    No output may be the ledger or lie in an inbox; a file xlsxkit did not write is replaced only with --force.
+    --csv and --parquet are the targets form's projects and indicators: for a 监控 or 自评 collection
+    they are not written, and exit code 1 says so (the summary is written)."""
     from xlsxkit.cycle.office_steps import write_summary
     from xlsxkit.cycle.outputs import OutputGuard, write_problem
 
@@ -247,3 +249,6 @@ def consolidate_command(
     for path in [summary.compilation, summary.jsonl, *summary.csv, *summary.parquet]:
         if path is not None:
             typer.echo(str(path))
+    if summary.problems:  # an export asked for and not written (the summary is)
+        show_problems(summary.problems)
+        raise typer.Exit(EXIT_PROBLEMS)

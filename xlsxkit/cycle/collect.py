@@ -35,7 +35,14 @@ from xlsxkit.cycle.inbox import InboxItem, inbox_paths, items_of, refused_item, 
 from xlsxkit.cycle.ledger import Evaluation, Ledger, Outcome, Receipt, Received
 from xlsxkit.cycle.office_records import Collection
 from xlsxkit.cycle.outputs import is_compilation_workbook, is_feedback_workbook
-from xlsxkit.cycle.relay_receipts import PART_MARK, is_relayed, is_unit_part, part_of, relay_parts
+from xlsxkit.cycle.relay_receipts import (
+    PART_MARK,
+    is_relayed,
+    is_unit_part,
+    is_withdrawal,
+    part_of,
+    relay_parts,
+)
 from xlsxkit.form.errors import Code, Finding, InputError, Problem, Severity
 from xlsxkit.read.reader import read_return
 from xlsxkit.template.load import builtin_template, parse_template
@@ -111,7 +118,11 @@ def collect(
         for item, whole in _read(readers, items, ledger):
             for label, received in relay_parts(item.label, whole):
                 receipt_id = item.receipt_id if label == item.label else ledger.receipt_id(label, whole.sha256)
+                if receipt_id is None and item.receipt_id is not None and is_withdrawal(received):
+                    continue  # a summary judged again withdraws nothing: it did so, or not, when it arrived
                 evaluation, received = judge(label, received, ledger, before=receipt_id)
+                if receipt_id is None and is_withdrawal(received) and not evaluation.counts:
+                    continue  # a unit the summary carries nothing of, and nothing of it to withdraw
                 if receipt_id is None:
                     if ledger.record(label, received, evaluation, now(), file_time=item.modified) is None:
                         report.unchanged += 1
@@ -296,7 +307,9 @@ def _to_judge(inbox: Path, paths: Iterable[Path], ledger: Ledger, report: Collec
             receipt_id = ledger.receipt_id(item.label, item.sha256)
             if receipt_id is None:
                 yield item
-            elif _current(ledger, receipt_id).reason in JUDGED_AGAIN:
+            elif _current(ledger, receipt_id).reason in JUDGED_AGAIN or ledger.parts_with_reasons(
+                item.label, item.sha256, JUDGED_AGAIN
+            ):  # the file, or a unit's part of it (a relayed summary), may be judged otherwise now
                 yield item.recorded_as(receipt_id)
             else:
                 report.unchanged += 1
@@ -413,6 +426,7 @@ def receive(name: str, content: bytes, sha256: str, template: Template | None) -
         findings=tuple(f.as_dict() for f in result.all_findings()),
         records=tuple((r.sheet, r.record) for r in result.records),
         relayed_by=relay.office_code if relay is not None else None,
+        relay_roster=tuple((code, name) for code, name, _ in relay.units) if relay is not None else (),
     )
 
 
@@ -436,6 +450,8 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
             unit=None,
             outcome=Outcome.skipped,
         )
+    if is_withdrawal(received):
+        return _withdrawal(received, ledger, before, verdict)
     named = _named_unit(label, roster)
     if received.stamped:
         unit = received.unit_code
@@ -476,6 +492,11 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
                 )
             )
         verdict.attribute(unit, roster[unit], collection.year)
+    again = _same_summary_again(label, received, ledger, before) if is_unit_part(received) else None
+    if again is not None:
+        return verdict.done_with(
+            Finding(Code.L_DUPLICATE, details={"first": again}), counts=False, unit=unit, outcome=Outcome.skipped
+        )
     latest = ledger.latest_counting(unit, before=before)
     if latest is not None and is_relayed(latest[0], unit) != is_unit_part(received):
         direct, relayed = (latest[0], label) if is_unit_part(received) else (label, latest[0])
@@ -505,6 +526,51 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
     if verdict.received.count(Severity.warning.value):
         return verdict.done(Outcome.accepted_with_warnings, "", counts=True, unit=unit)
     return verdict.done(Outcome.accepted, "", counts=True, unit=unit)
+
+
+def _same_summary_again(label: str, received: Received, ledger: Ledger, before: int | None) -> str | None:
+    """For a unit's part of a relayed summary: where the summary is the same bytes as its office's
+    latest version before it (the county mailed it twice), the earlier part this one repeats — so
+    the repeat does not count again over what the unit sent since. None otherwise."""
+    office = received.relayed_by
+    arrival = ledger.arrival(label.rsplit(PART_MARK, 1)[0], received.sha256, before=before)
+    if office is None or arrival is None:
+        return None
+    earlier = ledger.latest_counting(office, before=arrival)
+    if earlier is None or earlier.sha256 != received.sha256:
+        return None
+    return f"{earlier.path}{PART_MARK}{received.unit_code}"
+
+
+def _withdrawal(
+    received: Received, ledger: Ledger, before: int | None, verdict: _Verdict
+) -> tuple[Evaluation, Received]:
+    """A unit of the office's roster that its summary carries nothing of. Where the unit's latest
+    version is its part of an earlier summary of the same office, the office has withdrawn it (it
+    returned the unit): this part, without records, becomes the unit's latest version, rejected
+    (L033), so the old records no longer count. Otherwise (the unit never came through this
+    office, sent its own return since, or was withdrawn already) nothing changes: not a version."""
+    office, unit = received.relayed_by or "", received.unit_code or ""
+    latest = ledger.latest_counting(unit, before=before) if unit in ledger.roster() else None
+    earlier_office = None
+    if latest is not None and is_relayed(latest.path, unit) and latest.reason != Code.L_RELAY_WITHDRAWN.code:
+        arrival = ledger.arrival(latest.path.removesuffix(f"{PART_MARK}{unit}"), latest.sha256)
+        earlier_office = None if arrival is None else ledger.unit_of(arrival)
+    if latest is None or earlier_office != office:
+        return verdict.done(Outcome.skipped, Code.L_RELAY_WITHDRAWN.code, counts=False, unit=None)
+    names = dict(received.relay_roster)
+    return verdict.done_with(
+        Finding(
+            Code.L_RELAY_WITHDRAWN,
+            details={"office": _named(office, names), "unit": _named(unit, names), "earlier": latest.path},
+        ),
+        counts=True,
+        unit=unit,
+    )
+
+
+def _named(code: str, names: Mapping[str, str]) -> str:
+    return f"{code}（{names[code]}）" if names.get(code) else code
 
 
 def _attachment(label: str, received: Received) -> bool:

@@ -35,7 +35,7 @@ from xlsxkit.cycle.compendium_apart import CompilationApart
 from xlsxkit.cycle.export import csv_safe
 from xlsxkit.cycle.follow_on_summary import FollowOnSummary, is_follow_on
 from xlsxkit.cycle.levels import UnitTree
-from xlsxkit.cycle.outputs import SUMMARY_PROPERTIES
+from xlsxkit.cycle.outputs import PARTIAL_FILE, SUMMARY_PROPERTIES, clear_leftovers
 from xlsxkit.cycle.parquet_export import ParquetExport
 from xlsxkit.cycle.report_sheet import ReportBook, ReportFormats, ReportHeading, paper_name
 from xlsxkit.cycle.status import UnitStatus
@@ -54,6 +54,7 @@ from xlsxkit.cycle.summary_tables import (
     report_title,
 )
 from xlsxkit.form.atomic import atomic_path, atomic_text
+from xlsxkit.form.errors import Problem
 from xlsxkit.form.excel import RELAY_SHEET
 from xlsxkit.form.money import MoneyUnit
 from xlsxkit.form.record import FOLLOW_ON_FORMS
@@ -86,6 +87,7 @@ class Summary:
     papers: dict[str, str] = field(default_factory=dict)  # table sheet → "A4" or "A3" (landscape)
     parquet: list[Path] = field(default_factory=list)  # the Parquet files written
     compilation: Path | None = None  # 汇编 in its own workbook, where it was drawn apart
+    problems: list[Problem] = field(default_factory=list)  # exports asked for and not written (O024)
 
 
 def consolidate(
@@ -120,6 +122,8 @@ def consolidate(
     money_unit = MoneyUnit(money_unit)  # ValueError for another unit, before anything is written
     target = Path(target)
     csv_paths = [Path(csv_dir) / name for name in CSV_FILES] if csv_dir is not None else []
+    for path in {Path(p).parent for p in (target, jsonl, compilation_file, *csv_paths) if p is not None}:
+        clear_leftovers(path, PARTIAL_FILE)  # the temporary files of a consolidate killed half way
     with ExitStack() as stack:
         temporary = stack.enter_context(atomic_path(target))
         jsonl_stream = stack.enter_context(atomic_text(Path(jsonl))) if jsonl is not None else None
@@ -156,7 +160,7 @@ def consolidate(
             for record in records:
                 writer.add(record)
                 if export is not None:
-                    export.add(record)
+                    export.add(writer.as_on_roster(record))
             writer.finish(statuses)
             if apart is not None:  # its workbook is closed while this one is
                 apart.end()
@@ -253,10 +257,22 @@ class _SummaryWriter:
         self.columns = columns
         self.departments = 0
         self.relay = _RelaySheet(workbook, relay) if relay is not None else None
+        self.roster_names: dict[str, str] = {}
 
     def write_statuses(self, statuses: Sequence[UnitStatus]) -> None:
         """填报情况."""
         self.tables.write_statuses(statuses)
+        self.roster_names = {status.code: status.name for status in statuses}
+
+    def as_on_roster(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record as the summary's tables show it: its unit named as the roster names it now
+        (as 填报情况 does, after a unit is renamed); the record itself — JSONL, the relay, 汇编 —
+        keeps the name the unit wrote."""
+        unit = record.get("unit")
+        if not isinstance(unit, dict):
+            return record
+        name = self.roster_names.get(str(unit.get("code") or ""))
+        return record if name is None or name == unit.get("name") else {**record, "unit": {**unit, "name": name}}
 
     def add(self, record: dict[str, Any]) -> None:
         """One record into every sheet and export."""
@@ -277,6 +293,7 @@ class _SummaryWriter:
         if record.get("form") == "department":
             self.departments += 1
             return
+        record = self.as_on_roster(record)
         if follow_on:
             self.follow_on.add(record, form)
             return

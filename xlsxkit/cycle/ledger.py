@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from xlsxkit.cycle.office_records import OfficeRecords
 
@@ -66,6 +66,7 @@ class Received:
     findings: tuple[dict[str, Any], ...]  # Finding.as_dict()
     records: tuple[tuple[str, dict[str, Any]], ...]  # (sheet, record)
     relayed_by: str | None = None  # a lower office's summary (转报), or a unit's part of one: that office
+    relay_roster: tuple[tuple[str, str], ...] = ()  # a summary's: the lower office's roster (code, name)
 
     def count(self, severity: str) -> int:
         """How many of its findings have this severity."""
@@ -96,6 +97,14 @@ class Receipt:
     unit_code: str | None
     version: int | None  # its place among its unit's versions; None when it does not count
     file_time: dt.datetime | None = None  # the file's own time in the inbox (None: not known)
+
+
+class Counting(NamedTuple):
+    """A unit's counting receipt, as judging a new one compares with it."""
+
+    path: str
+    sha256: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -136,17 +145,46 @@ class Ledger(OfficeRecords):
         ).fetchone()
         return None if row is None or row[1] != sha256 else int(row[0])
 
-    def latest_counting(self, unit_code: str, *, before: int | None = None) -> tuple[str, str] | None:
-        """(path, sha256) of the unit's latest counting receipt (before receipt id `before`, if given)."""
+    def latest_counting(self, unit_code: str, *, before: int | None = None) -> Counting | None:
+        """The unit's latest counting receipt (before receipt id `before`, if given)."""
         row = self.db.execute(
             # from the unit's evaluations (evaluations_by_unit) to their receipts, each the current one:
             # walking receipts newest first read every receipt for a unit with none (a new unit)
-            "SELECT r.path, r.sha256 FROM evaluations e"
+            "SELECT r.path, r.sha256, e.reason FROM evaluations e"
             " JOIN receipts r ON r.id = e.receipt_id AND r.evaluation_id = e.id"
             " WHERE e.unit_code = ? AND e.counts AND r.id < ? ORDER BY r.id DESC LIMIT 1",
             (unit_code, before if before is not None else 2**62),
         ).fetchone()
-        return None if row is None else (row[0], row[1])
+        return None if row is None else Counting(row[0], row[1], row[2])
+
+    def arrival(self, path: str, sha256: str, *, before: int | None = None) -> int | None:
+        """The latest receipt of these bytes at this path (before receipt id `before`, if given)."""
+        row = self.db.execute(
+            "SELECT id FROM receipts WHERE path = ? AND sha256 = ? AND id < ? ORDER BY id DESC LIMIT 1",
+            (path, sha256, before if before is not None else 2**62),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def unit_of(self, receipt_id: int) -> str | None:
+        """The unit a receipt is currently attributed to."""
+        row = self.db.execute(
+            "SELECT e.unit_code FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id WHERE r.id = ?",
+            (receipt_id,),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def parts_with_reasons(self, path: str, sha256: str, reasons: Iterable[str]) -> bool:
+        """Whether a receipt of a part of the file at `path` with these bytes ("<path>#<unit>", a
+        relayed summary's) was last judged for one of `reasons` (by the path index: cheap for
+        files that have no parts)."""
+        wanted = sorted(reasons)
+        marks = ", ".join("?" * len(wanted))
+        query = (
+            "SELECT 1 FROM receipts r JOIN evaluations e ON e.id = r.evaluation_id"  # noqa: S608 (placeholders only)
+            f" WHERE r.path > ? AND r.path < ? AND r.sha256 = ? AND e.reason IN ({marks}) LIMIT 1"
+        )
+        row = self.db.execute(query, (f"{path}#", f"{path}$", sha256, *wanted)).fetchone()  # "$" follows "#"
+        return row is not None
 
     def record(
         self,

@@ -118,6 +118,11 @@ def write_summary(
     office above (form/relay). With `compilation_apart` (by default: from COMPILATION_APART_FROM
     returns on), 汇编 is its own workbook beside the summary (compilation_file), drawn at the same
     time by a second process. With a `guard`, every output is checked before anything is written."""
+    collection = ledger.collection()
+    template = _collection_template(collection.template_id, collection.template_yaml)
+    not_written = _targets_only_exports(template, csv_dir=csv_dir, parquet=parquet)
+    if not_written:  # the project and indicator tables are the targets form's: said, not written empty
+        csv_dir = parquet = None
     evaluation_ids = summarised_evaluations(ledger)
     if compilation_apart is None:
         compilation_apart = len(evaluation_ids) >= COMPILATION_APART_FROM
@@ -130,8 +135,6 @@ def write_summary(
         )
     units = ledger.units()
     tree = UnitTree.of(units, ledger.parents())
-    collection = ledger.collection()
-    template = _collection_template(collection.template_id, collection.template_yaml)
     parents = ledger.parents()
     heading = RelayHeading(
         template_id=collection.template_id or "",
@@ -142,7 +145,7 @@ def write_summary(
         generated_at=dt.datetime.now().replace(microsecond=0).isoformat(),
         units=tuple((u["code"], u["name"], parents.get(u["code"])) for u in units),
     )
-    return consolidate(
+    summary = consolidate(
         ledger.records_of(evaluation_ids),
         unit_statuses(ledger),
         target,
@@ -160,6 +163,24 @@ def write_summary(
         parquet_name=heading.office_code or None,
         finding_counts={code: (r.errors, r.warnings) for code, r in counted_returns(ledger).items()},
     )
+    summary.problems += not_written
+    return summary
+
+
+FOLLOW_ON_NAMES = {"monitor": ("绩效运行监控表", "监控汇总"), "self_evaluation": ("绩效自评表", "自评汇总")}
+
+
+def _targets_only_exports(template: Template | None, *, csv_dir: Path | None, parquet: Path | None) -> list[Problem]:
+    """--csv and --parquet are the targets form's projects and indicators: for a collection of a
+    later form (监控, 自评) they would hold no record, so they are not written, and the office is told."""
+    if template is None or template.form not in FOLLOW_ON_NAMES:
+        return []
+    form, report = FOLLOW_ON_NAMES[template.form]
+    asked = [(option, where) for option, where in (("--csv", csv_dir), ("--parquet", parquet)) if where is not None]
+    return [
+        Problem(Code.O_EXPORT_TARGETS_ONLY, str(where), {"option": option, "form": form, "report": report})
+        for option, where in asked
+    ]
 
 
 def compilation_file(summary: Path) -> Path:

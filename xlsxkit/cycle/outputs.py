@@ -26,7 +26,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -162,6 +164,40 @@ def write_problem(error: OSError, target: Path) -> OutputError:
     """An output that could not be written (a folder not writable, a disk full, a file held open)."""
     where = error.filename if error.filename is not None else target
     return OutputError([Problem(Code.O_OUTPUT_WRITE, str(where), {"detail": error.strerror or str(error)})])
+
+
+# --- what a run killed half way left behind ------------------------------------------------------------
+
+STALE_SECONDS = 6 * 3600  # a work file of ours untouched this long is no run's any more
+PARTIAL_FILE = re.compile(r"\.partial-[a-z0-9_]{8}(\.[A-Za-z0-9]+)?")  # form/atomic's, beside an output
+PARQUET_WORK = re.compile(r"xlsxkit-parquet-[a-z0-9_]{8}")  # parquet_export's, in the warehouse
+
+
+def clear_leftovers(folder: Path, name: re.Pattern[str], *, now: float | None = None) -> list[Path]:
+    """Remove what a run killed half way (kill -9, a power cut) left in `folder`: the files or
+    folders named as ours (`name`, all of it) and untouched for STALE_SECONDS, so never those of a
+    run still going. A link is never followed nor removed; what cannot be removed stays. The
+    paths removed."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # no folder yet, or not one to list
+        return []
+    for entry in entries:
+        if not name.fullmatch(entry.name) or entry.is_symlink():
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < STALE_SECONDS:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
 
 
 # --- which files are ours --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from xlsxkit.cycle.outputs import PARQUET_WORK, clear_leftovers
 from xlsxkit.form.errors import Code, InputError, Problem
 from xlsxkit.form.record import FUND_KEYS
 
@@ -97,6 +98,7 @@ class ParquetExport:
         self.counts = counts or {}  # unit code → (errors, warnings) of its counted return
         self.schemas = _schemas(self.pa)
         self.folder.mkdir(parents=True, exist_ok=True)  # the work folder beside the files, to rename from
+        clear_leftovers(self.folder, PARQUET_WORK)  # work folders of runs killed half way
         self.work = Path(tempfile.mkdtemp(prefix="xlsxkit-parquet-", dir=self.folder))
         self.rows: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
         self.writers: dict[tuple[str, int | None], Any] = {}

@@ -1,7 +1,11 @@
 """A lower office's summary (转报) arriving in the inbox is the return of that office and of every
 unit below it: one file, recorded as one receipt per unit — the office's own under the file's
 path, each unit's under "<path>#<unit code>" — so each unit has its versions, outcome and
-records as if it had sent them itself, and its provenance says which office relayed them."""
+records as if it had sent them itself, and its provenance says which office relayed them.
+
+A unit of the lower office's roster that the summary carries nothing of (the office returned it,
+or it never reported) has a part too, without records: where the unit's latest version is its
+part of an earlier summary of that office, that part no longer counts (collect.judge, L033)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ PART_MARK = "#"  # "<file>#<unit code>": a unit's part of a relayed summary
 
 def relay_parts(label: str, received: Received) -> list[tuple[str, Received]]:
     """The receipts one received file makes: itself, or for a relayed summary the office's part
-    (its own records, and the file's findings) and one part per unit below it with records."""
+    (its own records, and the file's findings), one part per unit below it with records, and one
+    without records per unit of the office's roster the summary carries nothing of."""
     office = received.relayed_by
     if office is None:
         return [(label, received)]
@@ -30,6 +35,10 @@ def relay_parts(label: str, received: Received) -> list[tuple[str, Received]]:
         name = str(unit.get("name") or "") if isinstance(unit, dict) else ""
         part = replace(received, unit_code=code, unit_name=name or None, records=tuple(records), findings=())
         parts.append((f"{label}{PART_MARK}{code}", part))
+    for code, name in received.relay_roster:
+        if code not in below and code not in (office, ""):
+            part = replace(received, unit_code=code, unit_name=name or None, records=(), findings=())
+            parts.append((f"{label}{PART_MARK}{code}", part))
     return parts
 
 
@@ -48,6 +57,11 @@ def part_of(label: str, received: Received) -> Received:
 def is_unit_part(received: Received) -> bool:
     """Whether a received part is a unit's below the office that relayed it (not the office's own)."""
     return received.relayed_by is not None and received.unit_code != received.relayed_by
+
+
+def is_withdrawal(received: Received) -> bool:
+    """Whether a received part is that of a unit the summary carries nothing of."""
+    return is_unit_part(received) and not received.records
 
 
 def is_relayed(path: str, unit_code: str) -> bool:

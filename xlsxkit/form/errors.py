@@ -639,6 +639,11 @@ class Code(Enum):
         "info",
     )
     L_SYSTEM_FILE = ("L032", "这是操作系统生成的文件（{name}），已跳过", "无需处理。", "info")
+    L_RELAY_WITHDRAWN = (
+        "L033",
+        "{office} 新报送的汇总表中已没有单位 {unit} 的报表（已退回或撤回），此前经其转报的 {earlier} 不再计入",
+        "等该单位重新报送（直接报送，或经 {office} 再次转报）后重新收取；如属误漏，请 {office} 补入后重新报送汇总表。",
+    )
     L_REVIEW_SHEET_CHOICE = ("L028", "审核意见「{value}」不是“通过”或“退回”", "从下拉列表中选择“通过”或“退回”。")
     L_REVIEW_NOT_APPROVED = (
         "L024",
@@ -722,6 +727,13 @@ class Code(Enum):
         "这是 xlsxkit 写出的汇编工作簿（汇总表旁的「…-汇编.xlsx」），不是单位的报送，已跳过",
         "无需处理；报送上级时只放汇总表本身，汇编工作簿供打印和查阅。",
         "info",
+    )
+
+    O_EXPORT_TARGETS_ONLY = (
+        "O024",
+        "{option} 只导出绩效目标表的项目和指标，本次收取的是{form}，未写出",
+        "{form}的数据见汇总表的{report}；逐条记录可用 --jsonl 导出。去掉 {option} 即不再提示。",
+        "warning",
     )
 
     O_PARQUET_MISSING = (
