@@ -115,22 +115,44 @@ def test_a_number_too_large_in_a_percent_cell_is_a_finding_at_its_cell_not_an_un
 
 
 def test_a_project_entered_twice_in_a_return_is_an_error_on_the_later_sheet(tmp_path):
-    """A project sheet copied within the workbook — same 项目编码, same figures — would be summed
+    """A project sheet copied within the workbook — same 项目编码, same 项目名称 — would be summed
     twice by every summary; projects of their own are not touched."""
     record = corpus_record("tangshan")
     other = {**record, "project": {**record["project"], "code": "OTHER-1", "name": "另一个项目"}}
     result = read_return(filled_return("tangshan", [record, other, record], tmp_path))
-    repeated = [(f.code, f.sheet, f.cell) for f in result.all_findings() if f.code is Code.C_PROJECT_CODE_REPEATED]
-    assert repeated == [(Code.C_PROJECT_CODE_REPEATED, "项目3", "B3")]  # the 项目编码 cell
-    assert "项目1" in next(f.message for f in result.all_findings() if f.code is Code.C_PROJECT_CODE_REPEATED)
+    repeated = [(f.code, f.sheet, f.cell) for f in result.all_findings() if f.code is Code.C_PROJECT_REPEATED]
+    assert repeated == [(Code.C_PROJECT_REPEATED, "项目3", "B3")]  # the 项目编码 cell
+    assert "项目1" in next(f.message for f in result.all_findings() if f.code is Code.C_PROJECT_REPEATED)
+    assert Code.C_PROJECT_MAYBE_REPEATED not in {f.code for f in result.all_findings()}
 
 
-def test_two_projects_without_codes_under_one_name_are_a_warning(tmp_path):
+@pytest.mark.parametrize(
+    ("first", "second", "cell"),
+    [
+        ({"code": None}, {"code": None}, "E3"),  # one name, no codes (E3: the 项目名称 cell)
+        ({"code": "P-1"}, {"code": "P-1", "name": "另一个项目"}, "B3"),  # one code, two names
+    ],
+    ids=["one name without codes", "one code for two names"],
+)
+def test_two_sheets_sharing_a_code_or_a_name_alone_are_a_warning(tmp_path, first, second, cell):
     record = corpus_record("tangshan")
-    uncoded = {**record, "project": {**record["project"], "code": None}}
-    result = read_return(filled_return("tangshan", [uncoded, uncoded], tmp_path))
-    repeated = [f for f in result.all_findings() if f.code is Code.C_PROJECT_NAME_REPEATED]
-    assert [(f.sheet, f.severity.value) for f in repeated] == [("项目2", "warning")]
+    sheets = [{**record, "project": {**record["project"], **changes}} for changes in (first, second)]
+    result = read_return(filled_return("tangshan", sheets, tmp_path))
+    repeated = [f for f in result.all_findings() if f.code in (Code.C_PROJECT_REPEATED, Code.C_PROJECT_MAYBE_REPEATED)]
+    assert [(f.code, f.sheet, f.cell, f.severity.value) for f in repeated] == [
+        (Code.C_PROJECT_MAYBE_REPEATED, "项目2", cell, "warning")
+    ]
+
+
+def test_a_placeholder_for_a_code_is_no_code_two_projects_may_carry(tmp_path):
+    """ "无" (or "/", "-") as 项目编码 of two projects of their own says nothing of either."""
+    record = corpus_record("tangshan")
+    sheets = [
+        {**record, "project": {**record["project"], "code": "无"}},
+        {**record, "project": {**record["project"], "code": "无", "name": "另一个项目"}},
+    ]
+    result = read_return(filled_return("tangshan", sheets, tmp_path))
+    assert not {Code.C_PROJECT_REPEATED, Code.C_PROJECT_MAYBE_REPEATED} & {f.code for f in result.all_findings()}
 
 
 def _without_stamp(path):
