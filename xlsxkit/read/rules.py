@@ -65,7 +65,8 @@ def check_record(read: SheetRecord, template: Template, layout: SheetLayout) -> 
     return [finding for rule in RULES for finding in rule(read, template, layout)]
 
 
-def _label(layout: SheetLayout, key: str) -> str:
+def field_label(layout: SheetLayout, key: str) -> str:
+    """What the form calls a field: its title (unless the title is a template text), else its key."""
     place = layout.field(key)
     label = place.title if place and place.title and "{" not in place.title else key
     return label.rstrip("：: ")
@@ -90,7 +91,7 @@ def required_fields(read: SheetRecord, template: Template, layout: SheetLayout) 
     wrong = {f.cell for f in read.findings}  # a wrongly typed value is reported as such, not as missing
     for place in layout.fields:
         if place.required and get_path(read.record, place.key) is None and read.cells.get(place.key) not in wrong:
-            yield read.finding(Code.C_REQUIRED, place.key, label=_label(layout, place.key))
+            yield read.finding(Code.C_REQUIRED, place.key, label=field_label(layout, place.key))
 
 
 def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -> Iterator[Finding]:
@@ -100,7 +101,7 @@ def listed_choices(read: SheetRecord, template: Template, layout: SheetLayout) -
         if place.list and isinstance(value, str) and value not in template.lists.get(place.list, ()):
             allowed = "、".join(template.lists[place.list])
             yield read.finding(
-                Code.C_NOT_IN_LIST, place.key, value=value, label=_label(layout, place.key), allowed=allowed
+                Code.C_NOT_IN_LIST, place.key, value=value, label=field_label(layout, place.key), allowed=allowed
             )
     for table in layout.tables:
         for column in table.columns:
@@ -127,7 +128,7 @@ def negative_money(read: SheetRecord, template: Template, layout: SheetLayout) -
             yield read.finding(
                 Code.C_NEGATIVE_MONEY,
                 place.key,
-                label=_label(layout, place.key),
+                label=field_label(layout, place.key),
                 value=_in_form_unit(value, template),
                 unit=_money_unit(template),
             )
@@ -247,7 +248,7 @@ def _implausible(
     return read.finding(
         Code.C_IMPLAUSIBLE_AMOUNT,
         key,
-        label=_label(layout, key),
+        label=field_label(layout, key),
         value=_in_form_unit(yuan, template),
         unit=_money_unit(template),
         reason=reason,
