@@ -729,3 +729,27 @@ def test_a_folder_in_the_place_of_a_units_workbook_is_reported_and_the_units_aft
     assert (problem.code.code, problem.where) == ("G026", "603001")
     assert "文件夹" in problem.message and str(tmp_path) in problem.message
     assert not list(tmp_path.glob(".partial-*"))
+
+
+def test_a_disk_full_when_a_workbook_is_saved_is_that_units_problem_and_the_batch_goes_on(
+    tangshan, tmp_path, monkeypatch
+):
+    """xlsxwriter says a file it cannot create as its own FileCreateError (not an OSError)."""
+    import errno
+
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+
+    close, calls = xlsxwriter.Workbook.close, []
+
+    def full_for_the_first(book):  # the first unit's workbook (written to a temporary name)
+        calls.append(book)
+        if len(calls) == 1:
+            raise FileCreateError(OSError(errno.ENOSPC, "No space left on device"))
+        return close(book)
+
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", full_for_the_first)
+    report = generate_blank(tangshan, UNITS, 2026, tmp_path, generated_at=FIXED_TIME)
+    assert [g.unit["code"] for g in report.files] == ["603002"]
+    (problem,) = report.problems
+    assert (problem.code.code, problem.where) == ("G026", "603001") and "磁盘已满" in problem.message

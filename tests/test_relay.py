@@ -294,6 +294,28 @@ def test_a_relay_of_things_that_are_no_records_is_refused_even_when_sealed(tmp_p
         read_relay(rows)
 
 
+def test_a_relay_carrying_a_value_no_summary_can_write_is_refused(tmp_path, returns):
+    """A record sealed as it should be, but with a number for a project's name: accepted, it made
+    the city's consolidate fail while drawing its 汇编; it is refused where it arrives (R020)."""
+    summary = county_summary(tmp_path, "5100", returns)
+    book = openpyxl.load_workbook(summary)
+    sheet = book["_xlsxkit_relay"]
+    rows = [[cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)]
+    records = [json.loads("".join(row[1:])) for row in rows if row and row[0] == "record"]
+    records[0]["project"]["name"] = 1.5
+    sealed = RelayRecords()
+    remade = [row for row in rows if row and row[0] not in ("record", "end")]
+    remade += [sealed.row(record) for record in records] + [sealed.end()]
+    book.remove(sheet)
+    again = book.create_sheet("_xlsxkit_relay")
+    for row in remade:
+        again.append([str(cell) for cell in row])
+    book.save(summary)
+    result = read_return(summary)
+    assert not result.readable and result.findings[-1].code is Code.R_RELAY_DAMAGED
+    assert "project.name" in result.findings[-1].message
+
+
 # --- a county's summaries over time: sent again, withdrawing a unit, judged again ---------------------
 
 

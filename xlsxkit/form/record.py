@@ -267,6 +267,13 @@ def blank_record(form: str) -> dict[str, Any]:
     return _BLANK[form]()
 
 
+def row_values(item: Any) -> dict[str, Any]:
+    """A table item as the row it fills: an object as it is, a text (a measure) in the `text` column."""
+    if isinstance(item, dict):
+        return item
+    return {"text": item}
+
+
 def get_path(record: dict[str, Any], key: str) -> Any:
     """The value at a dotted key; None where any step is missing or null.
 

@@ -25,12 +25,13 @@ from xlsxkit.form.stamp import Stamp, TargetLink, read_stamp
 from xlsxkit.read.grid import Grid, grid_from_calamine, grid_from_openpyxl
 from xlsxkit.read.locate import locate
 from xlsxkit.read.repeated_projects import repeated_projects
-from xlsxkit.read.rules import check_record, implausible_amounts_across
+from xlsxkit.read.rules import check_record, field_label, implausible_amounts_across
 from xlsxkit.read.safe_open import FileFacts, ZipLimits, inspect_file, read_file
 from xlsxkit.read.sheet_record import Context, SheetRecord, find_as_of, find_year, read_sheet
 from xlsxkit.template.layout import SheetLayout, cell_name, compile_layout
 from xlsxkit.template.load import builtin_template, builtin_templates
 from xlsxkit.template.model import Template
+from xlsxkit.template.record_values import record_value_troubles
 
 # A sheet whose cells span more than this is not handed to calamine (which would allocate the
 # whole range) but streamed by openpyxl within a window large enough for any form — and a sheet
@@ -147,6 +148,12 @@ def _read_relay(
         known = [t.id for t in builtin_templates()]
         details = {"template": heading.template_id, "suggestion": did_you_mean(heading.template_id, known)}
         return _unreadable(result, Finding(Code.R_UNKNOWN_TEMPLATE, details=details))
+    for record in relay.records:  # a value no summary can write (a number as a project name) is never accepted
+        trouble = next(iter(record_value_troubles(record, template)), None)
+        if trouble is not None:
+            unit = record.get("unit") or {}
+            detail = f"单位 {unit.get('code')} 的记录中 {trouble.key} 不可用：{trouble.detail}"
+            return _unreadable(result, Finding(Code.R_RELAY_DAMAGED, details={"detail": detail}))
     result.relay, result.template = heading, template
     hop = {"office": heading.office_code, "name": heading.office_name, "file": result.path.name}
     for record in relay.records:
@@ -350,8 +357,7 @@ def _label(layout: SheetLayout, path: str) -> str:
     its row ("指标值（第 3 行）")."""
     bind, bracket, rest = path.partition("[")
     if not bracket:
-        place = layout.field(path)
-        return (place.title or path).rstrip("：: ") if place is not None else path
+        return field_label(layout, path)
     index, _, key = rest.partition("].")
     table = layout.table(bind)
     header = next((c.header for c in table.columns if c.key == key), key) if table is not None else key

@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from xlsxkit.form.cell_values import CellValueError, text_cell, to_cell
 from xlsxkit.form.excel import MAX_CELL_TEXT, MAX_ROW_HEIGHT
-from xlsxkit.form.record import ValueType, get_path
+from xlsxkit.form.record import ValueType, get_path, row_values
 from xlsxkit.form.text_fit import default_row_height, height_for
 from xlsxkit.template.expressions import computed_value, typed_record
 from xlsxkit.template.layout import (
@@ -259,13 +259,6 @@ def _write_table(
                     cells.put_string(table.first_row + hidden, column.col, value, cell)
         if validate and not locked:
             _column_validation(cells.canvas, layout, table, column)
-
-
-def row_values(item: Any) -> dict[str, Any]:
-    """A table item as the row it fills: an object as it is, a text (a measure) in the `text` column."""
-    if isinstance(item, dict):
-        return item
-    return {"text": item}
 
 
 def _skeleton_rows(table: TablePlace) -> list[dict[str, Any]]:

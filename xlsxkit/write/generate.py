@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from xlsxwriter.exceptions import FileCreateError
 
 from xlsxkit.form.atomic import atomic_path
-from xlsxkit.form.cell_values import CellValueError, record_cell, shown_value
+from xlsxkit.form.cell_values import CellValueError, shown_value
 from xlsxkit.form.errors import Code, InputError, Problem
 from xlsxkit.form.file_names import (
     FORBIDDEN_IN_FILE_NAMES,
@@ -30,8 +31,8 @@ from xlsxkit.form.stamp import generation_time, is_budget_year, make_stamp
 from xlsxkit.form.units import codes_by_name
 from xlsxkit.template.layout import Layout, compile_layout
 from xlsxkit.template.model import Template
+from xlsxkit.template.record_values import record_value_troubles
 from xlsxkit.write.follow_on import follow_on_record
-from xlsxkit.write.form_drawing import row_values
 from xlsxkit.write.form_text import render_text, unit_context
 from xlsxkit.write.form_writer import SheetContent, write_workbook
 
@@ -257,8 +258,10 @@ def _write_one(
     except RENDER_ERRORS as error:
         report.problems.append(Problem(Code.G_RENDER, f"{code}", {"unit": code, "detail": error}))
         return
-    except OSError as error:  # a folder in the workbook's place, a folder not writable, a disk full…
-        detail = _OS_ERRORS.get(error.errno or 0, error.strerror or str(error))
+    except (OSError, FileCreateError) as error:  # a folder in the workbook's place, not writable, a disk full…
+        cause = error.args[0] if isinstance(error, FileCreateError) and error.args else error  # xlsxwriter's wrap
+        errno_, strerror = getattr(cause, "errno", None), getattr(cause, "strerror", None)
+        detail = _OS_ERRORS.get(errno_ or 0, strerror or str(cause))
         report.problems.append(
             Problem(Code.G_OUTPUT_WRITE, f"{code}", {"unit": code, "path": target, "detail": detail})
         )
@@ -432,35 +435,16 @@ def _record_shape_problem(record: Any, template: Template, number: int, where: s
 
 
 def _record_value_problems(record: dict[str, Any], template: Template, number: int, where: str) -> list[Problem]:
-    """Parts of the wrong shape (goals a text, indicators not a list of objects…) and values that
-    cannot be written into their typed cells as the reader would read them back (a money that is
-    not a number or finer than a cent, a text that is an object, longer than a cell holds…)."""
-    sheet = compile_layout(template).sheet()
-    keys = [*FIELD_TYPES[template.form], *(place.key for place in sheet.fields), "template.id"]
-    problems = _part_problems(record, keys, TABLE_COLUMNS[template.form], number, where)
-    misshapen = {p.details["key"] for p in problems}
-    for place in sheet.fields:
-        if place.key.split(".")[0] not in misshapen:
-            problems += _value_problem(place.type, get_path(record, place.key), place.key, template, number, where)
-    for table in sheet.tables:
-        items = record.get(table.bind)
-        if table.bind in misshapen or not isinstance(items, list):
-            continue
-        for index, item in enumerate(items):
-            row = row_values(item)
-            for column in table.columns:
-                key = f"{table.bind}[{index}].{column.key}"
-                problems += _value_problem(column.type, get_path(row, column.key), key, template, number, where)
-    return problems
-
-
-def _value_problem(kind: Any, value: Any, key: str, template: Template, number: int, where: str) -> list[Problem]:
-    try:
-        record_cell(kind, value, template.money_unit)
-    except CellValueError as error:
-        details = {"line": number, "key": key, "value": shown_value(value), "detail": str(error)}
-        return [Problem(Code.G_RECORD_VALUE, where, details)]
-    return []
+    """A G014 for each part of the wrong shape and each value its cell cannot hold as the reader
+    would read it back (template.record_values)."""
+    return [
+        Problem(
+            Code.G_RECORD_VALUE,
+            where,
+            {"line": number, "key": t.key, "value": shown_value(t.value), "detail": t.detail},
+        )
+        for t in record_value_troubles(record, template)
+    ]
 
 
 def _part_problems(
@@ -468,7 +452,7 @@ def _part_problems(
 ) -> list[Problem]:
     """A G014 for each part of a record that is not of the shape the record spec gives it (docs/record.md):
     an object on the way to a field (goals, funds.annual…), a list of objects for a table."""
-    problems = [
+    return [
         Problem(
             Code.G_RECORD_VALUE,
             where,
@@ -476,7 +460,6 @@ def _part_problems(
         )
         for key, value, expected in misshapen_parts(record, keys, tables)
     ]
-    return problems
 
 
 def unplaced_values(layout: Layout, group: UnitRecords) -> list[Problem]:
