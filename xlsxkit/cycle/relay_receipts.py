@@ -5,7 +5,7 @@ records as if it had sent them itself, and its provenance says which office rela
 
 A unit of the lower office's roster that the summary carries nothing of (the office returned it,
 or it never reported) has a part too, without records: where the unit's latest version is its
-part of an earlier summary of that office, that part no longer counts (collect.judge, L033)."""
+part of an earlier summary of that office, that part no longer counts (judging.judge, L033)."""
 
 from __future__ import annotations
 
