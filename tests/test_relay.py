@@ -319,9 +319,18 @@ def test_a_relay_carrying_a_value_no_summary_can_write_is_refused(tmp_path, retu
 # --- a county's summaries over time: sent again, withdrawing a unit, judged again ---------------------
 
 
-def test_a_county_summary_mailed_again_does_not_undo_a_units_direct_return(tmp_path, returns):
+@pytest.mark.parametrize("county_on_the_roster", [True, False], ids=["county on the roster", "county not on it"])
+def test_a_county_summary_mailed_again_does_not_undo_a_units_direct_return(tmp_path, returns, county_on_the_roster):
+    """Also where the county's own part does not count at the city (not on its roster: L001)."""
     summary = county_summary(tmp_path, "5100", returns)
-    city = city_round(tmp_path, returns, {"5100": summary})
+    if county_on_the_roster:
+        city = city_round(tmp_path, returns, {"5100": summary})
+    else:
+        city = tmp_path / "city" / "returns.sqlite"
+        (tmp_path / "city" / "inbox").mkdir(parents=True)
+        shutil.copy(summary, tmp_path / "city" / "inbox")
+        units = [(code, name, "") for code, (name, parent) in UNITS.items() if parent == "5100"]
+        cli("collect", city.parent / "inbox", "--db", city, "--roster", roster(city.parent / "units.csv", units))
     inbox = city.parent / "inbox"
     (inbox / "直接").mkdir()
     shutil.copy(returns["5101"], inbox / "直接" / "5101-甲县一所.xlsx")  # the unit's own return, after the relay

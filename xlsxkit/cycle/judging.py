@@ -135,17 +135,16 @@ def judge(label: str, received: Received, ledger: Ledger, *, before: int | None 
 
 
 def _same_summary_again(label: str, received: Received, ledger: Ledger, before: int | None) -> str | None:
-    """For a unit's part of a relayed summary: where the summary is the same bytes as its office's
-    latest version before it (the county mailed it twice), the earlier part this one repeats — so
-    the repeat does not count again over what the unit sent since. None otherwise."""
-    office = received.relayed_by
+    """For a unit's part of a relayed summary: where the unit's latest part of a summary before
+    this one is of these very bytes (the office mailed its summary twice), that part — so the
+    repeat does not count again over what the unit sent since, whether or not the office's own
+    part counts here. None otherwise (an older summary sent again counts: the latest counts)."""
+    unit = received.unit_code
     arrival = ledger.arrival(label.rsplit(PART_MARK, 1)[0], received.sha256, before=before)
-    if office is None or arrival is None:
+    if unit is None or arrival is None:
         return None
-    earlier = ledger.latest_counting(office, before=arrival)
-    if earlier is None or earlier.sha256 != received.sha256:
-        return None
-    return f"{earlier.path}{PART_MARK}{received.unit_code}"
+    earlier = ledger.latest_relayed_part(unit, before=arrival)
+    return earlier.path if earlier is not None and earlier.sha256 == received.sha256 else None
 
 
 def _withdrawal(

@@ -157,6 +157,18 @@ class Ledger(OfficeRecords):
         ).fetchone()
         return None if row is None else Counting(row[0], row[1], row[2])
 
+    def latest_relayed_part(self, unit_code: str, *, before: int | None = None) -> Counting | None:
+        """The unit's latest part of a relayed summary ("<file>#<unit>"), counting or not (before
+        receipt id `before`, if given)."""
+        suffix = f"#{unit_code}"
+        row = self.db.execute(
+            "SELECT r.path, r.sha256, e.reason FROM evaluations e"
+            " JOIN receipts r ON r.id = e.receipt_id AND r.evaluation_id = e.id"
+            " WHERE e.unit_code = ? AND substr(r.path, -?) = ? AND r.id < ? ORDER BY r.id DESC LIMIT 1",
+            (unit_code, len(suffix), suffix, before if before is not None else 2**62),
+        ).fetchone()
+        return None if row is None else Counting(row[0], row[1], row[2])
+
     def arrival(self, path: str, sha256: str, *, before: int | None = None) -> int | None:
         """The latest receipt of these bytes at this path (before receipt id `before`, if given)."""
         row = self.db.execute(
