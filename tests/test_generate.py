@@ -24,9 +24,9 @@ from xlsxkit.write.generate import (
     generate_blank,
     generate_for_roster,
     generate_prefilled,
-    read_record_groups,
     unplaced_values,
 )
+from xlsxkit.write.records_file import read_record_groups
 
 UNITS = [{"code": "603001", "name": "唐山市住房公积金管理中心（参公）本级"}, {"code": "603002", "name": "丰南分中心"}]
 

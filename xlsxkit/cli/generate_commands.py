@@ -81,8 +81,8 @@ def generate(
         generate_blank,
         generate_for_roster,
         generate_prefilled,
-        read_record_groups,
     )
+    from xlsxkit.write.records_file import read_record_groups
 
     if roster is None and records is None and from_db is None:
         typer.echo("Give --roster, --records, --from-db, or a roster with either.", err=True)

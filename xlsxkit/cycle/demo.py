@@ -34,7 +34,8 @@ from xlsxkit.read.roster import read_roster
 from xlsxkit.read.rules import REQUIRED_LEVEL1
 from xlsxkit.template.load import builtin_template_dir, builtin_templates, find_template
 from xlsxkit.template.model import Template
-from xlsxkit.write.generate import GenerateReport, UnitRecords, generate_blank, generate_prefilled, read_record_groups
+from xlsxkit.write.generate import GenerateReport, UnitRecords, generate_blank, generate_prefilled
+from xlsxkit.write.records_file import read_record_groups
 
 CYCLE_TEMPLATE = "tangshan"
 PROJECTS_PER_UNIT = 3

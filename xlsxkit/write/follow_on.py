@@ -19,6 +19,11 @@ from xlsxkit.template.layout import SheetLayout
 from xlsxkit.template.model import Template
 
 
+def default_as_of(template: Template, year: int | None) -> str:
+    """The month a monitoring form is for unless told: July (the usual 1-7月 of 双监控); "" for other forms."""
+    return f"{year}-07" if template.form == "monitor" and year else ""
+
+
 def follow_on_record(target: dict[str, Any], template: Template, *, as_of: str | None = None) -> dict[str, Any]:
     """The monitor or self-evaluation record generated from one target (project) record."""
     record = blank_record(template.form)
