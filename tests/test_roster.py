@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
 import openpyxl
 import pytest
 
-from xlsxkit.form.errors import Code, InputError
+from xlsxkit.form.errors import Code, InputError, Problem
 from xlsxkit.form.units import codes_by_name
 from xlsxkit.read.roster import read_roster
 
@@ -85,48 +89,43 @@ def test_a_code_with_invisible_or_full_width_characters_is_normalised_and_said(t
     assert "\\u200b" in roster.problems[0].message and "603001" in roster.problems[0].message
 
 
-def test_an_xlsx_roster_goes_through_the_guard_returns_pass(tmp_path):
-    """One cell at XFD1048576 would make calamine allocate the whole range (and abort)."""
-    import zipfile
-
-    path = tmp_path / "units.xlsx"
+def xlsx_roster_refused(path: Path, change_sheet: Callable[[bytes], bytes]) -> Problem:
+    """The one problem an XLSX roster (code, name, one unit) is refused with once its sheet part is changed."""
     book = openpyxl.Workbook()
     book.active.append(["code", "name"])
     book.active.append(["603001", "本级"])
     book.save(path)
     with zipfile.ZipFile(path) as source:
         parts = {info.filename: source.read(info) for info in source.infolist()}
-    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
-    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"</sheetData>", far)
+    parts["xl/worksheets/sheet1.xml"] = change_sheet(parts["xl/worksheets/sheet1.xml"])
     with zipfile.ZipFile(path, "w") as target:
         for name, data in parts.items():
             target.writestr(name, data)
     with pytest.raises(InputError) as caught:
         read_roster(path)
     (problem,) = caught.value.problems
+    return problem
+
+
+def test_an_xlsx_roster_goes_through_the_guard_returns_pass(tmp_path):
+    """One cell at XFD1048576 would make calamine allocate the whole range (and abort)."""
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+    problem = xlsx_roster_refused(tmp_path / "units.xlsx", lambda sheet: sheet.replace(b"</sheetData>", far))
     assert problem.code is Code.G_ROSTER_UNREADABLE and "1048576" in problem.message
 
 
 def test_an_xlsx_roster_whose_sheet_the_guard_cannot_measure_is_not_loaded(tmp_path):
     """A first sheet in UTF-16 is no XML the guard scans for cells: it might reach anywhere."""
-    import zipfile
 
-    path = tmp_path / "units.xlsx"
-    book = openpyxl.Workbook()
-    book.active.append(["code", "name"])
-    book.save(path)
-    with zipfile.ZipFile(path) as source:
-        parts = {info.filename: source.read(info) for info in source.infolist()}
-    sheet = parts["xl/worksheets/sheet1.xml"].decode().replace("encoding='UTF-8'", "encoding='UTF-16'")
-    parts["xl/worksheets/sheet1.xml"] = b"\xff\xfe" + sheet.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(
-        "utf-16-le"
-    )
-    with zipfile.ZipFile(path, "w") as target:
-        for name, data in parts.items():
-            target.writestr(name, data)
-    with pytest.raises(InputError) as caught:
-        read_roster(path)
-    (problem,) = caught.value.problems
+    def utf16(sheet: bytes) -> bytes:
+        text = (
+            sheet.decode()
+            .replace("encoding='UTF-8'", "encoding='UTF-16'")
+            .replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        )
+        return b"\xff\xfe" + text.encode("utf-16-le")
+
+    problem = xlsx_roster_refused(tmp_path / "units.xlsx", utf16)
     assert problem.code is Code.G_ROSTER_UNREADABLE and "大小" in problem.message
 
 
