@@ -164,6 +164,7 @@ ODD_ROWS = {
     "a far row of cells without a reference": b'<row r="1200"><c><v>1</v></c><c><v>2</v></c></row>',
     "rows without a number": b'<row r="998"><c r="A998"><v>1</v></c></row>' + b"<row><c><v>1</v></c></row>" * 3,
     "formatting only after cells without a reference": b'<row r="44"><c><v>1</v></c>' + b"<c/>" * 40 + b"</row>",
+    "a '>' in an attribute's value": b'<row r="45"><c x="a>b" r="AE45"><v>1</v></c></row>',
 }
 
 
@@ -187,8 +188,17 @@ def test_the_extent_covers_what_calamine_reads_however_cells_are_written(folder,
         b'<row r="1048576">' + b"<c/>" * 16383 + b"<c><v>1</v></c></row>",
         b'<row r="5"><c r="B123456789"><v>1</v></c></row>',
         b'<row r="5"><c r="ZZZZ5"><v>1</v></c></row>',
+        b'<row r="1048576"><c x="a>b" r="XFD1048576"><v>1</v></c></row>',
+        b'<row r="1048576"><c x=" r=\'A1\'" r="XFD1048576"><v>1</v></c></row>',
     ],
-    ids=["lower case", "without references", "a nine-digit row", "a four-letter column"],
+    ids=[
+        "lower case",
+        "without references",
+        "a nine-digit row",
+        "a four-letter column",
+        "a '>' in another attribute",
+        "a reference-like value before the reference",
+    ],
 )
 def test_a_cell_calamine_would_place_out_of_reach_is_measured_so(folder, good, row):
     """Each of these made calamine allocate the whole sheet and the process die (the guard had

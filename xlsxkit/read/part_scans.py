@@ -86,7 +86,7 @@ class CellExtent:
         re.compile(rb"""<c(?=[\s/>])(?! r="[A-Za-z][0-9]{1,3}")"""),
         re.compile(rb""":c(?=[\s/>])"""),
     )
-    TAG = re.compile(rb"""<(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>""")
+    TAG = re.compile(rb"""<(?:[\w.-]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")  # ">" may be in a value
     REFERENCE = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*([A-Za-z]*)([0-9]*)""")
 
     def __init__(self) -> None:
@@ -112,15 +112,16 @@ class CellExtent:
         self._place(text)
 
     def _place(self, text: bytes) -> None:
-        """Place every row and cell of `text` as calamine does, and widen the extent to them."""
+        """Place every row and cell of `text` as calamine does — or farther: where a tag holds
+        more than one thing like a reference (one in another attribute's value), or one behind the
+        place the cells before give, the farthest counts — and widen the extent to them."""
         for tag in self.TAG.finditer(text):
-            reference = self.REFERENCE.search(tag[2])
-            letters, digits = reference.groups() if reference is not None else (b"", b"")
+            references = self.REFERENCE.findall(tag[2])
             if tag[1] == b"row":
-                self.row, self.col = int(digits) if digits else self.row + 1, 0
+                self.row, self.col = max([self.row + 1, *(int(digits) for _, digits in references if digits)]), 0
                 continue
-            self.col = _column(letters) if letters else self.col + 1
-            self.row = int(digits) if letters and digits else self.row
+            self.col = max([self.col + 1, *(_column(letters) for letters, _ in references if letters)])
+            self.row = max([self.row, *(int(digits) for letters, digits in references if letters and digits)])
             if not tag[2].endswith(b"/"):
                 self.rows, self.cols = max(self.rows, self.row), max(self.cols, self.col)
 
