@@ -237,6 +237,22 @@ def test_a_year_the_reader_would_not_accept_is_refused_before_anything_is_writte
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["collect", "recheck", "read", "check"])
+def test_collect_recheck_read_and_check_refuse_such_a_year_too(tmp_path, command):
+    """--year 26 kept in a ledger reached make_stamp through generate --from-db as a traceback."""
+    (tmp_path / "inbox").mkdir()
+    db = ["--db", str(tmp_path / "returns.sqlite")]
+    args = {
+        "collect": [str(tmp_path / "inbox"), *db, "--roster", str(EXAMPLES / "units.csv")],
+        "recheck": db,
+        "read": [str(tmp_path / "inbox")],
+        "check": [str(tmp_path / "inbox")],
+    }[command]
+    result = runner.invoke(app, [command, *args, "--year", "26"])
+    assert result.exit_code == 2 and "[G028]" in result.stderr
+    assert not (tmp_path / "returns.sqlite").exists()
+
+
 @pytest.mark.parametrize("year", ["2026年", 2026.0, True, 26, "2026"])
 @pytest.mark.parametrize("template", ["tangshan", "monitor"])
 def test_a_record_whose_year_the_reader_would_not_accept_is_reported_by_line_and_the_rest_generated(

@@ -13,7 +13,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from xlsxkit.form.errors import Problem, XlsxkitError
+from xlsxkit.form.errors import Code, Problem, XlsxkitError
+from xlsxkit.form.stamp import is_budget_year
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Collect 项目支出绩效目标表 through Excel workbooks."
@@ -52,6 +53,13 @@ def fail(error: XlsxkitError) -> typer.Exit:
     """Show a catalogued error's problems; the exit for `raise ... from None`."""
     show_problems(error.problems)
     return typer.Exit(EXIT_UNUSABLE)
+
+
+def checked_year(year: int | None) -> None:
+    """A --year given must be one a stamp can carry and the reader take (1900–2099): else the
+    catalogued error (G028) and exit 2 — 26, 12345 or 0 would make workbooks no reader identifies."""
+    if year is not None and not is_budget_year(year):
+        raise fail(XlsxkitError([Problem(Code.G_YEAR, f"--year {year}", {"year": year})]))
 
 
 def show_problems(problems: list[Problem]) -> None:

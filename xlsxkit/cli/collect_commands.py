@@ -19,6 +19,7 @@ from xlsxkit.cli.app import (
     LedgerOption,
     WorkersOption,
     app,
+    checked_year,
     fail,
     progress,
     show_problems,
@@ -54,6 +55,7 @@ def collect_command(
     from xlsxkit.cycle.collect import collect
     from xlsxkit.cycle.outputs import OutputError, lies_in
 
+    checked_year(year)
     if not inbox.is_dir():
         typer.echo(f"{inbox}: no such folder", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -98,6 +100,7 @@ def recheck_command(
     from its stored bytes; the earlier outcomes stay in the ledger. Exit codes as for collect."""
     from xlsxkit.cycle.collect import recheck
 
+    checked_year(year)
     chosen, yaml_text = _collection_template(template)
     with open_ledger(db) as ledger:
         if roster is not None:

@@ -14,6 +14,7 @@ from xlsxkit.cli.app import (
     EXIT_PROBLEMS,
     EXIT_UNUSABLE,
     app,
+    checked_year,
     fail,
     progress,
     show_problems,
@@ -21,7 +22,7 @@ from xlsxkit.cli.app import (
 from xlsxkit.cli.ledger_access import open_ledger
 from xlsxkit.form.errors import Code, Problem, XlsxkitError
 from xlsxkit.form.record import FOLLOW_ON_FORMS
-from xlsxkit.form.stamp import AS_OF, is_budget_year
+from xlsxkit.form.stamp import AS_OF
 
 if TYPE_CHECKING:
     from xlsxkit.write.generate import GenerateReport, UnitRecords
@@ -87,8 +88,7 @@ def generate(
     if roster is None and records is None and from_db is None:
         typer.echo("Give --roster, --records, --from-db, or a roster with either.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
-    if year is not None and not is_budget_year(year):
-        raise fail(_year_error(year))
+    checked_year(year)
     if as_of is not None and not AS_OF.fullmatch(as_of):
         typer.echo(f"--as-of {as_of}: give a month as YYYY-MM, e.g. 2026-07.", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -163,8 +163,7 @@ def demo(
     """The whole cycle on built-in examples: generate, simulated returns, collect, feedback, consolidate."""
     from xlsxkit.cycle.demo import run_demo
 
-    if year is not None and not is_budget_year(year):
-        raise fail(_year_error(year))
+    checked_year(year)
     report = run_demo(out, year=year)
     show_problems(report.problems)
     typer.echo(f"{out / 'forms'}/  every template, blank and prefilled ({len(report.forms.files)} workbooks)")
@@ -202,11 +201,6 @@ def _make_out_folder(out: Path) -> None:
         raise XlsxkitError([Problem(Code.O_OUTPUT_IS_FILE, str(out), {"what": what})]) from None
     except OSError as error:
         raise XlsxkitError([Problem(Code.O_OUTPUT_WRITE, str(out), {"detail": error.strerror or error})]) from None
-
-
-def _year_error(year: int) -> XlsxkitError:
-    """--year outside 1900–2099: its workbooks' stamps would not be read (26, 12345, 0)."""
-    return XlsxkitError([Problem(Code.G_YEAR, f"--year {year}", {"year": year})])
 
 
 def _report(report: GenerateReport, as_json: bool) -> None:

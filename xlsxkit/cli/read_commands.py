@@ -17,6 +17,7 @@ from xlsxkit.cli.app import (
     EXIT_UNUSABLE,
     ForceOption,
     app,
+    checked_year,
     fail,
     progress,
 )
@@ -160,6 +161,7 @@ def _read_all(
     from xlsxkit.read.reader import read_return
     from xlsxkit.template.load import find_template
 
+    checked_year(year)
     try:
         template = find_template(template_name) if template_name else None
     except XlsxkitError as error:
