@@ -200,7 +200,9 @@ def _make_out_folder(out: Path) -> None:
     except (FileExistsError, NotADirectoryError):
         raise XlsxkitError([Problem(Code.O_OUTPUT_IS_FILE, str(out), {"what": what})]) from None
     except OSError as error:
-        raise XlsxkitError([Problem(Code.O_OUTPUT_WRITE, str(out), {"detail": error.strerror or error})]) from None
+        from xlsxkit.cycle.outputs import write_problem
+
+        raise write_problem(error, out) from None
 
 
 def _report(report: GenerateReport, as_json: bool) -> None:

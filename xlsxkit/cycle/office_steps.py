@@ -12,7 +12,9 @@ from xlsxkit.cycle.consolidate import CSV_FILES, Summary, consolidate
 from xlsxkit.cycle.decisions import RETURNED, counted_returns, current_decisions
 from xlsxkit.cycle.ledger import ACCEPTED, Ledger
 from xlsxkit.cycle.levels import UnitTree
+from xlsxkit.cycle.monitor_report import MONITOR_SHEET
 from xlsxkit.cycle.outputs import OutputGuard
+from xlsxkit.cycle.self_evaluation_report import SELF_EVALUATION_SHEET
 from xlsxkit.cycle.status import unit_statuses
 from xlsxkit.form.errors import Code, Finding, Problem, ReturnFileError, XlsxkitError
 from xlsxkit.form.money import MoneyUnit
@@ -167,7 +169,10 @@ def write_summary(
     return summary
 
 
-FOLLOW_ON_NAMES = {"monitor": ("绩效运行监控表", "监控汇总"), "self_evaluation": ("绩效自评表", "自评汇总")}
+FOLLOW_ON_NAMES = {
+    "monitor": ("绩效运行监控表", MONITOR_SHEET),
+    "self_evaluation": ("绩效自评表", SELF_EVALUATION_SHEET),
+}
 
 
 def _targets_only_exports(template: Template | None, *, csv_dir: Path | None, parquet: Path | None) -> list[Problem]:

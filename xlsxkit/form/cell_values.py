@@ -138,8 +138,7 @@ def record_cell(kind: ValueType, value: Any, money_unit: MoneyUnit | None) -> An
     Raises CellValueError saying why."""
     cell = to_cell(kind, value, money_unit)
     if isinstance(cell, str):
-        if len(cell) > MAX_CELL_TEXT:
-            raise CellValueError(f"有 {len(cell)} 个字符，超过 Excel 单元格的上限 {MAX_CELL_TEXT} 个")
+        require_cell_length(cell)
     elif cell is not None and kind in (ValueType.money, ValueType.percent, ValueType.integer, ValueType.number):
         number = _finite(value)
         if number.adjusted() >= MAX_DIGITS:
@@ -149,6 +148,13 @@ def record_cell(kind: ValueType, value: Any, money_unit: MoneyUnit | None) -> An
         if kind is ValueType.money and number != number.quantize(CENT):
             raise CellValueError(f"金额精确到分以下：{value} 元")
     return cell
+
+
+def require_cell_length(text: str) -> None:
+    """A text longer than an Excel cell holds raises CellValueError (xlsxwriter would cut it short
+    without a word)."""
+    if len(text) > MAX_CELL_TEXT:
+        raise CellValueError(f"有 {len(text)} 个字符，超过 Excel 单元格的上限 {MAX_CELL_TEXT} 个")
 
 
 def format_coded_name(value: Any) -> str:

@@ -41,6 +41,7 @@ from xlsxkit.read.workbook_parts import (
     WORKBOOK_RELS,
     custom_properties,
     parse_part,
+    parts_as_entries,
     sheet_parts_in,
     workbook_facts,
 )
@@ -152,7 +153,11 @@ def inspect_file(path: Path | str, *, limits: ZipLimits = ZipLimits(), content: 
     if found_parts is not None:
         parts = found_parts
     else:
-        parts = _in_entries(sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]), names) if WORKBOOK_RELS in kept else {}
+        parts = (
+            parts_as_entries(sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]), names)
+            if WORKBOOK_RELS in kept
+            else {}
+        )
     macros = b"macroenabled.main+xml" in content_types or any(
         n.lower().endswith("vbaproject.bin") or n.lower().startswith("xl/macrosheets/") for n in names
     )
@@ -344,18 +349,9 @@ def _sheet_parts_if_readable(kept: dict[str, bytes], names: Collection[str]) -> 
     if WORKBOOK not in kept or WORKBOOK_RELS not in kept:
         return None
     try:
-        return _in_entries(sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]), names)
+        return parts_as_entries(sheet_parts_in(kept[WORKBOOK], kept[WORKBOOK_RELS]), names)
     except ReturnFileError:
         return None
-
-
-def _in_entries(parts: dict[str, str], names: Collection[str]) -> dict[str, str]:
-    """Sheet name → part, each part named as its entry in `names` is: a relationship may name it
-    in other letter case, and calamine still finds it (entries differing in case alone are refused)."""
-    if all(part in names for part in parts.values()):
-        return parts
-    entries = {name.casefold(): name for name in names}
-    return {name: entries.get(part.casefold(), part) for name, part in parts.items()}
 
 
 def _data_span(data: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:

@@ -8,6 +8,7 @@ import functools
 import posixpath
 import xml.etree.ElementTree as FastET
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import NoReturn
 from xml.etree.ElementTree import Element, ParseError
@@ -26,6 +27,7 @@ __all__ = [
     "custom_properties",
     "date1904",
     "parse_part",
+    "parts_as_entries",
     "sheet_parts",
     "sheet_parts_in",
     "sheet_parts_of",
@@ -103,6 +105,15 @@ def sheet_parts_of(archive: zipfile.ZipFile) -> dict[str, str]:
     if WORKBOOK not in names or WORKBOOK_RELS not in names:
         return {}
     return sheet_parts_in(archive.read(WORKBOOK), archive.read(WORKBOOK_RELS))
+
+
+def parts_as_entries(parts: dict[str, str], names: Collection[str]) -> dict[str, str]:
+    """Sheet name → part, each part named as its entry in `names` is: a relationship may name it
+    in other letter case, and calamine still finds it (entries differing in case alone are refused)."""
+    if all(part in names for part in parts.values()):
+        return parts
+    entries = {name.casefold(): name for name in names}
+    return {name: entries.get(part.casefold(), part) for name, part in parts.items()}
 
 
 def sheet_parts(workbook: Element, relationships: Element) -> dict[str, str]:

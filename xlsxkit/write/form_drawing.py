@@ -13,8 +13,8 @@ from typing import Any
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from xlsxkit.form.cell_values import CellValueError, text_cell, to_cell
-from xlsxkit.form.excel import MAX_CELL_TEXT, MAX_ROW_HEIGHT
+from xlsxkit.form.cell_values import require_cell_length, text_cell, to_cell
+from xlsxkit.form.excel import MAX_ROW_HEIGHT
 from xlsxkit.form.record import ValueType, get_path, row_values
 from xlsxkit.form.text_fit import default_row_height, height_for
 from xlsxkit.template.expressions import computed_value, typed_record
@@ -126,8 +126,7 @@ class CellWriter:
             if not merged:
                 canvas.write_blank(row, col, fmt)
         elif isinstance(value, str):
-            if len(value) > MAX_CELL_TEXT:  # xlsxwriter would cut it short without a word
-                raise CellValueError(f"有 {len(value)} 个字符，超过 Excel 单元格的上限 {MAX_CELL_TEXT} 个")
+            require_cell_length(value)
             canvas.write_string(row, col, value, fmt)
             if wraps_text(fmt):
                 self._fit(row, col, rows, cols, value)
